@@ -1,0 +1,2 @@
+/** JMH micro-benchmarks and the cluster load benchmark. */
+package org.calvinseq.bench;

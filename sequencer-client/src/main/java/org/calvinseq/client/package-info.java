@@ -1,0 +1,2 @@
+/** Client of a sequencer cluster. */
+package org.calvinseq.client;

@@ -1,0 +1,50 @@
+package org.calvinseq.core.apply;
+
+/**
+ * What applying one log entry did. The Raft adapter turns it into the proposer's reply.
+ *
+ * @param kind the outcome
+ * @param index the Raft index of the entry
+ * @param epoch the epoch the batch got (APPLIED, GAP), or the epoch it named (STALE); -1 otherwise
+ * @param epochSystemMs the epoch's deterministic time (APPLIED, GAP); -1 otherwise
+ * @param txnCount txns in the batch, or acks in an ack entry
+ * @param expectedEpoch the epoch the state machine expected (GAP, STALE); -1 otherwise
+ * @param detail the decode error for DECODE_ERROR; null otherwise
+ */
+public record ApplyResult(
+    Kind kind,
+    long index,
+    long epoch,
+    long epochSystemMs,
+    int txnCount,
+    long expectedEpoch,
+    String detail) {
+
+  public enum Kind {
+    /** A batch became the next epoch. */
+    APPLIED,
+    /** A batch named an epoch above the expected one: applied, the epochs between recorded. */
+    GAP,
+    /** A batch named an epoch below the expected one: not applied. */
+    STALE,
+    /** An ack entry was applied. */
+    ACKS,
+    /** The index was at or below the last applied one (a restart re-applying): nothing done. */
+    ALREADY_APPLIED,
+    /** The entry did not decode: counted and skipped on every replica alike. */
+    DECODE_ERROR
+  }
+
+  static ApplyResult applied(Kind kind, long index, long epoch, long ms, int txns, long expected) {
+    return new ApplyResult(kind, index, epoch, ms, txns, expected, null);
+  }
+
+  static ApplyResult of(Kind kind, long index) {
+    return new ApplyResult(kind, index, -1, -1, 0, -1, null);
+  }
+
+  /** True when the entry consumed an epoch. */
+  public boolean sequenced() {
+    return kind == Kind.APPLIED || kind == Kind.GAP;
+  }
+}

@@ -1,0 +1,365 @@
+package org.calvinseq.core.apply;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.concurrent.Executor;
+import org.calvinseq.core.apply.ApplyResult.Kind;
+import org.calvinseq.core.codec.CodecException;
+import org.calvinseq.core.codec.EntryDecoder;
+import org.calvinseq.core.completion.CompletionRegistry;
+import org.calvinseq.core.metrics.SequencerMetrics;
+import org.calvinseq.core.model.AckBatch;
+import org.calvinseq.core.model.EpochBatch;
+import org.calvinseq.core.model.SequencedTxn;
+import org.calvinseq.core.model.SequencerEntry;
+import org.calvinseq.core.model.Txn;
+import org.calvinseq.core.queue.OfferResult;
+import org.calvinseq.core.queue.Subscriptions;
+import org.calvinseq.core.queue.VShardQueue;
+import org.calvinseq.core.replay.LogSource;
+import org.calvinseq.core.replay.Replayer;
+import org.calvinseq.core.routing.CollectionHashRouter;
+import org.calvinseq.core.routing.VShardRouter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The deterministic apply path (DESIGN section 4). For each committed entry at Raft index {@code
+ * i}:
+ *
+ * <ol>
+ *   <li>{@code i <= lastAppliedIndex}: nothing (a restart re-applying from its snapshot);
+ *   <li>decode; an undecodable entry is counted, logged and skipped;
+ *   <li>epoch check against {@code nextEpoch}: a batch without an epoch takes it; a batch naming it
+ *       is applied; a lower one is stale (never applied, counted, reported); a higher one is a gap
+ *       (counted, range recorded, applied, {@code nextEpoch} jumps). Epochs never go back;
+ *   <li>{@code epochSystemMs = max(proposerMs, previous epochSystemMs + 1)};
+ *   <li>fan-out: each txn is offered, without blocking, to the queue of each participating vshard
+ *       hosted here; a full or closed queue puts its vshard behind (see {@link VShardQueue});
+ *   <li>advance {@code lastAppliedEpoch}, {@code lastAppliedIndex} and the counters.
+ * </ol>
+ *
+ * <p>It reads no clock, no random source and no environment, never blocks, does no I/O and never
+ * throws on bad input. One thread calls {@link #apply}; other threads may read the volatile
+ * progress fields, subscribe and replay.
+ */
+public final class EpochStateMachine {
+  private static final Logger LOG = LoggerFactory.getLogger(EpochStateMachine.class);
+
+  private final VShardRouter router;
+  private final Subscriptions subscriptions;
+  private final CompletionRegistry completions;
+  private final EpochIndex epochIndex;
+  private final SequencerMetrics metrics;
+  private final int maxGapRanges;
+  private final EntryDecoder decoder = new EntryDecoder();
+  private final Participants participants;
+  private final ArrayDeque<GapRange> gaps = new ArrayDeque<>();
+
+  private volatile long lastAppliedIndex = -1;
+  private volatile long nextEpoch = 0;
+  private volatile long lastAppliedEpoch = -1;
+  private volatile long lastEpochSystemMs = -1;
+
+  private EpochStateMachine(Builder b) {
+    this.router = b.router;
+    this.metrics = b.metrics;
+    this.maxGapRanges = b.maxGapRanges;
+    this.participants = new Participants(router);
+    this.epochIndex = new EpochIndex(b.epochRetention);
+    this.completions =
+        new CompletionRegistry(b.completionRetentionMs, b.completionMaxEntries, b.notifier);
+    this.subscriptions =
+        new Subscriptions(router.vshardCount(), b.hosted, b.queueCapacity, this::lastAppliedEpoch);
+    if (metrics != null) {
+      metrics.bindGauges(this, subscriptions, completions);
+    }
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Applies the entry at {@code index}; see the class comment. Never throws on bad bytes. */
+  public ApplyResult apply(long index, byte[] data) {
+    return apply(index, ByteBuffer.wrap(data));
+  }
+
+  public ApplyResult apply(long index, ByteBuffer data) {
+    if (index <= lastAppliedIndex) {
+      return ApplyResult.of(Kind.ALREADY_APPLIED, index);
+    }
+    SequencerEntry entry;
+    try {
+      entry = decoder.decode(data);
+    } catch (CodecException e) {
+      lastAppliedIndex = index;
+      if (metrics != null) {
+        metrics.decodeError();
+      }
+      LOG.warn("skipping undecodable log entry at index {}: {}", index, e.getMessage());
+      return new ApplyResult(Kind.DECODE_ERROR, index, -1, -1, 0, -1, e.getMessage());
+    }
+    if (entry instanceof AckBatch acks) {
+      int done = completions.apply(acks.acks(), lastEpochSystemMs);
+      lastAppliedIndex = index;
+      if (metrics != null) {
+        metrics.acks(acks.acks().size(), done);
+      }
+      return new ApplyResult(Kind.ACKS, index, -1, -1, acks.acks().size(), -1, null);
+    }
+    return applyBatch(index, (EpochBatch) entry);
+  }
+
+  /** Records that the entry at {@code index} was not for the state machine (e.g. configuration). */
+  public void skipIndex(long index) {
+    if (index > lastAppliedIndex) {
+      lastAppliedIndex = index;
+    }
+  }
+
+  private ApplyResult applyBatch(long index, EpochBatch batch) {
+    long expected = nextEpoch;
+    long epoch = batch.hasEpoch() ? batch.epoch() : expected;
+    if (epoch < expected) {
+      lastAppliedIndex = index;
+      if (metrics != null) {
+        metrics.stale();
+      }
+      LOG.debug("stale batch at index {}: names epoch {}, expected {}", index, epoch, expected);
+      return ApplyResult.applied(Kind.STALE, index, epoch, -1, batch.txns().size(), expected);
+    }
+    long gap = epoch - expected;
+    if (gap > 0) {
+      gaps.addLast(new GapRange(expected, epoch - 1));
+      while (gaps.size() > maxGapRanges) {
+        gaps.pollFirst();
+      }
+      LOG.warn("epoch gap at index {}: batch names epoch {}, expected {}", index, epoch, expected);
+    }
+    long prev = lastEpochSystemMs;
+    long ms = Math.max(batch.proposerMs(), prev == Long.MAX_VALUE ? prev : prev + 1);
+    fanOut(batch.txns(), epoch, ms);
+    epochIndex.append(epoch, index, ms);
+    lastEpochSystemMs = ms;
+    nextEpoch = epoch + 1;
+    lastAppliedIndex = index;
+    lastAppliedEpoch = epoch; // written last: subscribers read it to bound what they missed
+    if (metrics != null) {
+      metrics.batchApplied(batch.txns().size(), gap);
+    }
+    return ApplyResult.applied(
+        gap > 0 ? Kind.GAP : Kind.APPLIED, index, epoch, ms, batch.txns().size(), expected);
+  }
+
+  private void fanOut(List<Txn> txns, long epoch, long ms) {
+    long live = 0;
+    long full = 0;
+    long closed = 0;
+    long behind = 0;
+    for (int pos = 0, n = txns.size(); pos < n; pos++) {
+      Txn txn = txns.get(pos);
+      int count = participants.compute(txn);
+      int[] vshards = participants.buffer();
+      SequencedTxn sequenced = null;
+      for (int i = 0; i < count; i++) {
+        VShardQueue q = subscriptions.queue(vshards[i]);
+        if (q == null) {
+          continue; // not hosted here, or no consumer yet: it will replay when it subscribes
+        }
+        if (sequenced == null) {
+          sequenced = Participants.sequence(txn, epoch, pos, ms);
+        }
+        OfferResult r = q.deliver(sequenced);
+        if (r == null) {
+          behind++;
+        } else if (r == OfferResult.ACCEPTED) {
+          live++;
+        } else if (r == OfferResult.FULL) {
+          full++;
+          LOG.debug(
+              "vshard {} queue full at {}.{}: behind until it replays", vshards[i], epoch, pos);
+        } else {
+          closed++;
+        }
+      }
+    }
+    if (metrics != null) {
+      metrics.fanOut(live, full, closed, behind);
+    }
+  }
+
+  // ---- progress, read from any thread ----
+
+  public long lastAppliedIndex() {
+    return lastAppliedIndex;
+  }
+
+  public long nextEpoch() {
+    return nextEpoch;
+  }
+
+  /** The last applied epoch, or -1 before the first batch. */
+  public long lastAppliedEpoch() {
+    return lastAppliedEpoch;
+  }
+
+  /** The upper bound for a rebuild: the last epoch committed and applied here, or -1. */
+  public long currentCommittedEpoch() {
+    return lastAppliedEpoch;
+  }
+
+  public long lastEpochSystemMs() {
+    return lastEpochSystemMs;
+  }
+
+  /** The most recent gap ranges, oldest first. Apply thread, or when no apply runs. */
+  public List<GapRange> gaps() {
+    return new ArrayList<>(gaps);
+  }
+
+  public VShardRouter router() {
+    return router;
+  }
+
+  public Subscriptions subscriptions() {
+    return subscriptions;
+  }
+
+  public CompletionRegistry completions() {
+    return completions;
+  }
+
+  public EpochIndex epochIndex() {
+    return epochIndex;
+  }
+
+  public SequencerMetrics metrics() {
+    return metrics;
+  }
+
+  /** A replayer over {@code log} that stamps epochs exactly as this state machine did. */
+  public Replayer replayer(LogSource log) {
+    return new Replayer(epochIndex, log, router, this::currentCommittedEpoch);
+  }
+
+  // ---- snapshots ----
+
+  /** Captures the state. Call on the apply thread (or when no apply runs). */
+  public SequencerState snapshot() {
+    return new SequencerState(
+        router.vshardCount(),
+        lastAppliedIndex,
+        nextEpoch,
+        lastAppliedEpoch,
+        lastEpochSystemMs,
+        new ArrayList<>(gaps),
+        epochIndex.droppedThroughEpoch(),
+        epochIndex.export(),
+        completions.export());
+  }
+
+  /**
+   * Replaces the state with {@code s}. Call when no apply runs.
+   *
+   * @throws IllegalArgumentException if {@code s} belongs to a cluster with another vshard count
+   */
+  public void restore(SequencerState s) {
+    if (s.vshardCount() != router.vshardCount()) {
+      throw new IllegalArgumentException(
+          "snapshot was taken with vshardCount="
+              + s.vshardCount()
+              + " but this node is configured with vshardCount="
+              + router.vshardCount()
+              + "; the vshard count is fixed for a cluster's life");
+    }
+    gaps.clear();
+    gaps.addAll(s.gaps());
+    epochIndex.load(s.droppedThroughEpoch(), s.epochIndex());
+    completions.load(s.completions());
+    lastAppliedIndex = s.lastAppliedIndex();
+    nextEpoch = s.nextEpoch();
+    lastEpochSystemMs = s.lastEpochSystemMs();
+    lastAppliedEpoch = s.lastAppliedEpoch();
+  }
+
+  /** Configuration of a state machine; every setting has a default. */
+  public static final class Builder {
+    private VShardRouter router = new CollectionHashRouter();
+    private BitSet hosted;
+    private int queueCapacity = 65_536;
+    private long epochRetention = 1_000_000;
+    private long completionRetentionMs = 600_000;
+    private int completionMaxEntries = 1_000_000;
+    private int maxGapRanges = 1024;
+    private Executor notifier = Runnable::run;
+    private SequencerMetrics metrics;
+
+    public Builder router(VShardRouter router) {
+      this.router = router;
+      return this;
+    }
+
+    /** The vshards hosted on this node; default all. */
+    public Builder hosted(BitSet hosted) {
+      this.hosted = hosted;
+      return this;
+    }
+
+    /** Per-vshard queue bound, rounded up to a power of two. */
+    public Builder queueCapacity(int queueCapacity) {
+      this.queueCapacity = queueCapacity;
+      return this;
+    }
+
+    /** How many epochs the replay index keeps. */
+    public Builder epochRetention(long epochs) {
+      this.epochRetention = epochs;
+      return this;
+    }
+
+    public Builder completionRetentionMs(long ms) {
+      this.completionRetentionMs = ms;
+      return this;
+    }
+
+    public Builder completionMaxEntries(int n) {
+      this.completionMaxEntries = n;
+      return this;
+    }
+
+    public Builder maxGapRanges(int n) {
+      this.maxGapRanges = n;
+      return this;
+    }
+
+    /** Runs the completion of local waiters' futures; default: the applying thread. */
+    public Builder notifier(Executor notifier) {
+      this.notifier = notifier;
+      return this;
+    }
+
+    public Builder metrics(SequencerMetrics metrics) {
+      this.metrics = metrics;
+      return this;
+    }
+
+    public EpochStateMachine build() {
+      if (queueCapacity < 1 || epochRetention < 1 || maxGapRanges < 1) {
+        throw new IllegalArgumentException(
+            "queueCapacity, epochRetention and maxGapRanges must be >= 1");
+      }
+      if (hosted != null && hosted.length() > router.vshardCount()) {
+        throw new IllegalArgumentException(
+            "hosted vshards go up to "
+                + (hosted.length() - 1)
+                + " but vshardCount is "
+                + router.vshardCount());
+      }
+      return new EpochStateMachine(this);
+    }
+  }
+}

@@ -1,0 +1,199 @@
+package org.calvinseq.core.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.function.ToDoubleFunction;
+import org.calvinseq.core.apply.EpochStateMachine;
+import org.calvinseq.core.completion.CompletionRegistry;
+import org.calvinseq.core.queue.Subscriptions;
+
+/**
+ * Every meter of the apply path, registered once at start-up. Names carry the {@code sequencer}
+ * prefix; tags take only a few fixed values (no per-vshard or per-tenant labels: sums and maxima
+ * instead), so the series count does not grow with the data.
+ *
+ * <p>The apply path adds to these once per batch, not once per txn.
+ */
+public final class SequencerMetrics {
+  private final MeterRegistry registry;
+  private final Counter epochsApplied;
+  private final Counter epochGaps;
+  private final Counter epochGapSize;
+  private final Counter staleEpochs;
+  private final Counter decodeErrors;
+  private final Counter txnsSequenced;
+  private final Counter deliveredLive;
+  private final Counter deliveredReplay;
+  private final Counter droppedFull;
+  private final Counter droppedClosed;
+  private final Counter skippedBehind;
+  private final Counter acksApplied;
+  private final Counter completions;
+  private final DistributionSummary batchTxns;
+  private final Timer applyTime;
+
+  public SequencerMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    epochsApplied =
+        Counter.builder("sequencer.epochs.applied")
+            .description("Epoch batches applied (including those that closed a gap)")
+            .register(registry);
+    epochGaps =
+        Counter.builder("sequencer.epoch.gaps")
+            .description("Batches that named an epoch above the expected one")
+            .register(registry);
+    epochGapSize =
+        Counter.builder("sequencer.epoch.gap.epochs")
+            .description("Epoch numbers skipped by gaps")
+            .register(registry);
+    staleEpochs =
+        Counter.builder("sequencer.epochs.stale")
+            .description("Batches that named an epoch below the expected one (never applied)")
+            .register(registry);
+    decodeErrors =
+        Counter.builder("sequencer.decode.errors")
+            .description("Log entries that could not be decoded and were skipped")
+            .register(registry);
+    txnsSequenced =
+        Counter.builder("sequencer.txns.sequenced")
+            .description("Transactions given an (epoch, position)")
+            .register(registry);
+    deliveredLive = deliveries("live");
+    deliveredReplay = deliveries("replay");
+    droppedFull = drops("full");
+    droppedClosed = drops("closed");
+    skippedBehind = drops("behind");
+    acksApplied =
+        Counter.builder("sequencer.acks.applied")
+            .description("Completion acks applied")
+            .register(registry);
+    completions =
+        Counter.builder("sequencer.completions")
+            .description("Transactions whose every participant acked")
+            .register(registry);
+    batchTxns =
+        DistributionSummary.builder("sequencer.batch.txns")
+            .description("Transactions per applied batch")
+            .serviceLevelObjectives(1, 10, 100, 1_000, 10_000)
+            .register(registry);
+    applyTime =
+        Timer.builder("sequencer.apply")
+            .description("Time to apply one log entry, decode and fan-out included")
+            .serviceLevelObjectives(
+                java.time.Duration.ofNanos(100_000),
+                java.time.Duration.ofMillis(1),
+                java.time.Duration.ofMillis(10),
+                java.time.Duration.ofMillis(100))
+            .register(registry);
+  }
+
+  private Counter deliveries(String path) {
+    return Counter.builder("sequencer.deliveries")
+        .description(
+            "Transactions handed to a vshard consumer, by path (replay means it fell behind)")
+        .tag("path", path)
+        .register(registry);
+  }
+
+  private Counter drops(String reason) {
+    return Counter.builder("sequencer.drops")
+        .description("Live deliveries not made, by reason; the consumer replays them later")
+        .tag("reason", reason)
+        .register(registry);
+  }
+
+  /** Registers the gauges that read the state machine, the queues and the completion registry. */
+  public void bindGauges(
+      EpochStateMachine sm, Subscriptions subscriptions, CompletionRegistry completionRegistry) {
+    gauge(
+        "sequencer.last.applied.epoch",
+        "Last applied epoch (-1 before the first)",
+        sm,
+        EpochStateMachine::lastAppliedEpoch);
+    gauge(
+        "sequencer.last.applied.index",
+        "Raft index of the last applied entry",
+        sm,
+        EpochStateMachine::lastAppliedIndex);
+    gauge(
+        "sequencer.vshards.behind",
+        "Hosted vshards whose consumer must catch up by replay",
+        subscriptions,
+        Subscriptions::behindCount);
+    gauge(
+        "sequencer.queue.depth.sum",
+        "Txns waiting in all vshard queues",
+        subscriptions,
+        s -> s.depth()[0]);
+    gauge(
+        "sequencer.queue.depth.max",
+        "Txns waiting in the fullest vshard queue",
+        subscriptions,
+        s -> s.depth()[1]);
+    gauge(
+        "sequencer.completions.pending",
+        "Transactions with some but not all acks",
+        completionRegistry,
+        CompletionRegistry::pendingCount);
+  }
+
+  private <T> void gauge(String name, String help, T obj, ToDoubleFunction<T> f) {
+    Gauge.builder(name, obj, f).description(help).register(registry);
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  public void batchApplied(int txns, long gapEpochs) {
+    epochsApplied.increment();
+    txnsSequenced.increment(txns);
+    batchTxns.record(txns);
+    if (gapEpochs > 0) {
+      epochGaps.increment();
+      epochGapSize.increment(gapEpochs);
+    }
+  }
+
+  public void fanOut(long live, long full, long closed, long behind) {
+    if (live > 0) {
+      deliveredLive.increment(live);
+    }
+    if (full > 0) {
+      droppedFull.increment(full);
+    }
+    if (closed > 0) {
+      droppedClosed.increment(closed);
+    }
+    if (behind > 0) {
+      skippedBehind.increment(behind);
+    }
+  }
+
+  public void stale() {
+    staleEpochs.increment();
+  }
+
+  public void decodeError() {
+    decodeErrors.increment();
+  }
+
+  public void acks(int applied, int completed) {
+    acksApplied.increment(applied);
+    if (completed > 0) {
+      completions.increment(completed);
+    }
+  }
+
+  public void replayDelivered(long n) {
+    deliveredReplay.increment(n);
+  }
+
+  /** Recorded by the driver around each apply call; the apply path itself reads no clock. */
+  public Timer applyTimer() {
+    return applyTime;
+  }
+}

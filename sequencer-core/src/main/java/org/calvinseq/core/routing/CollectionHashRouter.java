@@ -1,0 +1,75 @@
+package org.calvinseq.core.routing;
+
+import org.calvinseq.core.model.Key;
+
+/**
+ * The default router: {@code vshard = fnv1a32(utf8(collection)) mod vshardCount}, the hash taken as
+ * an unsigned 32-bit value. FNV-1a uses offset basis {@code 0x811C9DC5} and prime {@code
+ * 0x01000193}. All keys of one collection land on one vshard.
+ */
+public final class CollectionHashRouter implements VShardRouter {
+  private static final int FNV_OFFSET = 0x811C9DC5;
+  private static final int FNV_PRIME = 0x01000193;
+
+  private final int vshardCount;
+
+  public CollectionHashRouter(int vshardCount) {
+    if (vshardCount < 1) {
+      throw new IllegalArgumentException("vshardCount must be >= 1: " + vshardCount);
+    }
+    this.vshardCount = vshardCount;
+  }
+
+  public CollectionHashRouter() {
+    this(DEFAULT_VSHARD_COUNT);
+  }
+
+  @Override
+  public int vshardCount() {
+    return vshardCount;
+  }
+
+  @Override
+  public int vshardOf(Key key) {
+    return vshardOfCollection(key.collection());
+  }
+
+  public int vshardOfCollection(String collection) {
+    return Integer.remainderUnsigned(fnv1a32Utf8(collection), vshardCount);
+  }
+
+  /** FNV-1a over the UTF-8 bytes of {@code s}, without allocating them. */
+  public static int fnv1a32Utf8(String s) {
+    int h = FNV_OFFSET;
+    int n = s.length();
+    for (int i = 0; i < n; i++) {
+      int c = s.charAt(i);
+      if (c < 0x80) {
+        h = (h ^ c) * FNV_PRIME;
+      } else if (c < 0x800) {
+        h = (h ^ (0xC0 | (c >> 6))) * FNV_PRIME;
+        h = (h ^ (0x80 | (c & 0x3F))) * FNV_PRIME;
+      } else if (Character.isHighSurrogate((char) c)
+          && i + 1 < n
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
+        int cp = Character.toCodePoint((char) c, s.charAt(++i));
+        h = (h ^ (0xF0 | (cp >> 18))) * FNV_PRIME;
+        h = (h ^ (0x80 | ((cp >> 12) & 0x3F))) * FNV_PRIME;
+        h = (h ^ (0x80 | ((cp >> 6) & 0x3F))) * FNV_PRIME;
+        h = (h ^ (0x80 | (cp & 0x3F))) * FNV_PRIME;
+      } else {
+        if (Character.isSurrogate((char) c)) {
+          c = '?'; // lone surrogate: String.getBytes(UTF_8) encodes it as '?'
+        }
+        if (c < 0x80) {
+          h = (h ^ c) * FNV_PRIME;
+        } else {
+          h = (h ^ (0xE0 | (c >> 12))) * FNV_PRIME;
+          h = (h ^ (0x80 | ((c >> 6) & 0x3F))) * FNV_PRIME;
+          h = (h ^ (0x80 | (c & 0x3F))) * FNV_PRIME;
+        }
+      }
+    }
+    return h;
+  }
+}

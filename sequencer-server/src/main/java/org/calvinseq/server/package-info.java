@@ -1,0 +1,2 @@
+/** The replicated sequencer: Ratis state machine, embeddable node, CLI and admin endpoint. */
+package org.calvinseq.server;
