@@ -76,6 +76,11 @@ public final class EpochIndex {
 
   /** Drops every record whose log index is below {@code logIndex} (the log was purged there). */
   public void dropBelowLogIndex(long logIndex) {
+    dropBefore(seekLogIndex(logIndex));
+  }
+
+  /** Record number of the first record with log index >= {@code logIndex}, or {@link #end()}. */
+  public long seekLogIndex(long logIndex) {
     long lo = first;
     long hi = end;
     while (lo < hi) {
@@ -86,7 +91,7 @@ public final class EpochIndex {
         hi = mid;
       }
     }
-    dropBefore(lo);
+    return lo;
   }
 
   private void dropBefore(long n) {

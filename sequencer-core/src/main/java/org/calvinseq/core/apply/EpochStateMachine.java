@@ -63,6 +63,7 @@ public final class EpochStateMachine {
   private volatile long nextEpoch = 0;
   private volatile long lastAppliedEpoch = -1;
   private volatile long lastEpochSystemMs = -1;
+  private volatile long fanOutEpoch = -1; // the epoch being fanned out, -1 between batches
 
   private EpochStateMachine(Builder b) {
     this.router = b.router;
@@ -73,7 +74,8 @@ public final class EpochStateMachine {
     this.completions =
         new CompletionRegistry(b.completionRetentionMs, b.completionMaxEntries, b.notifier);
     this.subscriptions =
-        new Subscriptions(router.vshardCount(), b.hosted, b.queueCapacity, this::lastAppliedEpoch);
+        new Subscriptions(
+            router.vshardCount(), b.hosted, b.queueCapacity, this::missedThroughEpoch);
     if (metrics != null) {
       metrics.bindGauges(this, subscriptions, completions);
     }
@@ -96,12 +98,7 @@ public final class EpochStateMachine {
     try {
       entry = decoder.decode(data);
     } catch (CodecException e) {
-      lastAppliedIndex = index;
-      if (metrics != null) {
-        metrics.decodeError();
-      }
-      LOG.warn("skipping undecodable log entry at index {}: {}", index, e.getMessage());
-      return new ApplyResult(Kind.DECODE_ERROR, index, -1, -1, 0, -1, e.getMessage());
+      return undecodable(index, e.getMessage());
     }
     if (entry instanceof AckBatch acks) {
       int done = completions.apply(acks.acks(), lastEpochSystemMs);
@@ -112,6 +109,15 @@ public final class EpochStateMachine {
       return new ApplyResult(Kind.ACKS, index, -1, -1, acks.acks().size(), -1, null);
     }
     return applyBatch(index, (EpochBatch) entry);
+  }
+
+  private ApplyResult undecodable(long index, String detail) {
+    lastAppliedIndex = index;
+    if (metrics != null) {
+      metrics.decodeError();
+    }
+    LOG.warn("skipping undecodable log entry at index {}: {}", index, detail);
+    return new ApplyResult(Kind.DECODE_ERROR, index, -1, -1, 0, -1, detail);
   }
 
   /** Records that the entry at {@code index} was not for the state machine (e.g. configuration). */
@@ -132,6 +138,10 @@ public final class EpochStateMachine {
       LOG.debug("stale batch at index {}: names epoch {}, expected {}", index, epoch, expected);
       return ApplyResult.applied(Kind.STALE, index, epoch, -1, batch.txns().size(), expected);
     }
+    if (epoch == Long.MAX_VALUE) {
+      // No epoch can follow it (nextEpoch would overflow and wedge every later apply).
+      return undecodable(index, "epoch " + epoch + " leaves no room for a next epoch");
+    }
     long gap = epoch - expected;
     if (gap > 0) {
       gaps.addLast(new GapRange(expected, epoch - 1));
@@ -142,12 +152,14 @@ public final class EpochStateMachine {
     }
     long prev = lastEpochSystemMs;
     long ms = Math.max(batch.proposerMs(), prev == Long.MAX_VALUE ? prev : prev + 1);
+    fanOutEpoch = epoch;
     fanOut(batch.txns(), epoch, ms);
     epochIndex.append(epoch, index, ms);
     lastEpochSystemMs = ms;
     nextEpoch = epoch + 1;
     lastAppliedIndex = index;
-    lastAppliedEpoch = epoch; // written last: subscribers read it to bound what they missed
+    lastAppliedEpoch = epoch; // written before fanOutEpoch is cleared: see missedThroughEpoch
+    fanOutEpoch = -1;
     if (metrics != null) {
       metrics.batchApplied(batch.txns().size(), gap);
     }
@@ -190,6 +202,17 @@ public final class EpochStateMachine {
     if (metrics != null) {
       metrics.fanOut(live, full, closed, behind);
     }
+  }
+
+  /**
+   * The newest epoch whose fan-out may have run without seeing a queue that was just published: the
+   * batch being fanned out, else the last applied one. A subscriber publishes its queue first and
+   * then calls this; the volatile accesses order the two sides, so a batch that starts fanning out
+   * after this read returned -1 for it sees the queue.
+   */
+  private long missedThroughEpoch() {
+    long inFlight = fanOutEpoch;
+    return inFlight >= 0 ? inFlight : lastAppliedEpoch;
   }
 
   // ---- progress, read from any thread ----

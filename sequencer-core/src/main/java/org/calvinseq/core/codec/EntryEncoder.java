@@ -68,7 +68,8 @@ public final class EntryEncoder {
       putLong(b, 8, id.sequence());
       p.writePayload(b);
     }
-    p.packInt(TXN_TENANT).packLong(t.tenantId());
+    p.packInt(TXN_TENANT);
+    packUnsigned64(p, t.tenantId());
     p.packInt(TXN_READ_SET);
     writeKeys(p, t.readSet());
     p.packInt(TXN_WRITE_SET);
@@ -97,6 +98,18 @@ public final class EntryEncoder {
       p.packInt(ACK_POSITION).packInt(ack.txnId().position());
       p.packInt(ACK_VSHARD).packInt(ack.vshard());
       p.packInt(ACK_PARTICIPANTS).packInt(ack.participants());
+    }
+  }
+
+  /**
+   * Packs {@code v} read as unsigned: a negative long stands for a value of 2^63 or more, which
+   * msgpack carries as uint64 (the decoder rejects negative integers there).
+   */
+  private static void packUnsigned64(MessagePacker p, long v) throws IOException {
+    if (v >= 0) {
+      p.packLong(v);
+    } else {
+      p.packBigInteger(java.math.BigInteger.valueOf(v & Long.MAX_VALUE).setBit(63));
     }
   }
 

@@ -13,14 +13,15 @@ public final class Subscriptions {
   private final BitSet hosted;
   private final int queueCapacity;
   private final AtomicReferenceArray<VShardQueue> slots;
-  private final LongSupplier lastAppliedEpoch;
+  private final LongSupplier missedThroughEpoch;
 
   /**
    * @param hosted the vshards this node hosts, or null for all of them
-   * @param lastAppliedEpoch the state machine's last applied epoch, read at subscription time
+   * @param missedThroughEpoch read just after a queue is published: the newest epoch whose fan-out
+   *     may not have seen it (the state machine's batch in flight, else its last applied epoch)
    */
   public Subscriptions(
-      int vshardCount, BitSet hosted, int queueCapacity, LongSupplier lastAppliedEpoch) {
+      int vshardCount, BitSet hosted, int queueCapacity, LongSupplier missedThroughEpoch) {
     if (queueCapacity < 1) {
       throw new IllegalArgumentException("queueCapacity must be >= 1: " + queueCapacity);
     }
@@ -28,7 +29,7 @@ public final class Subscriptions {
     this.hosted = hosted == null ? null : (BitSet) hosted.clone();
     this.queueCapacity = queueCapacity;
     this.slots = new AtomicReferenceArray<>(vshardCount);
-    this.lastAppliedEpoch = lastAppliedEpoch;
+    this.missedThroughEpoch = missedThroughEpoch;
   }
 
   public int vshardCount() {
@@ -55,8 +56,10 @@ public final class Subscriptions {
       old.close();
     }
     // Anything the apply thread handled before it saw the slot, up to the batch in progress now,
-    // may have been missed; the consumer's replay must cover it before it may resume.
-    q.markMissedThrough(lastAppliedEpoch.getAsLong() + 1);
+    // may have been missed; the consumer's replay must cover it before it may resume. Between
+    // batches that is exactly the last applied epoch, so a consumer that is caught up resumes at
+    // once instead of being refused until a batch it must then replay.
+    q.markMissedThrough(missedThroughEpoch.getAsLong());
     return q;
   }
 
@@ -71,12 +74,12 @@ public final class Subscriptions {
     return slots.get(vshard);
   }
 
-  /** Number of queues that are behind (a pending resume still counts). */
+  /** Number of queues that are behind and have not yet caught up (no resume pending). */
   public int behindCount() {
     int n = 0;
     for (int i = 0; i < vshardCount; i++) {
       VShardQueue q = slots.get(i);
-      if (q != null && q.isBehind()) {
+      if (q != null && q.isBehind() && !q.resumePending()) {
         n++;
       }
     }

@@ -4,6 +4,7 @@ import java.util.Iterator;
 import java.util.function.Consumer;
 import org.calvinseq.core.metrics.SequencerMetrics;
 import org.calvinseq.core.model.SequencedTxn;
+import org.calvinseq.core.model.TxnId;
 import org.calvinseq.core.replay.ReplaySource;
 
 /**
@@ -39,11 +40,42 @@ public final class VShardConsumer implements AutoCloseable {
       long processedThroughEpoch,
       ReplaySource replay,
       SequencerMetrics metrics) {
+    this(subscriptions, vshard, processedThroughEpoch, Integer.MAX_VALUE, replay, metrics);
+  }
+
+  /**
+   * Subscribes to {@code vshard} for a consumer whose last processed txn is {@code
+   * processedThrough} (null when it has processed nothing). Unlike an epoch, this can stop in the
+   * middle of an epoch: an engine that restarts after executing part of an epoch gets exactly the
+   * rest of it.
+   */
+  public VShardConsumer(
+      Subscriptions subscriptions,
+      int vshard,
+      TxnId processedThrough,
+      ReplaySource replay,
+      SequencerMetrics metrics) {
+    this(
+        subscriptions,
+        vshard,
+        processedThrough == null ? -1 : processedThrough.epoch(),
+        processedThrough == null ? Integer.MAX_VALUE : processedThrough.position(),
+        replay,
+        metrics);
+  }
+
+  private VShardConsumer(
+      Subscriptions subscriptions,
+      int vshard,
+      long lastEpoch,
+      int lastPosition,
+      ReplaySource replay,
+      SequencerMetrics metrics) {
     this.subscriptions = subscriptions;
     this.replay = replay;
     this.metrics = metrics;
-    this.lastEpoch = processedThroughEpoch;
-    this.lastPosition = Integer.MAX_VALUE;
+    this.lastEpoch = lastEpoch;
+    this.lastPosition = lastPosition;
     this.queue = subscriptions.subscribe(vshard);
   }
 
@@ -51,9 +83,13 @@ public final class VShardConsumer implements AutoCloseable {
     return queue.vshard();
   }
 
-  /** True while the vshard is not receiving live deliveries. */
+  /**
+   * True while this consumer still has to catch up through replay. A consumer that has replayed up
+   * to the current committed epoch and waits for the apply thread to put it back on live delivery
+   * (at the vshard's next txn) is not behind.
+   */
   public boolean isBehind() {
-    return queue.isBehind();
+    return queue.isBehind() && !queue.resumePending();
   }
 
   /** The last epoch handed out (or the starting point), and its position. */

@@ -6,4 +6,9 @@ import java.nio.ByteBuffer;
 public interface LogSource {
   /** The entry's state-machine bytes at {@code index}, or null if the log no longer holds it. */
   ByteBuffer read(long index);
+
+  /** The lowest index the log still holds (entries below it were purged). */
+  default long firstIndex() {
+    return 0;
+  }
 }

@@ -45,6 +45,21 @@ public final class Replayer implements ReplaySource {
    *
    * @throws ReplayUnavailableException if {@code fromEpoch} is older than the retained window
    */
+  /** The oldest epoch a replay can start at, given retention and what the log still holds. */
+  public long firstReplayableEpoch() {
+    long first = index.firstReplayableEpoch();
+    long logFirst = log.firstIndex();
+    if (logFirst > 0) {
+      long rec = index.seekLogIndex(logFirst);
+      try {
+        first = Math.max(first, rec < index.end() ? index.epochAt(rec) : index.lastEpoch() + 1);
+      } catch (IndexOutOfBoundsException raced) {
+        first = Math.max(first, index.firstReplayableEpoch());
+      }
+    }
+    return first;
+  }
+
   @Override
   public Iterator<SequencedTxn> replay(int vshard, long fromEpoch, long toEpoch) {
     if (vshard < 0 || vshard >= router.vshardCount()) {
@@ -53,7 +68,7 @@ public final class Replayer implements ReplaySource {
     if (fromEpoch < 0 || toEpoch < fromEpoch) {
       return java.util.Collections.emptyIterator();
     }
-    long firstEpoch = index.firstReplayableEpoch();
+    long firstEpoch = firstReplayableEpoch();
     if (fromEpoch < firstEpoch) {
       throw new ReplayUnavailableException(fromEpoch, firstEpoch);
     }
@@ -117,7 +132,7 @@ public final class Replayer implements ReplaySource {
       record++;
       ByteBuffer bytes = log.read(logIndex);
       if (bytes == null) {
-        throw new ReplayUnavailableException(e, Math.max(firstEpoch, index.firstReplayableEpoch()));
+        throw new ReplayUnavailableException(e, firstReplayableEpoch());
       }
       SequencerEntry entry;
       try {

@@ -1,2 +1,0 @@
-/** Client of a sequencer cluster. */
-package org.calvinseq.client;

@@ -1,0 +1,280 @@
+package org.calvinseq.core.protocol;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import org.calvinseq.core.apply.ApplyResult;
+import org.calvinseq.core.codec.CodecException;
+import org.calvinseq.core.codec.EntryDecoder;
+import org.calvinseq.core.codec.EntryEncoder;
+import org.calvinseq.core.model.EpochBatch;
+import org.calvinseq.core.model.SequencedTxn;
+import org.calvinseq.core.model.Txn;
+import org.calvinseq.core.model.TxnId;
+import org.msgpack.core.MessageBufferPacker;
+import org.msgpack.core.MessagePack;
+import org.msgpack.core.MessagePackException;
+import org.msgpack.core.MessageUnpacker;
+
+/**
+ * Encodings of the messages between client and node that are not log entries: receipts (the reply
+ * to a proposal) and read-only queries (status, replay pages, completion state). Positional msgpack
+ * arrays with a leading kind; these never enter the log, so they need no evolvability beyond the
+ * kind and the version of the jar on both sides.
+ */
+public final class Protocol {
+  private Protocol() {}
+
+  public static final int Q_STATUS = 1;
+  public static final int Q_REPLAY = 2;
+  public static final int Q_COMPLETION = 3;
+
+  /** A replay page request: txns of {@code vshard} after {@code (afterEpoch, afterPosition)}. */
+  public record ReplayQuery(
+      int vshard, long fromEpoch, long toEpoch, long afterEpoch, int afterPosition, int maxTxns) {}
+
+  /**
+   * One page of a replay. {@code done} when the range is exhausted; otherwise the next page starts
+   * after the last txn of this one. {@code firstAvailableEpoch >= 0} signals that the range is no
+   * longer retained (and {@code txns} is empty).
+   */
+  public record ReplayPage(List<SequencedTxn> txns, boolean done, long firstAvailableEpoch) {}
+
+  /** Completion state of a txn on one node. */
+  public record CompletionState(TxnId txnId, boolean completed, int[] acked) {}
+
+  // ---- receipts ----
+
+  public static byte[] encodeReceipt(BatchReceipt r) {
+    return pack(
+        p -> {
+          p.packArrayHeader(6);
+          p.packInt(r.outcome().ordinal());
+          p.packLong(r.index()).packLong(r.epoch()).packLong(r.epochSystemMs());
+          p.packInt(r.txnCount()).packLong(r.expectedEpoch());
+        });
+  }
+
+  public static BatchReceipt decodeReceipt(ByteBuffer bytes) throws CodecException {
+    return unpack(
+        bytes,
+        u -> {
+          u.unpackArrayHeader();
+          ApplyResult.Kind kind = ApplyResult.Kind.values()[u.unpackInt()];
+          return new BatchReceipt(
+              kind, u.unpackLong(), u.unpackLong(), u.unpackLong(), u.unpackInt(), u.unpackLong());
+        });
+  }
+
+  // ---- queries ----
+
+  public static byte[] statusQuery() {
+    return pack(p -> p.packArrayHeader(1).packInt(Q_STATUS));
+  }
+
+  public static byte[] replayQuery(ReplayQuery q) {
+    return pack(
+        p ->
+            p.packArrayHeader(7)
+                .packInt(Q_REPLAY)
+                .packInt(q.vshard())
+                .packLong(q.fromEpoch())
+                .packLong(q.toEpoch())
+                .packLong(q.afterEpoch())
+                .packInt(q.afterPosition())
+                .packInt(q.maxTxns()));
+  }
+
+  public static byte[] completionQuery(TxnId id) {
+    return pack(
+        p ->
+            p.packArrayHeader(3).packInt(Q_COMPLETION).packLong(id.epoch()).packInt(id.position()));
+  }
+
+  /** The kind of a query, and its fields as decoded objects. */
+  public sealed interface Query permits StatusQ, ReplayQ, CompletionQ {}
+
+  public record StatusQ() implements Query {}
+
+  public record ReplayQ(ReplayQuery query) implements Query {}
+
+  public record CompletionQ(TxnId txnId) implements Query {}
+
+  public static Query decodeQuery(ByteBuffer bytes) throws CodecException {
+    return unpack(
+        bytes,
+        u -> {
+          int n = u.unpackArrayHeader();
+          int kind = u.unpackInt();
+          switch (kind) {
+            case Q_STATUS:
+              return new StatusQ();
+            case Q_REPLAY:
+              if (n < 7) {
+                throw new IllegalArgumentException("replay query needs 7 fields");
+              }
+              return new ReplayQ(
+                  new ReplayQuery(
+                      u.unpackInt(),
+                      u.unpackLong(),
+                      u.unpackLong(),
+                      u.unpackLong(),
+                      u.unpackInt(),
+                      u.unpackInt()));
+            case Q_COMPLETION:
+              return new CompletionQ(new TxnId(u.unpackLong(), u.unpackInt()));
+            default:
+              throw new IllegalArgumentException("unknown query kind " + kind);
+          }
+        });
+  }
+
+  public static byte[] encodeStatus(NodeStatus s) {
+    return pack(
+        p ->
+            p.packArrayHeader(9)
+                .packString(s.nodeId())
+                .packString(s.role())
+                .packString(s.leaderId())
+                .packLong(s.term())
+                .packLong(s.lastAppliedEpoch())
+                .packLong(s.lastAppliedIndex())
+                .packLong(s.commitIndex())
+                .packLong(s.firstReplayableEpoch())
+                .packInt(s.vshardCount()));
+  }
+
+  public static NodeStatus decodeStatus(ByteBuffer bytes) throws CodecException {
+    return unpack(
+        bytes,
+        u -> {
+          u.unpackArrayHeader();
+          return new NodeStatus(
+              u.unpackString(),
+              u.unpackString(),
+              u.unpackString(),
+              u.unpackLong(),
+              u.unpackLong(),
+              u.unpackLong(),
+              u.unpackLong(),
+              u.unpackLong(),
+              u.unpackInt());
+        });
+  }
+
+  /**
+   * Replay pages carry each txn as [epoch, position, epochSystemMs, bin(batch entry holding just
+   * that txn)], so the txn uses the log's own wire format.
+   */
+  public static byte[] encodePage(ReplayPage page) {
+    return pack(
+        p -> {
+          p.packArrayHeader(3);
+          p.packArrayHeader(page.txns().size());
+          for (SequencedTxn t : page.txns()) {
+            p.packArrayHeader(4).packLong(t.epoch()).packInt(t.position());
+            p.packLong(t.epochSystemMs());
+            byte[] entry = EntryEncoder.encode(EpochBatch.auto(0, List.of(t.txn())));
+            p.packBinaryHeader(entry.length).writePayload(entry);
+          }
+          p.packBoolean(page.done());
+          p.packLong(page.firstAvailableEpoch());
+        });
+  }
+
+  public static ReplayPage decodePage(ByteBuffer bytes) throws CodecException {
+    EntryDecoder decoder = new EntryDecoder();
+    try (MessageUnpacker u = unpacker(bytes)) {
+      u.unpackArrayHeader();
+      int n = u.unpackArrayHeader();
+      List<SequencedTxn> txns = new ArrayList<>(Math.min(n, 65_536));
+      for (int i = 0; i < n; i++) {
+        u.unpackArrayHeader();
+        long epoch = u.unpackLong();
+        int position = u.unpackInt();
+        long ms = u.unpackLong();
+        byte[] entry = u.readPayload(u.unpackBinaryHeader());
+        txns.add(new SequencedTxn(singleTxn(decoder, ByteBuffer.wrap(entry)), epoch, position, ms));
+      }
+      return new ReplayPage(txns, u.unpackBoolean(), u.unpackLong());
+    } catch (IOException | MessagePackException | IllegalArgumentException e) {
+      throw new CodecException("replayPage", 0, e.getMessage(), e);
+    }
+  }
+
+  public static byte[] encodeCompletion(CompletionState s) {
+    return pack(
+        p -> {
+          p.packArrayHeader(4).packLong(s.txnId().epoch()).packInt(s.txnId().position());
+          p.packBoolean(s.completed());
+          p.packArrayHeader(s.acked().length);
+          for (int v : s.acked()) {
+            p.packInt(v);
+          }
+        });
+  }
+
+  public static CompletionState decodeCompletion(ByteBuffer bytes) throws CodecException {
+    return unpack(
+        bytes,
+        u -> {
+          u.unpackArrayHeader();
+          TxnId id = new TxnId(u.unpackLong(), u.unpackInt());
+          boolean done = u.unpackBoolean();
+          int[] acked = new int[u.unpackArrayHeader()];
+          for (int i = 0; i < acked.length; i++) {
+            acked[i] = u.unpackInt();
+          }
+          return new CompletionState(id, done, acked);
+        });
+  }
+
+  // ---- helpers ----
+
+  private interface Writer {
+    void write(MessageBufferPacker p) throws IOException;
+  }
+
+  private interface Reader<T> {
+    T read(MessageUnpacker u) throws IOException;
+  }
+
+  /** msgpack-core reads only array-backed or direct buffers; copy a read-only heap buffer. */
+  private static MessageUnpacker unpacker(ByteBuffer b) {
+    if (b.hasArray() || b.isDirect()) {
+      return MessagePack.newDefaultUnpacker(b.duplicate());
+    }
+    byte[] copy = new byte[b.remaining()];
+    b.duplicate().get(copy);
+    return MessagePack.newDefaultUnpacker(copy);
+  }
+
+  private static byte[] pack(Writer w) {
+    try (MessageBufferPacker p = MessagePack.newDefaultBufferPacker()) {
+      w.write(p);
+      return p.toByteArray();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static <T> T unpack(ByteBuffer bytes, Reader<T> r) throws CodecException {
+    try (MessageUnpacker u = unpacker(bytes)) {
+      return r.read(u);
+    } catch (IOException | MessagePackException | IllegalArgumentException e) {
+      throw new CodecException("message", 0, String.valueOf(e.getMessage()), e);
+    } catch (ArrayIndexOutOfBoundsException e) {
+      throw new CodecException("message", 0, "bad enum value", e);
+    }
+  }
+
+  /** Txns from a page entry. */
+  private static Txn singleTxn(EntryDecoder d, ByteBuffer entry) throws CodecException {
+    if (d.decode(entry) instanceof EpochBatch b && b.txns().size() == 1) {
+      return b.txns().get(0);
+    }
+    throw new CodecException("replayPage.txn", 0, "expected a batch of one txn");
+  }
+}

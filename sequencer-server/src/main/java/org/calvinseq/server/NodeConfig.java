@@ -1,0 +1,99 @@
+package org.calvinseq.server;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Objects;
+import org.apache.ratis.protocol.RaftPeer;
+import org.calvinseq.client.Peers;
+import org.calvinseq.core.codec.ProposalLimits;
+import org.calvinseq.core.routing.VShardRouter;
+
+/**
+ * Everything a node is configured with. Built by {@link SequencerNode.Builder}; validated there, so
+ * a node never starts with settings that cannot work.
+ *
+ * @param nodeId this node's Raft peer id; must be one of {@code peers}
+ * @param peers every member, with its Raft address
+ * @param clusterName names the Raft group (nodes and clients must agree)
+ * @param dataDir where this node keeps its Raft log and snapshots
+ * @param adminHost the admin endpoint's bind address
+ * @param adminPort the admin endpoint's port: 0 for ephemeral, -1 to disable
+ * @param vshardCount fixed for the cluster's life
+ * @param hosted vshards hosted here, or null for all
+ * @param queueCapacity per-vshard queue bound
+ * @param limits proposal limits enforced by the leader
+ * @param snapshotEvery take a snapshot after this many applied entries
+ * @param replayRetention how many log entries before the snapshot are kept for replay
+ * @param logSegmentBytes Raft log segment size (purging works a segment at a time)
+ * @param electionTimeoutMin lower bound of the randomized election timeout
+ * @param electionTimeoutMax upper bound of the randomized election timeout
+ */
+public record NodeConfig(
+    String nodeId,
+    List<RaftPeer> peers,
+    String clusterName,
+    Path dataDir,
+    String adminHost,
+    int adminPort,
+    int vshardCount,
+    BitSet hosted,
+    int queueCapacity,
+    ProposalLimits limits,
+    long snapshotEvery,
+    long replayRetention,
+    long logSegmentBytes,
+    Duration electionTimeoutMin,
+    Duration electionTimeoutMax) {
+
+  public static final int DEFAULT_QUEUE_CAPACITY = 65_536;
+  public static final long DEFAULT_SNAPSHOT_EVERY = 10_000;
+  public static final long DEFAULT_REPLAY_RETENTION = 100_000;
+  public static final long DEFAULT_LOG_SEGMENT_BYTES = 32L * 1024 * 1024;
+  public static final Duration DEFAULT_ELECTION_MIN = Duration.ofMillis(1000);
+  public static final Duration DEFAULT_ELECTION_MAX = Duration.ofMillis(2000);
+
+  public NodeConfig {
+    Objects.requireNonNull(nodeId, "nodeId");
+    peers = List.copyOf(peers);
+    Objects.requireNonNull(dataDir, "dataDir");
+    if (peers.stream().noneMatch(p -> p.getId().toString().equals(nodeId))) {
+      throw new IllegalArgumentException(
+          "node id " + nodeId + " is not among the peers " + Peers.format(peers));
+    }
+    if (vshardCount < 1) {
+      throw new IllegalArgumentException("vshardCount must be >= 1: " + vshardCount);
+    }
+    if (hosted != null && hosted.length() > vshardCount) {
+      throw new IllegalArgumentException(
+          "hosted vshard " + (hosted.length() - 1) + " >= vshardCount");
+    }
+    if (queueCapacity < 1 || snapshotEvery < 1 || replayRetention < 0 || logSegmentBytes < 1024) {
+      throw new IllegalArgumentException(
+          "queueCapacity and snapshotEvery must be >= 1, replayRetention >= 0, logSegmentBytes >= 1024");
+    }
+    if (electionTimeoutMin.compareTo(electionTimeoutMax) >= 0
+        || electionTimeoutMin.toMillis() < 10) {
+      throw new IllegalArgumentException(
+          "election timeout must satisfy 10ms <= min < max: "
+              + electionTimeoutMin
+              + ", "
+              + electionTimeoutMax);
+    }
+    if (adminPort < -1 || adminPort > 65535) {
+      throw new IllegalArgumentException("adminPort must be -1 (off), 0 (ephemeral) or a port");
+    }
+  }
+
+  public RaftPeer self() {
+    return peers.stream()
+        .filter(p -> p.getId().toString().equals(nodeId))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  static int defaultVshardCount() {
+    return VShardRouter.DEFAULT_VSHARD_COUNT;
+  }
+}

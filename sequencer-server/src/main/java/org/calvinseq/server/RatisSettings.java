@@ -1,0 +1,57 @@
+package org.calvinseq.server;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+
+/** Translates a {@link NodeConfig} into Ratis properties, keeping Ratis's size limits in step. */
+final class RatisSettings {
+  private RatisSettings() {}
+
+  static RaftProperties of(NodeConfig c) {
+    RaftProperties p = new RaftProperties();
+    RaftServerConfigKeys.setStorageDir(p, List.of(c.dataDir().toFile()));
+    GrpcConfigKeys.Server.setPort(
+        p, c.self().getAddress() == null ? 0 : port(c.self().getAddress()));
+
+    // Elections in etcd's spirit: Ratis's default 150-300 ms changed leaders under GC or CPU
+    // stalls of 0.3-0.7 s on small busy machines.
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, ms(c.electionTimeoutMin().toMillis()));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p, ms(c.electionTimeoutMax().toMillis()));
+    RaftServerConfigKeys.Rpc.setRequestTimeout(
+        p, ms(Math.max(3000, c.electionTimeoutMax().toMillis() * 2)));
+
+    // Entry sizes: every buffer an entry passes through must hold the largest valid batch.
+    int batch = c.limits().maxBatchBytes();
+    SizeInBytes message = SizeInBytes.valueOf(2L * batch + (1 << 20));
+    GrpcConfigKeys.setMessageSizeMax(p, message);
+    RaftServerConfigKeys.Log.Appender.setBufferByteLimit(
+        p, SizeInBytes.valueOf(batch + (1L << 20)));
+    RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(2L * batch + (1 << 20)));
+    RaftServerConfigKeys.Log.setSegmentSizeMax(
+        p, SizeInBytes.valueOf(Math.max(c.logSegmentBytes(), 2L * batch + (1 << 20))));
+
+    // Snapshots every N entries; the log is purged up to the snapshot (so a follower that is far
+    // behind installs the snapshot) minus the replay retention.
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, c.snapshotEvery());
+    RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    RaftServerConfigKeys.Log.setPurgePreservationLogNum(p, c.replayRetention());
+    RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.max(1, Math.min(1024, c.snapshotEvery())));
+    RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
+    return p;
+  }
+
+  private static int port(String address) {
+    return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+  }
+
+  private static TimeDuration ms(long millis) {
+    return TimeDuration.valueOf(millis, TimeUnit.MILLISECONDS);
+  }
+}

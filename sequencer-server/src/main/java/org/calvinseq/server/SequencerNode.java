@@ -1,0 +1,401 @@
+package org.calvinseq.server;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.BitSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.calvinseq.client.Peers;
+import org.calvinseq.client.SequencerClient;
+import org.calvinseq.core.apply.EpochStateMachine;
+import org.calvinseq.core.codec.ProposalLimits;
+import org.calvinseq.core.model.CompletionAck;
+import org.calvinseq.core.model.SequencedTxn;
+import org.calvinseq.core.model.TxnId;
+import org.calvinseq.core.protocol.BatchReceipt;
+import org.calvinseq.core.protocol.NodeStatus;
+import org.calvinseq.core.queue.VShardConsumer;
+import org.calvinseq.core.routing.CollectionHashRouter;
+import org.calvinseq.server.ratis.SequencerStateMachine;
+import org.calvinseq.server.ratis.ServerMetrics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One member of a sequencer cluster, embeddable in a storage engine: a Ratis server with the
+ * sequencer state machine, the per-vshard queues the engine consumes, replay, acks and metrics.
+ *
+ * <pre>{@code
+ * try (SequencerNode node = SequencerNode.builder()
+ *     .nodeId("n1").peers("n1@10.0.0.1:7001,n2@10.0.0.2:7001,n3@10.0.0.3:7001")
+ *     .dataDir(Path.of("/var/lib/calvinseq")).build()) {
+ *   node.start();
+ *   VShardConsumer c = node.subscribe(17, engine.processedThroughEpoch(17));
+ *   ...
+ * }
+ * }</pre>
+ */
+public final class SequencerNode implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(SequencerNode.class);
+  private static final String CLUSTER_FILE = "calvinseq-cluster.properties";
+
+  private final NodeConfig config;
+  private final MeterRegistry registry;
+  private final ServerMetrics metrics;
+  private final EpochStateMachine core;
+  private final SequencerStateMachine stateMachine;
+  private final ExecutorService queryExecutor;
+  private final ExecutorService notifier;
+  private final ScheduledExecutorService timer;
+  private final AckBatcher acks;
+  private RaftServer server;
+  private SequencerClient client;
+  private volatile boolean started;
+  private volatile boolean closed;
+
+  private SequencerNode(NodeConfig config, MeterRegistry registry) {
+    this.config = config;
+    this.registry = registry;
+    this.metrics = new ServerMetrics(registry, config.nodeId());
+    this.queryExecutor = Executors.newFixedThreadPool(2, daemon("replay-" + config.nodeId()));
+    this.notifier = Executors.newSingleThreadExecutor(daemon("completions-" + config.nodeId()));
+    this.timer = Executors.newSingleThreadScheduledExecutor(daemon("acks-" + config.nodeId()));
+    this.core =
+        EpochStateMachine.builder()
+            .router(new CollectionHashRouter(config.vshardCount()))
+            .hosted(config.hosted())
+            .queueCapacity(config.queueCapacity())
+            .epochRetention(Math.max(1, config.replayRetention() + config.snapshotEvery() * 2))
+            .notifier(notifier)
+            .metrics(metrics.core())
+            .build();
+    this.stateMachine = new SequencerStateMachine(core, config.limits(), metrics, queryExecutor);
+    metrics.bindRaft(registry, stateMachine::status);
+    this.acks = new AckBatcher(timer, b -> client().proposeAcks(b), 1000, 4096);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Starts the Raft server (recovering from the data directory) and the admin endpoint. */
+  public synchronized void start() throws IOException {
+    if (started) {
+      throw new IllegalStateException("already started");
+    }
+    Files.createDirectories(config.dataDir());
+    checkClusterFile();
+    server =
+        RaftServer.newBuilder()
+            .setServerId(RaftPeerId.valueOf(config.nodeId()))
+            .setGroup(Peers.group(config.clusterName(), config.peers()))
+            .setProperties(RatisSettings.of(config))
+            .setStateMachine(stateMachine)
+            .setOption(RaftStorage.StartupOption.RECOVER)
+            .build();
+    server.start();
+    started = true;
+    LOG.info(
+        "node {} started: raft {} data {}",
+        config.nodeId(),
+        config.self().getAddress(),
+        config.dataDir());
+  }
+
+  /** The vshard count is fixed for a cluster's life: refuse to start with another one. */
+  private void checkClusterFile() throws IOException {
+    Path f = config.dataDir().resolve(CLUSTER_FILE);
+    Properties p = new Properties();
+    if (Files.exists(f)) {
+      try (InputStream in = Files.newInputStream(f)) {
+        p.load(in);
+      }
+      int stored = Integer.parseInt(p.getProperty("vshardCount", "-1"));
+      if (stored != config.vshardCount()) {
+        throw new IllegalStateException(
+            "node "
+                + config.nodeId()
+                + " refuses to start: its data directory "
+                + config.dataDir()
+                + " belongs to a cluster with vshardCount="
+                + stored
+                + ", but it was started with vshardCount="
+                + config.vshardCount()
+                + "; the vshard count is fixed for a cluster's life");
+      }
+      return;
+    }
+    p.setProperty("vshardCount", Integer.toString(config.vshardCount()));
+    p.setProperty("clusterName", config.clusterName());
+    Path tmp = f.resolveSibling(CLUSTER_FILE + ".tmp");
+    try (OutputStream out = Files.newOutputStream(tmp)) {
+      p.store(out, "calvinseq cluster identity; do not edit");
+    }
+    Files.move(tmp, f, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  public String nodeId() {
+    return config.nodeId();
+  }
+
+  public NodeConfig config() {
+    return config;
+  }
+
+  /**
+   * Opens the queue of a hosted vshard for a consumer that has processed everything through {@code
+   * processedThroughEpoch} (-1 for nothing). It first receives, through replay, what it missed,
+   * then live deliveries: every txn of the vshard exactly once, in order.
+   */
+  public VShardConsumer subscribe(int vshard, long processedThroughEpoch) {
+    return new VShardConsumer(
+        core.subscriptions(),
+        vshard,
+        processedThroughEpoch,
+        stateMachine.replayer(),
+        metrics.core());
+  }
+
+  /** The txns of {@code vshard} in {@code [fromEpoch, toEpoch]} from this node's log. */
+  public Iterator<SequencedTxn> replay(int vshard, long fromEpoch, long toEpoch) {
+    return stateMachine.replayer().replay(vshard, fromEpoch, toEpoch);
+  }
+
+  /** The last epoch committed and applied on this node: the upper bound for a rebuild. */
+  public long currentCommittedEpoch() {
+    return core.currentCommittedEpoch();
+  }
+
+  /**
+   * Reports that {@code vshard} executed its share of {@code txnId}, a txn with {@code
+   * participants} participating vshards. Acks are batched into few log entries.
+   */
+  public CompletableFuture<BatchReceipt> ack(TxnId txnId, int vshard, int participants) {
+    return acks.add(new CompletionAck(txnId, vshard, participants));
+  }
+
+  /** Completes when every participant of {@code txnId} has acked, as applied on this node. */
+  public CompletableFuture<TxnId> awaitCompletion(TxnId txnId, Duration timeout) {
+    CompletableFuture<TxnId> f = core.completions().await(txnId);
+    return f.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+        .whenComplete((r, t) -> core.completions().forget(txnId, f));
+  }
+
+  public NodeStatus status() {
+    return stateMachine.status();
+  }
+
+  public MeterRegistry meterRegistry() {
+    return registry;
+  }
+
+  /** The core state machine, for tests and tools that inspect the apply path. */
+  public EpochStateMachine core() {
+    return core;
+  }
+
+  /** A client of this node's cluster, created on first use and closed with the node. */
+  public synchronized SequencerClient client() {
+    if (client == null) {
+      client =
+          SequencerClient.builder().peers(config.peers()).clusterName(config.clusterName()).build();
+    }
+    return client;
+  }
+
+  public RaftServer raftServer() {
+    return server;
+  }
+
+  @Override
+  public synchronized void close() throws IOException {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    IOException failure = null;
+    try {
+      if (client != null) {
+        client.close();
+      }
+    } catch (IOException e) {
+      failure = e;
+    }
+    try {
+      if (server != null) {
+        server.close();
+      }
+    } catch (IOException e) {
+      failure = e;
+    }
+    timer.shutdownNow();
+    queryExecutor.shutdownNow();
+    notifier.shutdown();
+    metrics.close();
+    LOG.info("node {} closed", config.nodeId());
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  private static ThreadFactory daemon(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /** Node settings; see {@link NodeConfig} for each one's meaning and default. */
+  public static final class Builder {
+    private String nodeId;
+    private List<RaftPeer> peers;
+    private String clusterName = Peers.DEFAULT_CLUSTER;
+    private Path dataDir;
+    private String adminHost = "127.0.0.1";
+    private int adminPort = -1;
+    private int vshardCount = NodeConfig.defaultVshardCount();
+    private BitSet hosted;
+    private int queueCapacity = NodeConfig.DEFAULT_QUEUE_CAPACITY;
+    private ProposalLimits limits = ProposalLimits.DEFAULTS;
+    private long snapshotEvery = NodeConfig.DEFAULT_SNAPSHOT_EVERY;
+    private long replayRetention = NodeConfig.DEFAULT_REPLAY_RETENTION;
+    private long logSegmentBytes = NodeConfig.DEFAULT_LOG_SEGMENT_BYTES;
+    private Duration electionMin = NodeConfig.DEFAULT_ELECTION_MIN;
+    private Duration electionMax = NodeConfig.DEFAULT_ELECTION_MAX;
+    private MeterRegistry registry;
+
+    public Builder nodeId(String id) {
+      this.nodeId = id;
+      return this;
+    }
+
+    /** Peers as {@code id@host:port,...}. */
+    public Builder peers(String peers) {
+      this.peers = Peers.parse(peers);
+      return this;
+    }
+
+    public Builder peers(List<RaftPeer> peers) {
+      this.peers = List.copyOf(peers);
+      return this;
+    }
+
+    public Builder clusterName(String name) {
+      this.clusterName = name;
+      return this;
+    }
+
+    public Builder dataDir(Path dir) {
+      this.dataDir = dir;
+      return this;
+    }
+
+    public Builder adminHost(String host) {
+      this.adminHost = host;
+      return this;
+    }
+
+    /** 0 for an ephemeral port, -1 (default) for no admin endpoint. */
+    public Builder adminPort(int port) {
+      this.adminPort = port;
+      return this;
+    }
+
+    public Builder vshardCount(int n) {
+      this.vshardCount = n;
+      return this;
+    }
+
+    public Builder hosted(BitSet vshards) {
+      this.hosted = vshards == null ? null : (BitSet) vshards.clone();
+      return this;
+    }
+
+    public Builder queueCapacity(int n) {
+      this.queueCapacity = n;
+      return this;
+    }
+
+    public Builder limits(ProposalLimits limits) {
+      this.limits = limits;
+      return this;
+    }
+
+    public Builder snapshotEvery(long entries) {
+      this.snapshotEvery = entries;
+      return this;
+    }
+
+    public Builder replayRetention(long entries) {
+      this.replayRetention = entries;
+      return this;
+    }
+
+    public Builder logSegmentBytes(long bytes) {
+      this.logSegmentBytes = bytes;
+      return this;
+    }
+
+    public Builder electionTimeout(Duration min, Duration max) {
+      this.electionMin = min;
+      this.electionMax = max;
+      return this;
+    }
+
+    /** The registry to register meters in; default a new Prometheus registry. */
+    public Builder meterRegistry(MeterRegistry registry) {
+      this.registry = registry;
+      return this;
+    }
+
+    public NodeConfig config() {
+      if (nodeId == null || peers == null || dataDir == null) {
+        throw new IllegalArgumentException("nodeId, peers and dataDir are required");
+      }
+      return new NodeConfig(
+          nodeId,
+          peers,
+          clusterName,
+          dataDir,
+          adminHost,
+          adminPort,
+          vshardCount,
+          hosted,
+          queueCapacity,
+          limits,
+          snapshotEvery,
+          replayRetention,
+          logSegmentBytes,
+          electionMin,
+          electionMax);
+    }
+
+    public SequencerNode build() {
+      NodeConfig c = config();
+      MeterRegistry r =
+          registry != null ? registry : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      return new SequencerNode(c, r);
+    }
+  }
+}

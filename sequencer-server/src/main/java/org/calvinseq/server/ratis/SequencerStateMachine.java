@@ -1,0 +1,366 @@
+package org.calvinseq.server.ratis;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.raftlog.RaftLog;
+import org.apache.ratis.server.storage.FileInfo;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.MD5FileUtil;
+import org.calvinseq.core.apply.ApplyResult;
+import org.calvinseq.core.apply.EpochStateMachine;
+import org.calvinseq.core.codec.CodecException;
+import org.calvinseq.core.codec.EntryDecoder;
+import org.calvinseq.core.codec.ProposalLimits;
+import org.calvinseq.core.codec.StateCodec;
+import org.calvinseq.core.model.EpochBatch;
+import org.calvinseq.core.model.SequencedTxn;
+import org.calvinseq.core.model.SequencerEntry;
+import org.calvinseq.core.protocol.BatchReceipt;
+import org.calvinseq.core.protocol.NodeStatus;
+import org.calvinseq.core.protocol.Protocol;
+import org.calvinseq.core.replay.LogSource;
+import org.calvinseq.core.replay.ReplayUnavailableException;
+import org.calvinseq.core.replay.Replayer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Ratis adapter: validates proposals on the leader, hands committed entries to the core's
+ * {@link EpochStateMachine}, snapshots its state, and serves read-only queries (status, replay
+ * pages, completion state). It decodes, delegates and encodes; the semantics live in the core.
+ */
+public final class SequencerStateMachine extends BaseStateMachine {
+  private static final Logger LOG = LoggerFactory.getLogger(SequencerStateMachine.class);
+
+  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  private final EpochStateMachine core;
+  private final ProposalLimits limits;
+  private final ServerMetrics metrics;
+  private final Executor queryExecutor;
+  private final ThreadLocal<EntryDecoder> leaderDecoders =
+      ThreadLocal.withInitial(EntryDecoder::new);
+  private final Replayer replayer;
+  private volatile RaftLog raftLog;
+  private long appliedSinceTrim;
+
+  public SequencerStateMachine(
+      EpochStateMachine core,
+      ProposalLimits limits,
+      ServerMetrics metrics,
+      Executor queryExecutor) {
+    this.core = core;
+    this.limits = limits;
+    this.metrics = metrics;
+    this.queryExecutor = queryExecutor;
+    this.replayer = core.replayer(new RaftLogSource());
+  }
+
+  public EpochStateMachine core() {
+    return core;
+  }
+
+  public Replayer replayer() {
+    return replayer;
+  }
+
+  @Override
+  public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage)
+      throws IOException {
+    super.initialize(server, groupId, raftStorage);
+    storage.init(raftStorage);
+    reinitialize();
+  }
+
+  @Override
+  public void reinitialize() throws IOException {
+    SingleFileSnapshotInfo snapshot = storage.loadLatestSnapshot();
+    if (snapshot == null) {
+      return;
+    }
+    Path path = snapshot.getFile().getPath();
+    if (snapshot.getFile().getFileDigest() != null) {
+      MD5FileUtil.verifySavedMD5(path.toFile(), snapshot.getFile().getFileDigest());
+    }
+    try {
+      core.restore(StateCodec.decode(Files.readAllBytes(path)));
+    } catch (CodecException e) {
+      throw new IOException("cannot read snapshot " + path + ": " + e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      throw new IOException(e.getMessage(), e);
+    }
+    setLastAppliedTermIndex(snapshot.getTermIndex());
+    trimReplayIndex();
+    LOG.info("{}: restored {} from {}", getId(), snapshot.getTermIndex(), path.getFileName());
+  }
+
+  @Override
+  public SimpleStateMachineStorage getStateMachineStorage() {
+    return storage;
+  }
+
+  // ---- leader: validate before the log ----
+
+  @Override
+  public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
+    TransactionContext trx = super.startTransaction(request);
+    ByteString content = request.getMessage().getContent();
+    String problem = validate(content);
+    if (problem != null) {
+      metrics.proposalRejected();
+      LOG.debug("{}: rejected proposal from {}: {}", getId(), request.getClientId(), problem);
+      trx.setException(new IllegalArgumentException("proposal rejected: " + problem));
+    } else {
+      metrics.proposalAccepted();
+      trx.setStateMachineContext(System.nanoTime());
+    }
+    return trx;
+  }
+
+  private String validate(ByteString content) {
+    int size = content.size();
+    if (size > limits.maxBatchBytes()) {
+      return "entry is " + size + " bytes, over the limit of " + limits.maxBatchBytes();
+    }
+    SequencerEntry entry;
+    try {
+      entry = leaderDecoders.get().decode(Bytes.view(content));
+    } catch (CodecException e) {
+      return "malformed entry: " + e.getMessage();
+    }
+    if (entry instanceof EpochBatch b) {
+      return limits.violation(b, size);
+    }
+    return null;
+  }
+
+  // ---- every replica: apply ----
+
+  @Override
+  public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+    LogEntryProto entry = trx.getLogEntry();
+    long index = entry.getIndex();
+    ApplyResult result;
+    long start = System.nanoTime();
+    try {
+      ByteBuffer data = Bytes.view(entry.getStateMachineLogEntry().getLogData());
+      result = core.apply(index, data);
+    } catch (RuntimeException e) {
+      // The core never throws on data; this is a bug. Keep the replica alive and consistent.
+      LOG.error("{}: apply of index {} failed", getId(), index, e);
+      core.skipIndex(index);
+      result = new ApplyResult(ApplyResult.Kind.DECODE_ERROR, index, -1, -1, 0, -1, e.toString());
+    }
+    long end = System.nanoTime();
+    metrics.applied(end - start);
+    if (trx.getServerRole() == RaftPeerRole.LEADER
+        && trx.getStateMachineContext() instanceof Long t0) {
+      metrics.committed(end - t0);
+    }
+    updateLastAppliedTermIndex(entry.getTerm(), index);
+    if (++appliedSinceTrim >= 1024) {
+      appliedSinceTrim = 0;
+      trimReplayIndex();
+    }
+    return CompletableFuture.completedFuture(
+        Message.valueOf(
+            UnsafeByteOperations.unsafeWrap(Protocol.encodeReceipt(BatchReceipt.of(result)))));
+  }
+
+  @Override
+  public void notifyTermIndexUpdated(long term, long index) {
+    super.notifyTermIndexUpdated(term, index);
+    core.skipIndex(index);
+  }
+
+  @Override
+  public void notifyLeaderChanged(RaftGroupMemberId memberId, RaftPeerId newLeaderId) {
+    metrics.leaderChanged();
+    LOG.info("{}: leader is now {}", memberId, newLeaderId);
+  }
+
+  /** Drops replay-index records whose log entries Ratis has purged. Apply thread. */
+  private void trimReplayIndex() {
+    RaftLog log = log();
+    if (log != null) {
+      core.epochIndex().dropBelowLogIndex(log.getStartIndex());
+    }
+  }
+
+  // ---- snapshots ----
+
+  @Override
+  public long takeSnapshot() throws IOException {
+    TermIndex last = getLastAppliedTermIndex();
+    if (last == null || last.getIndex() < 0) {
+      return RaftLog.INVALID_LOG_INDEX;
+    }
+    trimReplayIndex();
+    byte[] state = StateCodec.encode(core.snapshot());
+    File file = storage.getSnapshotFile(last.getTerm(), last.getIndex());
+    Path tmp = file.toPath().resolveSibling(file.getName() + ".tmp");
+    Files.write(tmp, state);
+    try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.force(true);
+    }
+    Files.move(tmp, file.toPath(), StandardCopyOption.ATOMIC_MOVE);
+    var md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
+    storage.updateLatestSnapshot(
+        new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), last));
+    metrics.snapshotTaken();
+    LOG.info("{}: snapshot at {} ({} bytes)", getId(), last, state.length);
+    return last.getIndex();
+  }
+
+  // ---- queries ----
+
+  @Override
+  public CompletableFuture<Message> query(Message request) {
+    Protocol.Query q;
+    try {
+      q = Protocol.decodeQuery(request.getContent().asReadOnlyByteBuffer());
+    } catch (CodecException e) {
+      return CompletableFuture.failedFuture(
+          new IllegalArgumentException("bad query: " + e.getMessage()));
+    }
+    if (q instanceof Protocol.StatusQ) {
+      return CompletableFuture.completedFuture(bytes(Protocol.encodeStatus(status())));
+    }
+    if (q instanceof Protocol.CompletionQ c) {
+      var reg = core.completions();
+      return CompletableFuture.completedFuture(
+          bytes(
+              Protocol.encodeCompletion(
+                  new Protocol.CompletionState(
+                      c.txnId(), reg.isCompleted(c.txnId()), reg.acked(c.txnId())))));
+    }
+    Protocol.ReplayQuery rq = ((Protocol.ReplayQ) q).query();
+    return CompletableFuture.supplyAsync(() -> bytes(Protocol.encodePage(page(rq))), queryExecutor);
+  }
+
+  /** One page of a replay: at most {@code maxTxns} txns after the cursor. */
+  public Protocol.ReplayPage page(Protocol.ReplayQuery q) {
+    long start = System.nanoTime();
+    int max = Math.max(1, Math.min(q.maxTxns(), 10_000));
+    long from = Math.max(q.fromEpoch(), q.afterEpoch());
+    List<SequencedTxn> out = new ArrayList<>();
+    boolean done = true;
+    try {
+      Iterator<SequencedTxn> it = replayer.replay(q.vshard(), from, q.toEpoch());
+      while (it.hasNext()) {
+        SequencedTxn t = it.next();
+        if (t.epoch() == q.afterEpoch() && t.position() <= q.afterPosition()) {
+          continue;
+        }
+        if (out.size() == max) {
+          done = false;
+          break;
+        }
+        out.add(t);
+      }
+    } catch (ReplayUnavailableException e) {
+      metrics.replayed(0, System.nanoTime() - start);
+      return new Protocol.ReplayPage(List.of(), true, e.firstAvailableEpoch());
+    }
+    metrics.replayed(out.size(), System.nanoTime() - start);
+    return new Protocol.ReplayPage(out, done, -1);
+  }
+
+  public NodeStatus status() {
+    String role = "UNKNOWN";
+    String leader = "";
+    long term = 0;
+    long commit = -1;
+    try {
+      var division = getServer().getNow(null).getDivision(getGroupId());
+      var info = division.getInfo();
+      role = info.getCurrentRole().name();
+      term = info.getCurrentTerm();
+      RaftPeerId leaderId = info.getLeaderId();
+      leader = leaderId == null ? "" : leaderId.toString();
+      commit = division.getRaftLog().getLastCommittedIndex();
+    } catch (IOException | RuntimeException e) {
+      LOG.debug("status while the server is not running: {}", e.toString());
+    }
+    return new NodeStatus(
+        String.valueOf(getId()),
+        role,
+        leader,
+        term,
+        core.lastAppliedEpoch(),
+        core.lastAppliedIndex(),
+        commit,
+        replayer.firstReplayableEpoch(),
+        core.router().vshardCount());
+  }
+
+  private static Message bytes(byte[] b) {
+    return Message.valueOf(UnsafeByteOperations.unsafeWrap(b));
+  }
+
+  private RaftLog log() {
+    RaftLog l = raftLog;
+    if (l == null) {
+      try {
+        RaftServer server = getServer().getNow(null);
+        if (server != null) {
+          l = server.getDivision(getGroupId()).getRaftLog();
+          raftLog = l;
+        }
+      } catch (IOException | RuntimeException e) {
+        return null;
+      }
+    }
+    return l;
+  }
+
+  /** Committed entries as the core's replay reads them. */
+  private final class RaftLogSource implements LogSource {
+    @Override
+    public ByteBuffer read(long index) {
+      RaftLog l = log();
+      if (l == null) {
+        return null;
+      }
+      try {
+        LogEntryProto e = l.get(index);
+        if (e == null || !e.hasStateMachineLogEntry()) {
+          return null;
+        }
+        return Bytes.view(e.getStateMachineLogEntry().getLogData());
+      } catch (IOException | RuntimeException e) {
+        LOG.debug("log read of {} failed: {}", index, e.toString());
+        return null;
+      }
+    }
+
+    @Override
+    public long firstIndex() {
+      RaftLog l = log();
+      return l == null ? 0 : Math.max(0, l.getStartIndex());
+    }
+  }
+}
