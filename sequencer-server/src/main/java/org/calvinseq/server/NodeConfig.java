@@ -20,6 +20,7 @@ import org.calvinseq.core.routing.VShardRouter;
  * @param dataDir where this node keeps its Raft log and snapshots
  * @param adminHost the admin endpoint's bind address
  * @param adminPort the admin endpoint's port: 0 for ephemeral, -1 to disable
+ * @param adminAllowedClients CIDR ranges allowed to reach the admin endpoint; empty for any
  * @param vshardCount fixed for the cluster's life
  * @param hosted vshards hosted here, or null for all
  * @param queueCapacity per-vshard queue bound
@@ -37,6 +38,7 @@ public record NodeConfig(
     Path dataDir,
     String adminHost,
     int adminPort,
+    List<String> adminAllowedClients,
     int vshardCount,
     BitSet hosted,
     int queueCapacity,
@@ -57,6 +59,7 @@ public record NodeConfig(
   public NodeConfig {
     Objects.requireNonNull(nodeId, "nodeId");
     peers = List.copyOf(peers);
+    adminAllowedClients = List.copyOf(adminAllowedClients);
     Objects.requireNonNull(dataDir, "dataDir");
     if (peers.stream().noneMatch(p -> p.getId().toString().equals(nodeId))) {
       throw new IllegalArgumentException(

@@ -11,7 +11,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.BitSet;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -35,6 +37,9 @@ import org.calvinseq.core.protocol.BatchReceipt;
 import org.calvinseq.core.protocol.NodeStatus;
 import org.calvinseq.core.queue.VShardConsumer;
 import org.calvinseq.core.routing.CollectionHashRouter;
+import org.calvinseq.server.admin.AdminServer;
+import org.calvinseq.server.admin.CheckResult;
+import org.calvinseq.server.admin.ReadinessCheck;
 import org.calvinseq.server.ratis.SequencerStateMachine;
 import org.calvinseq.server.ratis.ServerMetrics;
 import org.slf4j.Logger;
@@ -68,6 +73,7 @@ public final class SequencerNode implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final AckBatcher acks;
   private RaftServer server;
+  private AdminServer admin;
   private SequencerClient client;
   private volatile boolean started;
   private volatile boolean closed;
@@ -114,11 +120,87 @@ public final class SequencerNode implements AutoCloseable {
             .build();
     server.start();
     started = true;
+    if (config.adminPort() >= 0) {
+      startAdmin();
+    }
     LOG.info(
         "node {} started: raft {} data {}",
         config.nodeId(),
         config.self().getAddress(),
         config.dataDir());
+  }
+
+  /** Largest commit-minus-applied lag at which the node still counts as caught up. */
+  static final long READY_MAX_APPLY_LAG = 1000;
+
+  private void startAdmin() throws IOException {
+    if (!(registry instanceof PrometheusMeterRegistry prometheus)) {
+      throw new IllegalStateException(
+          "the admin endpoint needs a PrometheusMeterRegistry; this node was given "
+              + registry.getClass().getName());
+    }
+    admin =
+        AdminServer.builder()
+            .meterRegistry(prometheus)
+            .host(config.adminHost())
+            .port(config.adminPort())
+            .allowedClients(config.adminAllowedClients())
+            .statusSource(this::statusDocument)
+            .readinessCheck(
+                new ReadinessCheck(
+                    "has_leader",
+                    () ->
+                        status().leaderId().isEmpty()
+                            ? CheckResult.fail("no leader known")
+                            : CheckResult.pass()))
+            .readinessCheck(
+                new ReadinessCheck(
+                    "applied_caught_up",
+                    () -> {
+                      NodeStatus s = status();
+                      long lag = s.commitIndex() - s.lastAppliedIndex();
+                      return s.commitIndex() >= 0 && lag <= READY_MAX_APPLY_LAG
+                          ? CheckResult.pass()
+                          : CheckResult.fail(
+                              "applied index "
+                                  + s.lastAppliedIndex()
+                                  + " trails commit index "
+                                  + s.commitIndex());
+                    }))
+            .build()
+            .start();
+    LOG.info(
+        "node {} admin endpoint on http://{}:{}",
+        config.nodeId(),
+        config.adminHost(),
+        admin.port());
+  }
+
+  /** The {@code /status} document. */
+  public Map<String, Object> statusDocument() {
+    NodeStatus s = status();
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("nodeId", s.nodeId());
+    m.put("role", s.role());
+    m.put("leaderId", s.leaderId());
+    m.put("term", s.term());
+    m.put("lastAppliedEpoch", s.lastAppliedEpoch());
+    m.put("lastAppliedIndex", s.lastAppliedIndex());
+    m.put("commitIndex", s.commitIndex());
+    m.put("nextEpoch", core.nextEpoch());
+    m.put("firstReplayableEpoch", s.firstReplayableEpoch());
+    m.put("vshardCount", s.vshardCount());
+    m.put("vshardsBehind", core.subscriptions().behindCount());
+    m.put("raftAddress", config.self().getAddress());
+    m.put("dataDir", config.dataDir().toString());
+    m.put("version", ServerMetrics.VERSION);
+    return m;
+  }
+
+  /** The admin endpoint's port, or -1 when it is off or not started. */
+  public int adminPort() {
+    AdminServer a = admin;
+    return a == null ? -1 : a.port();
   }
 
   /** The vshard count is fixed for a cluster's life: refuse to start with another one. */
@@ -233,6 +315,9 @@ public final class SequencerNode implements AutoCloseable {
     }
     closed = true;
     IOException failure = null;
+    if (admin != null) {
+      admin.close();
+    }
     try {
       if (client != null) {
         client.close();
@@ -274,6 +359,7 @@ public final class SequencerNode implements AutoCloseable {
     private Path dataDir;
     private String adminHost = "127.0.0.1";
     private int adminPort = -1;
+    private List<String> adminAllowedClients = List.of();
     private int vshardCount = NodeConfig.defaultVshardCount();
     private BitSet hosted;
     private int queueCapacity = NodeConfig.DEFAULT_QUEUE_CAPACITY;
@@ -319,6 +405,12 @@ public final class SequencerNode implements AutoCloseable {
     /** 0 for an ephemeral port, -1 (default) for no admin endpoint. */
     public Builder adminPort(int port) {
       this.adminPort = port;
+      return this;
+    }
+
+    /** CIDR ranges allowed to reach the admin endpoint; default any (it binds to loopback). */
+    public Builder adminAllowedClients(List<String> cidrs) {
+      this.adminAllowedClients = List.copyOf(cidrs);
       return this;
     }
 
@@ -380,6 +472,7 @@ public final class SequencerNode implements AutoCloseable {
           dataDir,
           adminHost,
           adminPort,
+          adminAllowedClients,
           vshardCount,
           hosted,
           queueCapacity,

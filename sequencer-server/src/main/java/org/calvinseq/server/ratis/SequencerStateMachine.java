@@ -197,6 +197,11 @@ public final class SequencerStateMachine extends BaseStateMachine {
   }
 
   @Override
+  public void notifyNotLeader(java.util.Collection<TransactionContext> pendingEntries) {
+    metrics.proposalDone(pendingEntries.size());
+  }
+
+  @Override
   public void notifyLeaderChanged(RaftGroupMemberId memberId, RaftPeerId newLeaderId) {
     metrics.leaderChanged();
     LOG.info("{}: leader is now {}", memberId, newLeaderId);

@@ -36,6 +36,8 @@ public final class ServerMetrics implements AutoCloseable {
   private final Counter replayTxns;
   private final Timer replayTime;
   private final Timer commitTime;
+  private final java.util.concurrent.atomic.AtomicLong pending =
+      new java.util.concurrent.atomic.AtomicLong();
   private JvmGcMetrics gc;
 
   public ServerMetrics(MeterRegistry registry, String nodeId) {
@@ -73,6 +75,10 @@ public final class ServerMetrics implements AutoCloseable {
                 Duration.ofMillis(100),
                 Duration.ofMillis(500))
             .register(registry);
+    Gauge.builder(
+            "sequencer.proposals.pending", pending, java.util.concurrent.atomic.AtomicLong::get)
+        .description("Leader: proposals accepted but not yet applied")
+        .register(registry);
     Gauge.builder("sequencer.build.info", () -> 1)
         .description("Constant 1; the labels say which build and node answer")
         .tag("version", VERSION)
@@ -117,6 +123,12 @@ public final class ServerMetrics implements AutoCloseable {
 
   void proposalAccepted() {
     accepted.increment();
+    pending.incrementAndGet();
+  }
+
+  /** A proposal this node accepted as leader was applied, or dropped when it stepped down. */
+  void proposalDone(int n) {
+    pending.updateAndGet(p -> Math.max(0, p - n));
   }
 
   void proposalRejected() {
