@@ -27,13 +27,15 @@ final class RatisSettings {
 
     // Entry sizes: every buffer an entry passes through must hold the largest valid batch.
     int batch = c.limits().maxBatchBytes();
-    SizeInBytes message = SizeInBytes.valueOf(2L * batch + (1 << 20));
+    long appender = Math.max(4L << 20, batch + (1L << 20));
+    SizeInBytes message = SizeInBytes.valueOf(appender + (2L << 20));
     GrpcConfigKeys.setMessageSizeMax(p, message);
-    RaftServerConfigKeys.Log.Appender.setBufferByteLimit(
-        p, SizeInBytes.valueOf(batch + (1L << 20)));
-    RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(2L * batch + (1 << 20)));
+    // Ratis requires the gRPC message limit to exceed the appender buffer by at least 1 MiB.
+    RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf(appender));
+    // ...and the log write buffer to exceed the appender buffer.
+    RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(appender + (1 << 20)));
     RaftServerConfigKeys.Log.setSegmentSizeMax(
-        p, SizeInBytes.valueOf(Math.max(c.logSegmentBytes(), 2L * batch + (1 << 20))));
+        p, SizeInBytes.valueOf(Math.max(c.logSegmentBytes(), 2L * batch + 4096)));
 
     // Snapshots every N entries; the log is purged up to the snapshot (so a follower that is far
     // behind installs the snapshot) minus the replay retention.

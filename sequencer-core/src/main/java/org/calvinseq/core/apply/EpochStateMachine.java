@@ -307,6 +307,8 @@ public final class EpochStateMachine {
     nextEpoch = s.nextEpoch();
     lastEpochSystemMs = s.lastEpochSystemMs();
     lastAppliedEpoch = s.lastAppliedEpoch();
+    // Live queues would otherwise skip silently from their last epoch to the restored one.
+    subscriptions.fallBehindThrough(s.lastAppliedEpoch());
   }
 
   /** Configuration of a state machine; every setting has a default. */

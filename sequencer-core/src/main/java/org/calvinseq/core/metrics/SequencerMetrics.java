@@ -124,7 +124,7 @@ public final class SequencerMetrics {
         subscriptions,
         Subscriptions::behindCount);
     gauge(
-        "sequencer.queue.depth.sum",
+        "sequencer.queued.txns",
         "Txns waiting in all vshard queues",
         subscriptions,
         s -> s.depth()[0]);

@@ -63,6 +63,16 @@ public final class Subscriptions {
     return q;
   }
 
+  /** Puts every queue behind through {@code epoch}: the state jumped there (snapshot restore). */
+  public void fallBehindThrough(long epoch) {
+    for (int i = 0; i < vshardCount; i++) {
+      VShardQueue q = slots.get(i);
+      if (q != null) {
+        q.fallBehindThrough(epoch);
+      }
+    }
+  }
+
   /** Removes {@code q} if it is still the vshard's queue, and closes it. */
   public void unsubscribe(VShardQueue q) {
     slots.compareAndSet(q.vshard(), q, null);

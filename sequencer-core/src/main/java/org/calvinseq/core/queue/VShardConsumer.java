@@ -120,7 +120,14 @@ public final class VShardConsumer implements AutoCloseable {
           }
         }
         catchUp = null;
-        queue.requestResume(catchUpTo);
+        if (!queue.tryRequestResume(catchUpTo)) {
+          // A newer txn was skipped while we replayed: replay on now if it is committed, rather
+          // than wait for a refusal that only the vshard's next txn would bring.
+          if (replay.currentCommittedEpoch() > catchUpTo) {
+            continue;
+          }
+          return null;
+        }
       }
       SequencedTxn t = queue.poll();
       if (t != null) {
@@ -137,7 +144,7 @@ public final class VShardConsumer implements AutoCloseable {
       long from =
           lastEpoch < 0 ? 0 : (lastPosition == Integer.MAX_VALUE ? lastEpoch + 1 : lastEpoch);
       if (catchUpTo < from) {
-        queue.requestResume(catchUpTo);
+        queue.tryRequestResume(catchUpTo); // if refused, the next poll replays what is committed
         return null;
       }
       catchUp = replay.replay(queue.vshard(), from, catchUpTo);

@@ -117,6 +117,16 @@ public final class VShardQueue {
     lastSkippedEpoch.accumulateAndGet(epoch, Math::max);
   }
 
+  /**
+   * The state jumped (a snapshot was restored): everything up to {@code epoch} may have been
+   * missed, so the consumer must catch up through replay before it gets live txns again.
+   */
+  void fallBehindThrough(long epoch) {
+    markMissedThrough(epoch);
+    resumeAfter.set(NO_RESUME);
+    behind = true;
+  }
+
   // ---- consumer side ----
 
   public SequencedTxn poll() {
@@ -125,9 +135,28 @@ public final class VShardQueue {
 
   /** Asks to return to live delivery after having replayed every epoch up to {@code epoch}. */
   public void requestResume(long epoch) {
-    if (behind) {
-      resumeAfter.set(epoch);
+    tryRequestResume(epoch);
+  }
+
+  /**
+   * Like {@link #requestResume}, but asks nothing and returns false when the apply thread has
+   * already skipped a txn newer than {@code epoch}: that request could only be refused, and only at
+   * the vshard's next txn, which may never come. The consumer replays on instead.
+   */
+  boolean tryRequestResume(long epoch) {
+    if (!behind) {
+      return true;
     }
+    if (lastSkippedEpoch.get() > epoch) {
+      return false;
+    }
+    resumeAfter.set(epoch);
+    if (lastSkippedEpoch.get() > epoch) {
+      // Skipped meanwhile: withdraw, unless the apply thread already decided (then it refused).
+      resumeAfter.compareAndSet(epoch, NO_RESUME);
+      return false;
+    }
+    return true;
   }
 
   /** Closes the queue; later offers return {@link OfferResult#CLOSED}. */

@@ -29,6 +29,7 @@ import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.LifeCycle;
 import org.apache.ratis.util.MD5FileUtil;
 import org.calvinseq.core.apply.ApplyResult;
 import org.calvinseq.core.apply.EpochStateMachine;
@@ -66,6 +67,7 @@ public final class SequencerStateMachine extends BaseStateMachine {
   private final Replayer replayer;
   private volatile RaftLog raftLog;
   private long appliedSinceTrim;
+  private boolean initialized;
 
   public SequencerStateMachine(
       EpochStateMachine core,
@@ -90,13 +92,36 @@ public final class SequencerStateMachine extends BaseStateMachine {
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage)
       throws IOException {
-    super.initialize(server, groupId, raftStorage);
-    storage.init(raftStorage);
-    reinitialize();
+    getLifeCycle()
+        .startAndTransition(
+            () -> {
+              super.initialize(server, groupId, raftStorage);
+              storage.init(raftStorage);
+              load();
+            });
+    initialized = true;
   }
 
+  /** Ratis pauses the state machine before it installs a snapshot from the leader. */
   @Override
-  public void reinitialize() throws IOException {
+  public synchronized void pause() {
+    if (getLifeCycleState() == LifeCycle.State.RUNNING) {
+      getLifeCycle().transition(LifeCycle.State.PAUSING);
+      getLifeCycle().transition(LifeCycle.State.PAUSED);
+    }
+  }
+
+  /** Loads the snapshot Ratis installed from the leader, then resumes. */
+  @Override
+  public synchronized void reinitialize() throws IOException {
+    load();
+    if (getLifeCycleState() == LifeCycle.State.PAUSED) {
+      getLifeCycle().transition(LifeCycle.State.STARTING);
+      getLifeCycle().transition(LifeCycle.State.RUNNING);
+    }
+  }
+
+  private void load() throws IOException {
     SingleFileSnapshotInfo snapshot = storage.loadLatestSnapshot();
     if (snapshot == null) {
       return;
@@ -114,6 +139,10 @@ public final class SequencerStateMachine extends BaseStateMachine {
     }
     setLastAppliedTermIndex(snapshot.getTermIndex());
     trimReplayIndex();
+    if (initialized) {
+      metrics
+          .snapshotInstalled(); // reinitialize after start-up means a snapshot came from the leader
+    }
     LOG.info("{}: restored {} from {}", getId(), snapshot.getTermIndex(), path.getFileName());
   }
 

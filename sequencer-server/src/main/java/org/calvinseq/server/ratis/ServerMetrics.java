@@ -32,6 +32,7 @@ public final class ServerMetrics implements AutoCloseable {
   private final Counter rejected;
   private final Counter leaderChanges;
   private final Counter snapshots;
+  private final Counter snapshotsInstalled;
   private final Counter replayRequests;
   private final Counter replayTxns;
   private final Timer replayTime;
@@ -50,6 +51,11 @@ public final class ServerMetrics implements AutoCloseable {
             .register(registry);
     snapshots =
         Counter.builder("sequencer.snapshots").description("Snapshots taken").register(registry);
+    snapshotsInstalled =
+        Counter.builder("sequencer.snapshots.installed")
+            .description(
+                "Snapshots installed from the leader (this node had fallen too far behind)")
+            .register(registry);
     replayRequests =
         Counter.builder("sequencer.replay.requests")
             .description("Replay pages served (local and remote)")
@@ -141,6 +147,10 @@ public final class ServerMetrics implements AutoCloseable {
 
   void snapshotTaken() {
     snapshots.increment();
+  }
+
+  void snapshotInstalled() {
+    snapshotsInstalled.increment();
   }
 
   void applied(long nanos) {

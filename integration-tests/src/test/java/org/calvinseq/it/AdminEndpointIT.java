@@ -1,0 +1,93 @@
+package org.calvinseq.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.calvinseq.server.SequencerNode;
+import org.calvinseq.server.testkit.LocalCluster;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The admin endpoint of real nodes: metrics pass promtool, /ready follows the leader. */
+class AdminEndpointIT {
+  @TempDir Path tmp;
+
+  @Test
+  void metricsPassPromtoolAndReadyFailsWithoutLeader() throws Exception {
+    try (LocalCluster cluster =
+        LocalCluster.builder()
+            .nodes(3)
+            .adminEndpoints(true)
+            .configure(b -> b.vshardCount(16))
+            .build()
+            .start()) {
+      cluster.awaitLeader(Duration.ofSeconds(30));
+      Random rnd = new Random(1);
+      for (int i = 0; i < 20; i++) {
+        cluster.client().propose(TestTxns.batch(rnd, 10, 8, 3, i * 10L)).join();
+      }
+      cluster.awaitApplied(19, Duration.ofSeconds(30));
+      SequencerNode n0 = cluster.node(0);
+      int port = n0.adminPort();
+      assertThat(port).isPositive();
+
+      LocalCluster.await(
+          Duration.ofSeconds(20), () -> status(port, "/ready") == 200, "node 0 to be ready");
+      Http.Response metrics = Http.get(port, "/metrics");
+      assertThat(metrics.status()).isEqualTo(200);
+      assertThat(metrics.contentType()).startsWith("text/plain");
+      assertThat(metrics.body())
+          .contains("sequencer_epochs_applied_total 20.0")
+          .contains("sequencer_txns_sequenced_total 200.0")
+          .contains("sequencer_raft_has_leader 1.0")
+          .contains("sequencer_build_info{")
+          .contains("jvm_memory_used_bytes");
+      Http.Response open =
+          Http.get(port, "/metrics", "application/openmetrics-text; version=1.0.0");
+      assertThat(open.contentType()).startsWith("application/openmetrics-text");
+      assertThat(open.body()).contains("# EOF");
+
+      // promtool checks the exposition of our own families.
+      String ours =
+          metrics
+              .body()
+              .lines()
+              .filter(l -> l.contains("sequencer_"))
+              .collect(Collectors.joining("\n", "", "\n"));
+      Path file = tmp.resolve("metrics.txt");
+      Files.writeString(file, ours);
+      Process p =
+          new ProcessBuilder("sh", "-c", Promtool.path() + " check metrics < " + file)
+              .redirectErrorStream(true)
+              .start();
+      String out = new String(p.getInputStream().readAllBytes());
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(p.exitValue()).as("promtool check metrics said:\n%s", out).isZero();
+
+      Http.Response status = Http.get(port, "/status");
+      assertThat(status.body()).contains("\"lastAppliedEpoch\":19").contains("\"nodeId\":\"n1\"");
+
+      // Two nodes down: the survivor loses its leader and stops being ready.
+      cluster.stop(1);
+      cluster.stop(2);
+      LocalCluster.await(
+          Duration.ofSeconds(30), () -> status(port, "/ready") == 503, "node 0 to be unready");
+      Http.Response ready = Http.get(port, "/ready");
+      assertThat(ready.body()).contains("[-]has_leader");
+      assertThat(Http.get(port, "/health").status()).isEqualTo(200);
+    }
+  }
+
+  private static int status(int port, String path) {
+    try {
+      return Http.get(port, path).status();
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+}

@@ -1,0 +1,114 @@
+package org.calvinseq.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
+import org.calvinseq.client.ProposalRejectedException;
+import org.calvinseq.core.codec.ProposalLimits;
+import org.calvinseq.core.model.EpochBatch;
+import org.calvinseq.core.model.Key;
+import org.calvinseq.core.model.Txn;
+import org.calvinseq.core.protocol.BatchReceipt;
+import org.calvinseq.server.SequencerNode;
+import org.calvinseq.server.testkit.LocalCluster;
+import org.junit.jupiter.api.Test;
+
+/** Bad proposals are refused at the leader with a reason, and none of them reaches the log. */
+class BadProposalsIT {
+  @Test
+  void oversizedMalformedAndWrongVersionProposalsAreRejectedBeforeTheLog() throws Exception {
+    ProposalLimits limits = new ProposalLimits(16 * 1024, 100, 8, 1024);
+    try (LocalCluster cluster =
+        LocalCluster.builder()
+            .nodes(3)
+            .configure(b -> b.vshardCount(8).limits(limits))
+            .build()
+            .start()) {
+      cluster.awaitLeader(Duration.ofSeconds(30));
+      BatchReceipt first =
+          cluster.client().propose(TestTxns.batch(new Random(1), 2, 4, 1, 0)).join();
+      cluster.awaitApplied(first.epoch(), Duration.ofSeconds(30));
+      long[] applied = appliedIndexes(cluster);
+
+      rejected(
+          () -> cluster.client().propose(batch(txn(2048, 1))),
+          "payload is 2048 bytes, over the limit of 1024");
+      List<Txn> many = new ArrayList<>();
+      for (int i = 0; i < 30; i++) {
+        many.add(txn(900, 1));
+      }
+      rejected(() -> cluster.client().propose(batch(many)), "over the limit of 16384");
+      rejected(
+          () -> cluster.client().propose(batch(txn(10, 9))), "has 9 keys, over the limit of 8");
+      List<Txn> tooMany = new ArrayList<>();
+      for (int i = 0; i < 101; i++) {
+        tooMany.add(txn(1, 1));
+      }
+      rejected(
+          () -> cluster.client().propose(batch(tooMany)), "has 101 txns, over the limit of 100");
+      rejected(
+          () ->
+              cluster.client().propose(batch(new Txn(null, 1, List.of(), List.of(), new byte[0]))),
+          "has no keys");
+      rejected(
+          () -> cluster.client().proposeRaw(HexFormat.of().parseHex("deadbeef")),
+          "malformed entry");
+      // {0: 2, 1: 1, 3: 0, 4: []}: a batch in a format version from the future.
+      rejected(
+          () -> cluster.client().proposeRaw(HexFormat.of().parseHex("8400020101030004" + "90")),
+          "unsupported format version 2");
+      // {0: 1, 1: 9}: an entry type this version does not know.
+      rejected(
+          () -> cluster.client().proposeRaw(HexFormat.of().parseHex("8200010109")),
+          "unknown entry type 9");
+
+      // Nothing reached the log: no node applied anything, no node counted a decode error.
+      Thread.sleep(300);
+      assertThat(appliedIndexes(cluster)).isEqualTo(applied);
+      for (SequencerNode n : cluster.running()) {
+        assertThat(n.meterRegistry().get("sequencer.decode.errors").counter().count()).isZero();
+        assertThat(
+                n.meterRegistry().find("sequencer.proposals").tag("outcome", "rejected").counters())
+            .isNotEmpty();
+      }
+      BatchReceipt ok = cluster.client().propose(TestTxns.batch(new Random(2), 2, 4, 2, 0)).join();
+      assertThat(ok.epoch()).isEqualTo(first.epoch() + 1);
+    }
+  }
+
+  private static long[] appliedIndexes(LocalCluster cluster) {
+    return cluster.running().stream().mapToLong(n -> n.core().lastAppliedIndex()).toArray();
+  }
+
+  private static void rejected(
+      Supplier<java.util.concurrent.CompletableFuture<?>> call, String why) {
+    assertThatThrownBy(() -> call.get().join())
+        .isInstanceOf(CompletionException.class)
+        .cause()
+        .isInstanceOf(ProposalRejectedException.class)
+        .hasMessageContaining(why);
+  }
+
+  private static Txn txn(int payload, int keys) {
+    List<Key> ks = new ArrayList<>();
+    for (int i = 0; i < keys; i++) {
+      ks.add(Key.of("c", "k" + i));
+    }
+    return new Txn(null, 1, List.of(), ks, new byte[payload]);
+  }
+
+  private static EpochBatch batch(Txn t) {
+    return batch(List.of(t));
+  }
+
+  private static EpochBatch batch(List<Txn> txns) {
+    return EpochBatch.auto(System.currentTimeMillis(), txns);
+  }
+}

@@ -1,0 +1,57 @@
+package org.calvinseq.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.calvinseq.core.model.ClientTxnId;
+import org.calvinseq.core.model.SequencedTxn;
+import org.calvinseq.core.model.TxnId;
+import org.calvinseq.server.SequencerNode;
+
+/** History checks over real nodes: contiguous epochs, identical streams, exactly-once txns. */
+final class ClusterChecks {
+  private ClusterChecks() {}
+
+  /** The epochs a node has indexed for replay, which must be consecutive. */
+  static void assertContiguousEpochs(SequencerNode node, long lastEpoch) {
+    long[] idx = node.core().epochIndex().export();
+    assertThat(idx.length).as("node %s has epochs indexed", node.nodeId()).isPositive();
+    long first = idx[0];
+    for (int i = 0; i < idx.length / 3; i++) {
+      assertThat(idx[i * 3]).as("epoch #%d on %s", i, node.nodeId()).isEqualTo(first + i);
+    }
+    assertThat(idx[idx.length - 3]).isEqualTo(lastEpoch);
+    assertThat(node.core().gaps()).as("gaps on %s", node.nodeId()).isEmpty();
+  }
+
+  /** Every vshard's replay of {@code [from, to]}, in vshard order. */
+  static List<List<SequencedTxn>> streams(SequencerNode node, int vshards, long from, long to) {
+    List<List<SequencedTxn>> out = new ArrayList<>();
+    for (int v = 0; v < vshards; v++) {
+      List<SequencedTxn> s = new ArrayList<>();
+      node.replay(v, from, to).forEachRemaining(s::add);
+      out.add(s);
+    }
+    return out;
+  }
+
+  /**
+   * Where each client txn id was sequenced; fails if one id got two different TxnIds (sequenced
+   * twice).
+   */
+  static Map<ClientTxnId, TxnId> placements(List<List<SequencedTxn>> streams) {
+    Map<ClientTxnId, TxnId> at = new HashMap<>();
+    for (List<SequencedTxn> s : streams) {
+      for (SequencedTxn t : s) {
+        TxnId prev = at.putIfAbsent(t.txn().clientTxnId(), t.id());
+        assertThat(prev == null || prev.equals(t.id()))
+            .as("%s sequenced at %s and at %s", t.txn().clientTxnId(), prev, t.id())
+            .isTrue();
+      }
+    }
+    return at;
+  }
+}
