@@ -46,7 +46,19 @@ class AdminEndpointIT {
           .contains("sequencer_txns_sequenced_total 200.0")
           .contains("sequencer_raft_has_leader 1.0")
           .contains("sequencer_build_info{")
-          .contains("jvm_memory_used_bytes");
+          .contains("jvm_memory_used_bytes")
+          .contains("sequencer_raft_log_sync_seconds_count");
+      assertThat(
+              metrics
+                  .body()
+                  .lines()
+                  .filter(l -> l.startsWith("sequencer_raft_log_sync_seconds_count "))
+                  .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1)))
+                  .sum())
+          .as(
+              "Ratis log syncs bridged in: %s",
+              metrics.body().lines().filter(l -> l.startsWith("sequencer_raft_log")).toList())
+          .isPositive();
       Http.Response open =
           Http.get(port, "/metrics", "application/openmetrics-text; version=1.0.0");
       assertThat(open.contentType()).startsWith("application/openmetrics-text");

@@ -41,6 +41,9 @@ public final class ServerMetrics implements AutoCloseable {
       new java.util.concurrent.atomic.AtomicLong();
   private JvmGcMetrics gc;
 
+  @SuppressWarnings({"unused", "FieldCanBeLocal"}) // keeps the weakly referenced meter source alive
+  private final RatisMetricsBridge ratisBridge;
+
   public ServerMetrics(MeterRegistry registry, String nodeId) {
     this.core = new SequencerMetrics(registry);
     accepted = proposals(registry, "accepted");
@@ -98,6 +101,7 @@ public final class ServerMetrics implements AutoCloseable {
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
     new FileDescriptorMetrics().bindTo(registry);
+    ratisBridge = RatisMetricsBridge.bind(registry, nodeId);
   }
 
   /** Gauges that read the node's Raft status. */
