@@ -9,10 +9,11 @@ import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 
 /** Translates a {@link NodeConfig} into Ratis properties, keeping Ratis's size limits in step. */
-final class RatisSettings {
+public final class RatisSettings {
   private RatisSettings() {}
 
-  static RaftProperties of(NodeConfig c) {
+  /** The Ratis properties of a node with configuration {@code c}. */
+  public static RaftProperties of(NodeConfig c) {
     RaftProperties p = new RaftProperties();
     RaftServerConfigKeys.setStorageDir(p, List.of(c.dataDir().toFile()));
     GrpcConfigKeys.Server.setPort(
