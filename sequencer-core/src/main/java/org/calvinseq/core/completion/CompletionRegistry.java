@@ -27,6 +27,12 @@ public final class CompletionRegistry {
       acked = acked.clone();
     }
 
+    /** The acked vshards, sorted; a copy, so callers cannot change replicated state. */
+    @Override
+    public int[] acked() {
+      return acked.clone();
+    }
+
     @Override
     public boolean equals(Object o) {
       return o instanceof State s
@@ -78,10 +84,10 @@ public final class CompletionRegistry {
         order.addLast(ack.txnId());
         pending++;
       }
-      if (s.completed() || Arrays.binarySearch(s.acked(), ack.vshard()) >= 0) {
+      if (s.completed() || Arrays.binarySearch(s.acked, ack.vshard()) >= 0) {
         continue;
       }
-      int[] acked = insert(s.acked(), ack.vshard());
+      int[] acked = insert(s.acked, ack.vshard());
       boolean done = acked.length >= s.participants();
       states.put(
           ack.txnId(), new State(ack.txnId(), s.participants(), acked, s.firstAckMs(), done));

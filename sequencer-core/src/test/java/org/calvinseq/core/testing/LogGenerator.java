@@ -1,0 +1,172 @@
+package org.calvinseq.core.testing;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.calvinseq.core.apply.ApplyResult.Kind;
+import org.calvinseq.core.codec.EntryEncoder;
+import org.calvinseq.core.model.AckBatch;
+import org.calvinseq.core.model.ClientTxnId;
+import org.calvinseq.core.model.CompletionAck;
+import org.calvinseq.core.model.EpochBatch;
+import org.calvinseq.core.model.Key;
+import org.calvinseq.core.model.SequencedTxn;
+import org.calvinseq.core.model.Txn;
+import org.calvinseq.core.routing.CollectionHashRouter;
+
+/**
+ * Generates a committed log from a seed: mostly batches that take the next epoch, plus batches
+ * naming the expected, a lower (stale) or a higher (gap) epoch, ack entries, undecodable entries
+ * and unused Raft indexes. Alongside it keeps the {@link ReferenceModel} of what applying the log
+ * must produce, and the kind each entry must yield.
+ */
+public final class LogGenerator {
+  /** One committed entry and what applying it must report. */
+  public record Entry(long index, byte[] bytes, Kind expected) {}
+
+  /** Collection names: ASCII and non-ASCII (2-, 3- and 4-byte UTF-8), spread over the vshards. */
+  public static final List<String> COLLECTIONS =
+      List.of(
+          "orders", "users", "items", "c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "été", "日本語",
+          "😀emoji", "Ωmega", "𝄞clef");
+
+  private final SplittableRandom rnd;
+  private final ReferenceModel model;
+  private final List<Entry> entries = new ArrayList<>();
+  private long nextIndex = 1;
+  private long clock = 1_700_000_000_000L;
+  private long clientSeq;
+
+  public LogGenerator(long seed, CollectionHashRouter router) {
+    this.rnd = new SplittableRandom(seed);
+    this.model = new ReferenceModel(router);
+  }
+
+  public ReferenceModel model() {
+    return model;
+  }
+
+  public List<Entry> entries() {
+    return entries;
+  }
+
+  /** Generates {@code n} entries; returns them all. */
+  public List<Entry> generate(int n) {
+    for (int i = 0; i < n; i++) {
+      next();
+    }
+    return entries;
+  }
+
+  /** Generates, records and returns the next entry. */
+  public Entry next() {
+    if (rnd.nextInt(10) == 0) {
+      nextIndex += 1 + rnd.nextInt(3); // indexes used by configuration entries
+    }
+    clock += rnd.nextInt(4) == 0 ? -rnd.nextInt(50) : rnd.nextInt(10); // proposers' clocks skew
+    int roll = rnd.nextInt(100);
+    byte[] bytes;
+    Kind kind;
+    if (roll < 8) {
+      bytes = garbage();
+      kind = Kind.DECODE_ERROR;
+    } else if (roll < 20) {
+      AckBatch acks = acks();
+      bytes = EntryEncoder.encode(acks);
+      kind = Kind.ACKS;
+    } else {
+      long next = model.nextEpoch();
+      long epoch = EpochBatch.AUTO_EPOCH;
+      if (roll < 30) {
+        epoch = next;
+      } else if (roll < 37 && next > 0) {
+        epoch = Math.max(0, next - 1 - rnd.nextInt(3));
+      } else if (roll < 42) {
+        epoch = next + 1 + rnd.nextInt(3);
+      }
+      EpochBatch b = new EpochBatch(epoch, clock, txns(rnd.nextInt(5)));
+      bytes = EntryEncoder.encode(b);
+      kind = model.apply(b);
+    }
+    Entry e = new Entry(nextIndex++, bytes, kind);
+    entries.add(e);
+    return e;
+  }
+
+  private List<Txn> txns(int n) {
+    List<Txn> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      out.add(txn());
+    }
+    return out;
+  }
+
+  /** A txn with one to five keys; sets may be given unsorted and with duplicates. */
+  public Txn txn() {
+    List<Key> read = keys(rnd.nextInt(3));
+    List<Key> write = keys(1 + rnd.nextInt(3));
+    if (rnd.nextInt(4) == 0) {
+      write = new ArrayList<>();
+      read = keys(1 + rnd.nextInt(2));
+    }
+    ClientTxnId id = rnd.nextBoolean() ? new ClientTxnId(rnd.nextLong(), ++clientSeq) : null;
+    long tenant = rnd.nextInt(3) == 0 ? rnd.nextLong() : rnd.nextInt(4);
+    byte[] payload = new byte[rnd.nextInt(8)];
+    rnd.nextBytes(payload);
+    return new Txn(id, tenant, read, write, payload);
+  }
+
+  private List<Key> keys(int n) {
+    List<Key> keys = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      byte[] k = new byte[rnd.nextInt(3)];
+      rnd.nextBytes(k);
+      keys.add(new Key(COLLECTIONS.get(rnd.nextInt(COLLECTIONS.size())), k));
+    }
+    return keys;
+  }
+
+  /** Acks for sequenced txns (each participant once, sometimes twice), and some for unknown ids. */
+  private AckBatch acks() {
+    List<CompletionAck> acks = new ArrayList<>();
+    List<SequencedTxn> all = model.all();
+    int n = 1 + rnd.nextInt(4);
+    for (int i = 0; i < n; i++) {
+      if (all.isEmpty() || rnd.nextInt(5) == 0) {
+        acks.add(
+            Fixtures.ack(rnd.nextInt(1000), rnd.nextInt(5), rnd.nextInt(8), 1 + rnd.nextInt(3)));
+        continue;
+      }
+      SequencedTxn s = all.get(all.size() - 1 - rnd.nextInt(Math.min(all.size(), 20)));
+      List<Integer> ps = new ArrayList<>(model.participants(s.txn()));
+      int v = ps.get(rnd.nextInt(ps.size()));
+      acks.add(Fixtures.ack(s.epoch(), s.position(), v, ps.size()));
+    }
+    return new AckBatch(acks);
+  }
+
+  /** Bytes that must not decode: noise, a cut valid entry, a wrong version or an unknown type. */
+  private byte[] garbage() {
+    switch (rnd.nextInt(4)) {
+      case 0 -> {
+        byte[] b = new byte[rnd.nextInt(24)];
+        rnd.nextBytes(b);
+        if (b.length > 0) {
+          b[0] = (byte) 0xc1; // a byte msgpack never uses
+        }
+        return b;
+      }
+      case 1 -> {
+        byte[] valid = EntryEncoder.encode(EpochBatch.auto(clock, txns(1 + rnd.nextInt(2))));
+        return Arrays.copyOf(valid, rnd.nextInt(valid.length));
+      }
+      case 2 -> {
+        return new byte[] {(byte) 0x84, 0, 2, 1, 1, 3, 0, 4, (byte) 0x90}; // version 2
+      }
+      default -> {
+        return new byte[] {(byte) 0x83, 0, 1, 1, 99, 4, (byte) 0x90}; // type 99
+      }
+    }
+  }
+}
