@@ -1,0 +1,47 @@
+package org.calvinseq.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The vshard count is fixed for a cluster's life: a node started with another one refuses. */
+class VShardCountCheckTest {
+  @TempDir Path dir;
+
+  @Test
+  void nodeRestartedWithAnotherVShardCountRefusesToStart() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    String peers = "n1@127.0.0.1:" + port;
+    try (SequencerNode node = node(peers, 16)) {
+      node.start();
+      assertThat(node.status().vshardCount()).isEqualTo(16);
+    }
+    try (SequencerNode node = node(peers, 32)) {
+      assertThatThrownBy(node::start)
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("vshardCount=16")
+          .hasMessageContaining("started with vshardCount=32")
+          .hasMessageContaining("fixed for a cluster's life");
+      assertThat(node.raftServer()).as("no Raft server was created").isNull();
+    }
+    try (SequencerNode node = node(peers, 16)) {
+      node.start(); // the original count still works
+    }
+  }
+
+  private SequencerNode node(String peers, int vshards) {
+    return SequencerNode.builder()
+        .nodeId("n1")
+        .peers(peers)
+        .dataDir(dir.resolve("n1"))
+        .vshardCount(vshards)
+        .build();
+  }
+}
