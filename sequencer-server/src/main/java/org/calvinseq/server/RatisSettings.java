@@ -16,8 +16,12 @@ public final class RatisSettings {
   public static RaftProperties of(NodeConfig c) {
     RaftProperties p = new RaftProperties();
     RaftServerConfigKeys.setStorageDir(p, List.of(c.dataDir().toFile()));
-    GrpcConfigKeys.Server.setPort(
-        p, c.self().getAddress() == null ? 0 : port(c.self().getAddress()));
+    String address = c.self().getAddress();
+    GrpcConfigKeys.Server.setPort(p, address == null ? 0 : port(address));
+    if (address != null) {
+      // Listen where the peers were told to connect, not on every interface.
+      GrpcConfigKeys.Server.setHost(p, address.substring(0, address.lastIndexOf(':')));
+    }
 
     // Elections in etcd's spirit: Ratis's default 150-300 ms changed leaders under GC or CPU
     // stalls of 0.3-0.7 s on small busy machines.
