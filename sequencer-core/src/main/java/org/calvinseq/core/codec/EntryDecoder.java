@@ -31,14 +31,16 @@ import org.msgpack.value.ValueType;
  * different byte strings mean the same transaction.
  *
  * <p>Implementation notes: this is the first step of every apply, so it reads msgpack straight from
- * the entry's bytes with an index instead of going through a {@code MessageUnpacker} (which cost
- * about half the decode time in the apply benchmark). Field paths for error messages (such as
- * {@code txns[3].readSet[0].key}) are built only when an error is thrown. Collection names are
- * cached, so a key costs its {@code Key} and its byte array. Offsets in errors count the bytes
- * consumed before the problem was found, as {@code MessageUnpacker.getTotalReadBytes()} did.
+ * the entry's bytes with an index; going through a {@code MessageUnpacker} made decoding about 1.5
+ * times slower ({@code CodecBenchmark}, docs/performance.md). Field paths for error messages (such
+ * as {@code txns[3].readSet[0].key}) are built only when an error is thrown; building them eagerly
+ * had cost more than the decoding itself. Collection names are cached, so a decoded key costs its
+ * {@code Key} and its byte array. Offsets in errors count the bytes consumed before the problem was
+ * found, as {@code MessageUnpacker.getTotalReadBytes()} did; truncations and lengths beyond the
+ * input are reported at the enclosing field.
  *
- * <p>Not thread-safe: it caches collection names and a scratch buffer between calls. Use one per
- * thread.
+ * <p>Not thread-safe: it caches collection names (and a copy buffer for inputs without an
+ * accessible array) between calls. Use one per thread.
  */
 public final class EntryDecoder {
   private static final int NAME_CACHE_SIZE = 256;
@@ -106,8 +108,8 @@ public final class EntryDecoder {
   }
 
   /**
-   * An error at {@code leaf} (null: the current txn, ack, set or key itself) under the current
-   * context.
+   * An error at {@code leaf} (null: the current txn, ack, set or key itself, or the entry at the
+   * top level) under the current context.
    */
   private CodecException error(String leaf, String problem) {
     return new CodecException(path(leaf), offset(), problem);
@@ -115,7 +117,7 @@ public final class EntryDecoder {
 
   private String path(String leaf) {
     if (list == null) {
-      return leaf;
+      return leaf == null ? "entry" : leaf;
     }
     StringBuilder b = new StringBuilder(48).append(list).append('[').append(item).append(']');
     if (set != null) {
@@ -318,14 +320,13 @@ public final class EntryDecoder {
   // ---- msgpack primitives with bounds checks ----
 
   private int mapHeader(String where) throws CodecException {
-    int b = peek(where, ValueType.MAP, "map");
     int n;
-    if ((b & 0xF0) == 0x80) {
-      pos++;
-      n = b & 0x0F;
+    if (pos < end && (buf[pos] & 0xF0) == 0x80) { // fixmap
+      n = buf[pos++] & 0x0F;
     } else {
+      int b = peek(where, ValueType.MAP, "map");
       pos++;
-      n = b == 0xDE ? u16() : length32();
+      n = b == 0xDE ? u16() : length32(where);
     }
     if ((long) n * 2 > remaining()) {
       throw error(
@@ -335,14 +336,13 @@ public final class EntryDecoder {
   }
 
   private int arrayHeader(String where, int minElementBytes) throws CodecException {
-    int b = peek(where, ValueType.ARRAY, "array");
     int n;
-    if ((b & 0xF0) == 0x90) {
-      pos++;
-      n = b & 0x0F;
+    if (pos < end && (buf[pos] & 0xF0) == 0x90) { // fixarray
+      n = buf[pos++] & 0x0F;
     } else {
+      int b = peek(where, ValueType.ARRAY, "array");
       pos++;
-      n = b == 0xDC ? u16() : length32();
+      n = b == 0xDC ? u16() : length32(where);
     }
     if ((long) n * minElementBytes > remaining()) {
       throw error(where, "declares " + n + " elements but only " + remaining() + " bytes remain");
@@ -358,7 +358,7 @@ public final class EntryDecoder {
       int b = peek(where, ValueType.INTEGER, "integer field key");
       key = readInteger(b);
       if (b == 0xCF && key < 0) {
-        throw new CodecException("entry", offset(), "integer overflow: uint64 field key");
+        throw error(where, "field key out of range: " + Long.toUnsignedString(key));
       }
     }
     if (key < 0 || key > Integer.MAX_VALUE) {
@@ -379,6 +379,9 @@ public final class EntryDecoder {
   }
 
   private long sint(String where) throws CodecException {
+    if (pos < end && buf[pos] >= 0) { // positive fixint
+      return buf[pos++];
+    }
     int b = peek(where, ValueType.INTEGER, "integer");
     long v = readInteger(b);
     if (b == 0xCF && v < 0) {
@@ -389,6 +392,9 @@ public final class EntryDecoder {
 
   /** An unsigned 64-bit integer carried in a long (two's complement above 2^63). */
   private long uint64(String where) throws CodecException {
+    if (pos < end && buf[pos] >= 0) { // positive fixint
+      return buf[pos++];
+    }
     int b = peek(where, ValueType.INTEGER, "integer");
     long v = readInteger(b);
     if (v < 0 && b != 0xCF) {
@@ -431,14 +437,20 @@ public final class EntryDecoder {
 
   /** Consumes a bin header whose length fits in the remaining bytes; returns the length. */
   private int binaryHeader(String where) throws CodecException {
-    int b = peek(where, ValueType.BINARY, "binary");
-    pos++;
-    int n =
-        switch (b) {
-          case 0xC4 -> u8();
-          case 0xC5 -> u16();
-          default -> length32();
-        };
+    int n;
+    if (pos + 1 < end && buf[pos] == (byte) 0xC4) { // bin8
+      n = buf[pos + 1] & 0xFF;
+      pos += 2;
+    } else {
+      int b = peek(where, ValueType.BINARY, "binary");
+      pos++;
+      n =
+          switch (b) {
+            case 0xC4 -> u8();
+            case 0xC5 -> u16();
+            default -> length32(where);
+          };
+    }
     if (n > remaining()) {
       throw error(where, "declares " + n + " bytes but only " + remaining() + " remain");
     }
@@ -446,17 +458,17 @@ public final class EntryDecoder {
   }
 
   private String collection(String where) throws CodecException {
-    int b = peek(where, ValueType.STRING, "string");
-    pos++;
     int n;
-    if ((b & 0xE0) == 0xA0) {
-      n = b & 0x1F;
+    if (pos < end && (buf[pos] & 0xE0) == 0xA0) { // fixstr
+      n = buf[pos++] & 0x1F;
     } else {
+      int b = peek(where, ValueType.STRING, "string");
+      pos++;
       n =
           switch (b) {
             case 0xD9 -> u8();
             case 0xDA -> u16();
-            default -> length32();
+            default -> length32(where);
           };
     }
     if (n <= 0 || n > remaining()) {
@@ -474,13 +486,26 @@ public final class EntryDecoder {
     }
     int slot = (h ^ (h >>> 16)) & (NAME_CACHE_SIZE - 1);
     byte[] cached = nameCacheBytes[slot];
-    if (cached != null && Arrays.equals(cached, 0, cached.length, buf, from, pos)) {
+    if (cached != null && sameBytes(cached, from, n)) {
       return nameCache[slot];
     }
     String s = decodeUtf8(where, from, n);
     nameCacheBytes[slot] = Arrays.copyOfRange(buf, from, pos);
     nameCache[slot] = s;
     return s;
+  }
+
+  /** A plain loop: names are short, and {@code Arrays.equals} costs more to set up than this. */
+  private boolean sameBytes(byte[] cached, int from, int n) {
+    if (cached.length != n) {
+      return false;
+    }
+    for (int i = 0; i < n; i++) {
+      if (cached[i] != buf[from + i]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private String decodeUtf8(String where, int from, int n) throws CodecException {
@@ -491,7 +516,7 @@ public final class EntryDecoder {
     }
   }
 
-  /** Skips one value of any type, containers included. */
+  /** Skips one value of any type, containers included; errors name the enclosing map. */
   private void skipValue() throws CodecException {
     long values = 1;
     while (values > 0) {
@@ -513,14 +538,13 @@ public final class EntryDecoder {
   private long skipNonFixed(int b) throws CodecException {
     switch (b) {
       case 0xC0, 0xC2, 0xC3 -> {} // nil, false, true
-      case 0xC1 ->
-          throw new CodecException("entry", offset(), "Encountered 0xC1 \"NEVER_USED\" byte");
+      case 0xC1 -> throw error(null, "found the never-used byte 0xc1");
       case 0xC4, 0xD9 -> skip(u8());
       case 0xC5, 0xDA -> skip(u16());
-      case 0xC6, 0xDB -> skip(length32());
+      case 0xC6, 0xDB -> skip(length32(null));
       case 0xC7 -> skip(1L + u8());
       case 0xC8 -> skip(1L + u16());
-      case 0xC9 -> skip(1L + length32());
+      case 0xC9 -> skip(1L + length32(null));
       case 0xCC, 0xD0 -> skip(1);
       case 0xCD, 0xD1 -> skip(2);
       case 0xCA, 0xCE, 0xD2 -> skip(4);
@@ -534,13 +558,13 @@ public final class EntryDecoder {
         return u16();
       }
       case 0xDD -> {
-        return length32();
+        return length32(null);
       }
       case 0xDE -> {
         return 2L * u16();
       }
       case 0xDF -> {
-        return 2L * length32();
+        return 2L * length32(null);
       }
       default -> throw new IllegalStateException("unhandled msgpack format " + b);
     }
@@ -560,17 +584,20 @@ public final class EntryDecoder {
       throw error(where, "truncated: expected " + what);
     }
     byte b = buf[pos];
-    ValueType t = MessageFormat.valueOf(b).getValueType(); // throws for the never-used 0xC1
+    if (b == (byte) 0xC1) {
+      throw error(where, "expected " + what + ", found the never-used byte 0xc1");
+    }
+    ValueType t = MessageFormat.valueOf(b).getValueType();
     if (t != type) {
       throw error(where, "expected " + what + ", found " + t.name().toLowerCase());
     }
     return b & 0xFF;
   }
 
+  /** Checks that {@code n} more bytes are there; the error names the enclosing map or key. */
   private void need(long n) throws CodecException {
     if (n > end - pos) {
-      throw new CodecException(
-          "entry", offset(), "truncated: needs " + n + " bytes, " + (end - pos) + " remain");
+      throw error(null, "truncated: needs " + n + " bytes, " + (end - pos) + " remain");
     }
   }
 
@@ -600,11 +627,15 @@ public final class EntryDecoder {
     return v;
   }
 
-  /** A 32-bit length, which must fit in an int as it does for every Java msgpack reader. */
-  private int length32() throws CodecException {
+  /**
+   * A 32-bit length or count of the value at {@code where} (null: the enclosing map), which must
+   * fit in an int; a larger one can only exceed the bytes that remain.
+   */
+  private int length32(String where) throws CodecException {
     long n = u32();
     if (n > Integer.MAX_VALUE) {
-      throw new CodecException("entry", offset(), "length " + n + " does not fit in an int");
+      throw error(
+          where, "declares " + n + " bytes or elements but only " + remaining() + " remain");
     }
     return (int) n;
   }

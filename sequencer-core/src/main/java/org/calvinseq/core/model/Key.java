@@ -13,7 +13,7 @@ import java.util.Objects;
 public final class Key implements Comparable<Key> {
   private final String collection;
   private final byte[] key;
-  private final int hash;
+  private int hash; // lazily computed; 0 means not yet (a real 0 is recomputed, harmlessly)
 
   public Key(String collection, byte[] key) {
     Objects.requireNonNull(collection, "collection");
@@ -23,7 +23,6 @@ public final class Key implements Comparable<Key> {
     }
     this.collection = collection;
     this.key = key.clone();
-    this.hash = 31 * collection.hashCode() + Arrays.hashCode(this.key);
   }
 
   /**
@@ -41,7 +40,6 @@ public final class Key implements Comparable<Key> {
   private Key(String collection, byte[] key, boolean owned) {
     this.collection = collection;
     this.key = key;
-    this.hash = 31 * collection.hashCode() + Arrays.hashCode(key);
   }
 
   public static Key of(String collection, String key) {
@@ -68,7 +66,8 @@ public final class Key implements Comparable<Key> {
 
   @Override
   public int compareTo(Key o) {
-    int c = compareCodePoints(collection, o.collection);
+    // Decoded keys of one collection share one String instance: skip the character compare.
+    int c = collection == o.collection ? 0 : compareCodePoints(collection, o.collection);
     return c != 0 ? c : Arrays.compareUnsigned(key, o.key);
   }
 
@@ -94,14 +93,19 @@ public final class Key implements Comparable<Key> {
   @Override
   public boolean equals(Object o) {
     return o instanceof Key k
-        && hash == k.hash
+        && hashCode() == k.hashCode()
         && collection.equals(k.collection)
         && Arrays.equals(key, k.key);
   }
 
   @Override
   public int hashCode() {
-    return hash;
+    int h = hash;
+    if (h == 0) {
+      h = 31 * collection.hashCode() + Arrays.hashCode(key);
+      hash = h;
+    }
+    return h;
   }
 
   @Override

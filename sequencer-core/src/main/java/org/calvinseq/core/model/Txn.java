@@ -28,13 +28,16 @@ public record Txn(
    * Sorted and de-duplicated, immutable; already-canonical immutable lists are kept as they are.
    */
   static List<Key> canonical(List<Key> keys) {
+    if (keys instanceof ImmutableKeys) {
+      return keys; // checked strictly ascending when it was built
+    }
     int n = keys.size();
     boolean sorted = true;
     for (int i = 1; i < n && sorted; i++) {
       sorted = keys.get(i - 1).compareTo(keys.get(i)) < 0;
     }
     if (sorted) {
-      return keys instanceof ImmutableKeys ? keys : List.copyOf(keys);
+      return List.copyOf(keys);
     }
     Key[] arr = keys.toArray(new Key[0]);
     Arrays.sort(arr);

@@ -11,7 +11,20 @@ public final class CollectionHashRouter implements VShardRouter {
   private static final int FNV_OFFSET = 0x811C9DC5;
   private static final int FNV_PRIME = 0x01000193;
 
+  private static final int CACHE_SIZE = 256;
+
   private final int vshardCount;
+
+  /**
+   * Routed collections, a slot filled once by the first collection that hashes to it and never
+   * replaced, so the cache allocates at most {@value #CACHE_SIZE} entries in its life and the
+   * routing of other collections never allocates. Entries are immutable, so threads may share the
+   * array without locking; a lost race only costs a recomputation. Decoded keys of one collection
+   * usually share one {@code String} instance, so a hit is an identity check.
+   */
+  private final Routed[] cache = new Routed[CACHE_SIZE];
+
+  private record Routed(String collection, int vshard) {}
 
   public CollectionHashRouter(int vshardCount) {
     if (vshardCount < 1) {
@@ -35,7 +48,16 @@ public final class CollectionHashRouter implements VShardRouter {
   }
 
   public int vshardOfCollection(String collection) {
-    return Integer.remainderUnsigned(fnv1a32Utf8(collection), vshardCount);
+    int slot = collection.hashCode() & (CACHE_SIZE - 1);
+    Routed r = cache[slot];
+    if (r != null && (r.collection == collection || r.collection.equals(collection))) {
+      return r.vshard;
+    }
+    int vshard = Integer.remainderUnsigned(fnv1a32Utf8(collection), vshardCount);
+    if (r == null) {
+      cache[slot] = new Routed(collection, vshard);
+    }
+    return vshard;
   }
 
   /** FNV-1a over the UTF-8 bytes of {@code s}, without allocating them. */

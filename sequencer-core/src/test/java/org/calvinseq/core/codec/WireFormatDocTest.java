@@ -1,0 +1,335 @@
+package org.calvinseq.core.codec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.calvinseq.core.apply.Participants;
+import org.calvinseq.core.model.AckBatch;
+import org.calvinseq.core.model.ClientTxnId;
+import org.calvinseq.core.model.CompletionAck;
+import org.calvinseq.core.model.EpochBatch;
+import org.calvinseq.core.model.Key;
+import org.calvinseq.core.model.SequencerEntry;
+import org.calvinseq.core.model.Txn;
+import org.calvinseq.core.model.TxnId;
+import org.calvinseq.core.routing.CollectionHashRouter;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Keeps {@code docs/wire-format.md} and the codec in step: every test vector on the page must
+ * decode to the value built here and re-encode to the same bytes, its byte-by-byte table must add
+ * up to its hex, every rejected entry must be rejected at the field the page names, and every
+ * routing example must match the router. A vector the page lacks, or one this test does not know,
+ * fails the test.
+ *
+ * <p>When the format changes: change the values below, regenerate the hex with {@link
+ * EntryEncoder}, and update the page's tables by hand; this test tells which bytes disagree.
+ */
+class WireFormatDocTest {
+  private static final HexFormat HEX = HexFormat.of();
+  private static final Pattern HEADING = Pattern.compile("^#{1,6} .*");
+  private static final Pattern CASE_HEADING =
+      Pattern.compile("^#{3,4} (Vector|Accept|Reject) ([AR]?\\d+): (.+)$");
+  private static final Pattern TABLE_ROW = Pattern.compile("^\\| (\\d+) \\| `([0-9a-f ]+)` \\|.*");
+  private static final Pattern REJECTED_AT = Pattern.compile("Rejected at field `([^`]+)`");
+  private static final Pattern DECODES_TO =
+      Pattern.compile("Decodes to the value of Vector (\\d+)");
+
+  /** The values of the canonical vectors, by number. */
+  private static final Map<String, SequencerEntry> VECTORS =
+      Map.of("1", vector1(), "2", vector2(), "3", vector3(), "4", vector4());
+
+  /** The rejected entries and the field the decoder must report. */
+  private static final Map<String, String> REJECTS =
+      Map.of(
+          "R1", "txns[0].readSet[1]",
+          "R2", "txns[0].tenant",
+          "R3", "txns[0].readSet[0].collection",
+          "R4", "entry",
+          "R5", "version",
+          "R6", "entry",
+          "R7", "acks[0]");
+
+  private static final List<String> ACCEPTS = List.of("A1");
+
+  private static final Map<String, Section> SECTIONS = parse(read(locateDoc()));
+
+  // ---- the expected values ----
+
+  private static EpochBatch vector1() {
+    return EpochBatch.auto(
+        1_700_000_000_000L,
+        List.of(
+            new Txn(
+                null,
+                7,
+                List.of(Key.of("accounts", "alice")),
+                List.of(Key.of("accounts", "alice")),
+                bytes(0xCA, 0xFE))));
+  }
+
+  private static EpochBatch vector2() {
+    List<Key> accounts = List.of(Key.of("accounts", "alice"), Key.of("accounts", "bob"));
+    Key order = new Key("orders", bytes(0, 0, 0, 1));
+    return new EpochBatch(
+        42,
+        1_700_000_000_123L,
+        List.of(
+            new Txn(
+                new ClientTxnId(0x0102030405060708L, 9),
+                1,
+                accounts,
+                accounts,
+                "transfer 10".getBytes(StandardCharsets.US_ASCII)),
+            new Txn(
+                new ClientTxnId(0x0102030405060708L, 10),
+                300,
+                List.of(order),
+                List.of(Key.of("audit", "o1"), order),
+                new byte[0])));
+  }
+
+  private static AckBatch vector3() {
+    return new AckBatch(
+        List.of(
+            new CompletionAck(new TxnId(42, 0), 765, 1),
+            new CompletionAck(new TxnId(42, 1), 680, 2)));
+  }
+
+  private static EpochBatch vector4() {
+    // Given out of order on purpose: the model sorts, and the page shows the sorted bytes.
+    List<Key> reads =
+        List.of(
+            new Key("日本", bytes(1)),
+            new Key("apple", bytes(0x80)),
+            new Key("café", bytes(1)),
+            new Key("apple", bytes(0x61, 0x00)),
+            new Key("Zebra", new byte[0]),
+            new Key("apple", bytes(0x61)));
+    List<Key> writes = List.of(new Key("\uD83D\uDE00", bytes(1)), new Key("\uFF66", bytes(1)));
+    return new EpochBatch(
+        70_000, 1_700_000_000_000L, List.of(new Txn(null, -1L, reads, writes, new byte[0])));
+  }
+
+  // ---- tests ----
+
+  @Test
+  void pageHasExactlyTheKnownVectors() {
+    List<String> expected = new ArrayList<>();
+    VECTORS.keySet().forEach(id -> expected.add("Vector " + id));
+    ACCEPTS.forEach(id -> expected.add("Accept " + id));
+    REJECTS.keySet().forEach(id -> expected.add("Reject " + id));
+    assertThat(SECTIONS.keySet())
+        .as("test vectors on docs/wire-format.md")
+        .containsExactlyInAnyOrderElementsOf(expected);
+  }
+
+  @TestFactory
+  Stream<DynamicTest> canonicalVectorsDecodeAndReEncode() {
+    return VECTORS.entrySet().stream()
+        .map(
+            e ->
+                DynamicTest.dynamicTest(
+                    "Vector " + e.getKey(),
+                    () -> {
+                      Section s = section("Vector " + e.getKey());
+                      byte[] bytes = s.hex();
+                      SequencerEntry decoded = new EntryDecoder().decode(bytes);
+                      assertThat(decoded).isEqualTo(e.getValue());
+                      assertThat(HEX.formatHex(EntryEncoder.encode(e.getValue())))
+                          .isEqualTo(HEX.formatHex(bytes));
+                      assertThat(
+                              new EntryDecoder().decode(ByteBuffer.wrap(bytes).asReadOnlyBuffer()))
+                          .isEqualTo(e.getValue());
+                      assertThat(HEX.formatHex(s.tableBytes()))
+                          .as("the byte-by-byte table of Vector %s", e.getKey())
+                          .isEqualTo(HEX.formatHex(bytes));
+                    }));
+  }
+
+  @TestFactory
+  Stream<DynamicTest> acceptedVectorsDecodeToTheirCanonicalValue() {
+    return ACCEPTS.stream()
+        .map(
+            id ->
+                DynamicTest.dynamicTest(
+                    "Accept " + id,
+                    () -> {
+                      Section s = section("Accept " + id);
+                      Matcher m = DECODES_TO.matcher(s.body());
+                      assertThat(m.find())
+                          .as("'Decodes to the value of Vector N' in " + id)
+                          .isTrue();
+                      Section canonical = section("Vector " + m.group(1));
+                      SequencerEntry decoded = new EntryDecoder().decode(s.hex());
+                      assertThat(decoded).isEqualTo(VECTORS.get(m.group(1)));
+                      assertThat(s.hex()).isNotEqualTo(canonical.hex());
+                      assertThat(EntryEncoder.encode(decoded)).isEqualTo(canonical.hex());
+                    }));
+  }
+
+  @TestFactory
+  Stream<DynamicTest> rejectedEntriesFailAtTheDocumentedField() {
+    return REJECTS.entrySet().stream()
+        .map(
+            e ->
+                DynamicTest.dynamicTest(
+                    "Reject " + e.getKey(),
+                    () -> {
+                      Section s = section("Reject " + e.getKey());
+                      Matcher m = REJECTED_AT.matcher(s.body());
+                      assertThat(m.find()).as("'Rejected at field' in " + e.getKey()).isTrue();
+                      assertThat(m.group(1)).isEqualTo(e.getValue());
+                      assertThatThrownBy(() -> new EntryDecoder().decode(s.hex()))
+                          .isInstanceOfSatisfying(
+                              CodecException.class,
+                              c -> assertThat(c.field()).isEqualTo(e.getValue()));
+                    }));
+  }
+
+  @Test
+  void routingExamplesMatchTheRouter() {
+    String doc = read(locateDoc());
+    int from = doc.indexOf("<!-- routing-examples:begin -->");
+    int to = doc.indexOf("<!-- routing-examples:end -->");
+    assertThat(from).as("routing-examples markers").isNotNegative().isLessThan(to);
+    Pattern row =
+        Pattern.compile(
+            "^\\| `([^`]+)` \\| `([0-9a-f ]+)` \\| `0x([0-9A-F]{8})` \\| (\\d+) \\| (\\d+) \\| (\\d+) \\|$");
+    int rows = 0;
+    for (String line : doc.substring(from, to).split("\n")) {
+      Matcher m = row.matcher(line.strip());
+      if (!m.matches()) {
+        continue;
+      }
+      rows++;
+      String collection = m.group(1);
+      int hash = CollectionHashRouter.fnv1a32Utf8(collection);
+      CollectionHashRouter router = new CollectionHashRouter(Integer.parseInt(m.group(5)));
+      assertThat(m.group(2).replace(" ", ""))
+          .isEqualTo(HEX.formatHex(collection.getBytes(StandardCharsets.UTF_8)));
+      assertThat(m.group(3)).isEqualTo(String.format("%08X", hash));
+      assertThat(Long.parseLong(m.group(4))).isEqualTo(Integer.toUnsignedLong(hash));
+      assertThat(router.vshardOfCollection(collection)).isEqualTo(Integer.parseInt(m.group(6)));
+      assertThat(router.vshardOf(new Key(collection, bytes(1, 2, 3))))
+          .isEqualTo(Integer.parseInt(m.group(6)));
+    }
+    assertThat(rows).as("routing example rows").isGreaterThanOrEqualTo(3);
+  }
+
+  @Test
+  void vector2ParticipantsAreAsDocumented() {
+    CollectionHashRouter router = new CollectionHashRouter();
+    List<Txn> txns = vector2().txns();
+    assertThat(Participants.of(txns.get(0), router)).containsExactly(765);
+    assertThat(Participants.of(txns.get(1), router)).containsExactly(680, 748);
+  }
+
+  // ---- reading the page ----
+
+  /** One test case of the page: its heading and the text up to the next heading. */
+  private record Section(String name, String body) {
+    byte[] hex() {
+      int start = body.indexOf("```hex\n");
+      if (start < 0) {
+        fail("no ```hex block under " + name);
+      }
+      int end = body.indexOf("```", start + 7);
+      if (body.indexOf("```hex\n", end) >= 0) {
+        fail("more than one ```hex block under " + name);
+      }
+      return HEX.parseHex(body.substring(start + 7, end).replaceAll("\\s+", ""));
+    }
+
+    /** The concatenated "Bytes" column of the breakdown table, checking each row's offset. */
+    byte[] tableBytes() {
+      StringBuilder all = new StringBuilder();
+      for (String line : body.split("\n")) {
+        Matcher m = TABLE_ROW.matcher(line);
+        if (m.matches()) {
+          assertThat(Integer.parseInt(m.group(1)))
+              .as("offset column of %s at %s", name, line)
+              .isEqualTo(all.length() / 2);
+          all.append(m.group(2).replace(" ", ""));
+        }
+      }
+      assertThat(all).as("breakdown table of " + name).isNotEmpty();
+      return HEX.parseHex(all);
+    }
+  }
+
+  private static Section section(String name) {
+    Section s = SECTIONS.get(name);
+    if (s == null) {
+      fail("docs/wire-format.md has no section '" + name + "'");
+    }
+    return s;
+  }
+
+  private static Map<String, Section> parse(String doc) {
+    Map<String, Section> sections = new LinkedHashMap<>();
+    String name = null;
+    StringBuilder body = new StringBuilder();
+    for (String line : (doc + "\n# end\n").split("\n", -1)) {
+      if (HEADING.matcher(line).matches()) {
+        if (name != null && sections.put(name, new Section(name, body.toString())) != null) {
+          fail("docs/wire-format.md has two sections '" + name + "'");
+        }
+        Matcher m = CASE_HEADING.matcher(line);
+        name = m.matches() ? m.group(1) + " " + m.group(2) : null;
+        body.setLength(0);
+      } else {
+        body.append(line).append('\n');
+      }
+    }
+    return sections;
+  }
+
+  /**
+   * The page, found from the working directory: Maven runs a module's tests in the module
+   * directory, IDEs often in the repository root.
+   */
+  private static Path locateDoc() {
+    Path dir = Path.of("").toAbsolutePath();
+    for (int i = 0; i < 4 && dir != null; i++, dir = dir.getParent()) {
+      Path p = dir.resolve("docs").resolve("wire-format.md");
+      if (Files.isRegularFile(p)) {
+        return p;
+      }
+    }
+    throw new IllegalStateException(
+        "docs/wire-format.md not found above " + Path.of("").toAbsolutePath());
+  }
+
+  private static String read(Path p) {
+    try {
+      return Files.readString(p, StandardCharsets.UTF_8).replace("\r\n", "\n");
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read " + p, e);
+    }
+  }
+
+  private static byte[] bytes(int... values) {
+    byte[] b = new byte[values.length];
+    for (int i = 0; i < values.length; i++) {
+      b[i] = (byte) values[i];
+    }
+    return b;
+  }
+}
