@@ -1,94 +1,193 @@
 package org.calvinseq.client;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.random.RandomGenerator;
 import org.apache.ratis.client.RaftClient;
-import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.retry.ExponentialBackoffRetry;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
+import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
-import org.apache.ratis.util.SizeInBytes;
-import org.apache.ratis.util.TimeDuration;
+import org.calvinseq.core.apply.Participants;
 import org.calvinseq.core.codec.CodecException;
 import org.calvinseq.core.codec.EntryEncoder;
 import org.calvinseq.core.model.AckBatch;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.SequencerEntry;
+import org.calvinseq.core.model.Txn;
+import org.calvinseq.core.model.TxnId;
 import org.calvinseq.core.protocol.BatchReceipt;
 import org.calvinseq.core.protocol.NodeStatus;
 import org.calvinseq.core.protocol.Protocol;
 import org.calvinseq.core.replay.ReplayUnavailableException;
+import org.calvinseq.core.routing.CollectionHashRouter;
 
 /**
- * Talks to a sequencer cluster from another process: propose batches (pipelined, bounded in
- * flight), query status, replay a vshard range page by page.
+ * Talks to a sequencer cluster from another process.
  *
- * <p>Retries use exponential backoff with jitter, bounded by a total deadline per call; a call that
- * cannot reach a quorum fails with {@link SequencerUnavailableException} instead of hanging.
+ * <ul>
+ *   <li>{@link #propose}: one batch, one epoch; pipelined (at most {@code maxInFlight} proposals
+ *       unanswered; a caller beyond that waits for a slot);
+ *   <li>{@link #submit}: one txn, batched with others by a client-side batcher into few proposals;
+ *   <li>{@link #awaitCompletion}: waits until every participating vshard acked a txn;
+ *   <li>{@link #replay}: a vshard's txns of an epoch range, page by page, failing over between
+ *       peers; {@link #status()}: every peer's view of itself.
+ * </ul>
+ *
+ * <p>Failures: a proposal the leader refuses fails with {@link ProposalRejectedException} (the
+ * message says why); one naming an epoch already passed with {@link StaleEpochException}; one that
+ * found no leader with a quorum within the call timeout with {@link SequencerUnavailableException}.
+ * Retries wait with exponential backoff and jitter ({@link RetryBackoff}) and end at the call
+ * timeout. A retry is the same Ratis request (same client id and call id), which the servers' retry
+ * cache answers if it was already committed, so a retried proposal is not sequenced twice. A call
+ * that fails as unavailable may still have been sequenced (its outcome is unknown, as with any
+ * timeout); txns carry a {@link org.calvinseq.core.model.ClientTxnId} to recognise it.
+ *
+ * <p>Futures complete on a client thread; callbacks must not block. {@link #close()} fails every
+ * pending future with {@code IllegalStateException("client closed")}.
  */
 public final class SequencerClient implements AutoCloseable {
-  private final RaftClient raft;
+  /** Default txns per replay page. */
+  public static final int DEFAULT_PAGE_SIZE = 1000;
+
+  private static final AtomicInteger INSTANCES = new AtomicInteger();
+
   private final RaftGroup group;
+  private final Duration requestTimeout;
   private final Duration callTimeout;
+  private final Duration backstop;
+  private final RetryBackoff backoff;
+  private final RandomGenerator random;
+  private final PeerHealth health;
+  private final ClientMetrics metrics;
   private final Semaphore inFlight;
+  private final int maxInFlight;
+  private final Set<CompletableFuture<?>> pending = ConcurrentHashMap.newKeySet();
+  private final ExecutorService callbacks;
+  private final ScheduledExecutorService timer;
+  private final ExecutorService queryPool;
+  private final ProposalChannel channel;
+  private final QueryChannel queries;
+  private final TxnBatcher batcher;
+  private final CompletionPoller completions;
+  private volatile RaftPeerId leaderHint;
+  private volatile int vshardCount;
   private volatile boolean closed;
 
-  private SequencerClient(Builder b) {
-    this.group = Peers.group(b.clusterName, b.peers);
+  SequencerClient(SequencerClientBuilder b) {
+    int n = INSTANCES.incrementAndGet();
+    this.group =
+        b.groupId != null
+            ? RaftGroup.valueOf(b.groupId, b.peers)
+            : Peers.group(b.clusterName, b.peers);
+    this.requestTimeout = b.requestTimeout;
     this.callTimeout = b.callTimeout;
+    this.backoff = b.retryBackoff;
+    this.backstop = callTimeout.plus(requestTimeout).plus(backoff.max()).plusSeconds(1);
+    this.random = RetryBackoff.shared(b.random);
+    this.maxInFlight = b.maxInFlight;
     this.inFlight = new Semaphore(b.maxInFlight);
-    RaftProperties props = new RaftProperties();
-    RaftClientConfigKeys.Rpc.setRequestTimeout(
-        props, TimeDuration.valueOf(b.requestTimeout.toMillis(), TimeUnit.MILLISECONDS));
-    RaftClientConfigKeys.Async.setOutstandingRequestsMax(props, Math.max(b.maxInFlight, 2));
-    GrpcConfigKeys.setMessageSizeMax(props, SizeInBytes.valueOf(b.maxMessageBytes));
-    RetryPolicy retry =
-        ExponentialBackoffRetry.newBuilder()
-            .setBaseSleepTime(TimeDuration.valueOf(50, TimeUnit.MILLISECONDS))
-            .setMaxSleepTime(TimeDuration.valueOf(2, TimeUnit.SECONDS))
-            .setMaxAttempts(b.maxAttempts)
-            .build();
-    this.raft =
-        RaftClient.newBuilder()
-            .setProperties(props)
-            .setRaftGroup(group)
-            .setRetryPolicy(retry)
-            .build();
+    this.vshardCount = b.vshardCount;
+    List<RaftPeerId> ids = b.peers.stream().map(RaftPeer::getId).toList();
+    this.metrics =
+        new ClientMetrics(b.registry != null ? b.registry : new SimpleMeterRegistry(), ids);
+    this.health = new PeerHealth(ids, b.healthPolicy, System::nanoTime, random, metrics);
+    metrics.bindHealth(health);
+    String prefix = "calvinseq-client-" + n;
+    this.callbacks = Executors.newSingleThreadExecutor(daemon(prefix + "-callbacks"));
+    this.timer = Executors.newSingleThreadScheduledExecutor(daemon(prefix + "-timer"));
+    this.queryPool =
+        Executors.newFixedThreadPool(Math.max(2, ids.size()), daemon(prefix + "-query"));
+    RatisRetryPolicy writeRetry =
+        new RatisRetryPolicy(backoff, callTimeout, b.maxAttempts, random, health);
+    RaftProperties writeProps = b.ratisProperties(b.maxInFlight);
+    this.channel = new ProposalChannel(() -> ratisClient(writeProps, writeRetry), timer);
+    this.queries =
+        new QueryChannel(ratisClient(b.ratisProperties(16), RetryPolicies.noRetry()), health);
+    this.batcher =
+        new TxnBatcher(
+            new TxnBatcher.Settings(
+                b.linger,
+                b.maxBatchTxns,
+                b.maxBatchBytes,
+                b.maxBufferedTxns,
+                b.maxBlock != null ? b.maxBlock : callTimeout,
+                b.assignClientTxnIds),
+            this::propose,
+            b.clock,
+            metrics,
+            random.nextLong(),
+            prefix + "-batcher");
+    this.completions = new CompletionPoller(this);
+    metrics.bindInFlight(() -> maxInFlight - inFlight.availablePermits(), batcher::buffered);
   }
 
-  public static Builder builder() {
-    return new Builder();
+  /** A builder; only the peers are required. */
+  public static SequencerClientBuilder builder() {
+    return new SequencerClientBuilder();
   }
 
   public RaftGroup group() {
     return group;
   }
 
+  public List<RaftPeer> peers() {
+    return List.copyOf(group.getPeers());
+  }
+
+  /** The registry this client's meters are in. */
+  public MeterRegistry meterRegistry() {
+    return metrics.registry();
+  }
+
+  /** The client's view of each peer. */
+  public List<PeerHealth.Snapshot> peerHealth() {
+    return health.snapshot();
+  }
+
+  /** The id this client puts in the {@link org.calvinseq.core.model.ClientTxnId} it assigns. */
+  public long clientId() {
+    return batcher.clientId();
+  }
+
+  // ---- proposals ----
+
   /**
-   * Proposes a batch. Completes with the receipt once the batch is committed and applied: its epoch
-   * and the id of every txn, or STALE when it named an epoch already passed.
+   * Proposes a batch. Completes with the receipt once the batch is committed and applied: its
+   * epoch, log index, {@code epochSystemMs} and, through {@link BatchReceipt#txnIds()}, the id of
+   * every txn. Waits for a slot when {@code maxInFlight} proposals are unanswered.
    *
-   * <p>Fails with {@link ProposalRejectedException} when the leader refuses the batch (the message
-   * says why), or {@link SequencerUnavailableException} when no quorum answered in time.
+   * <p>Fails with {@link ProposalRejectedException} when the leader refuses the batch, {@link
+   * StaleEpochException} when it named an epoch already passed, {@link
+   * SequencerUnavailableException} when no quorum answered within the call timeout.
    */
   public CompletableFuture<BatchReceipt> propose(EpochBatch batch) {
     return send(batch);
@@ -104,234 +203,359 @@ public final class SequencerClient implements AutoCloseable {
     return sendBytes(UnsafeByteOperations.unsafeWrap(entry));
   }
 
+  /**
+   * Submits one txn to the batcher. Completes with its {@link TxnId} once the batch it joined is
+   * sequenced; fails as {@link #propose} does. Blocks while the batcher's buffer is full (up to the
+   * builder's {@code maxBlock}).
+   */
+  public CompletableFuture<TxnId> submit(Txn txn) {
+    if (closed) {
+      return CompletableFuture.failedFuture(new IllegalStateException("client closed"));
+    }
+    return batcher.submit(txn);
+  }
+
   private CompletableFuture<BatchReceipt> send(SequencerEntry entry) {
     return sendBytes(UnsafeByteOperations.unsafeWrap(EntryEncoder.encode(entry)));
   }
 
   private CompletableFuture<BatchReceipt> sendBytes(ByteString bytes) {
     if (closed) {
-      return CompletableFuture.failedFuture(new IllegalStateException("client is closed"));
+      return CompletableFuture.failedFuture(new IllegalStateException("client closed"));
     }
     try {
       if (!inFlight.tryAcquire(callTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
         return CompletableFuture.failedFuture(
             new SequencerUnavailableException(
-                "too many proposals in flight for " + callTimeout.toMillis() + " ms"));
+                maxInFlight
+                    + " proposals stayed unanswered for "
+                    + callTimeout.toMillis()
+                    + " ms; no slot for another"));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return CompletableFuture.failedFuture(e);
+      return CompletableFuture.failedFuture(
+          closed ? new IllegalStateException("client closed") : new CompletionException(e));
     }
-    CompletableFuture<BatchReceipt> out =
-        raft.async()
-            .send(Message.valueOf(bytes))
-            .thenApply(SequencerClient::receipt)
-            .orTimeout(callTimeout.toMillis(), TimeUnit.MILLISECONDS)
-            .exceptionally(
-                t -> {
-                  throw translate(t);
-                });
-    out.whenComplete((r, t) -> inFlight.release());
+    CompletableFuture<BatchReceipt> out = track(new CompletableFuture<>());
+    long start = System.nanoTime();
+    channel
+        .send(Message.valueOf(bytes))
+        .orTimeout(backstop.toMillis(), TimeUnit.MILLISECONDS)
+        .whenComplete(
+            (reply, t) -> {
+              inFlight.release();
+              BatchReceipt r = null;
+              Throwable err;
+              try {
+                err = t == null ? null : translate(t);
+                r = t == null ? receipt(reply) : null;
+              } catch (RuntimeException e) {
+                err = e;
+              }
+              metrics.proposed(outcome(err), System.nanoTime() - start);
+              complete(out, r, err);
+            });
     return out;
   }
 
-  private static BatchReceipt receipt(RaftClientReply reply) {
+  private BatchReceipt receipt(RaftClientReply reply) {
+    health.success(reply.getServerId());
+    leaderHint = reply.getServerId();
     if (!reply.isSuccess()) {
       throw translate(reply.getException());
     }
+    BatchReceipt r;
     try {
-      return Protocol.decodeReceipt(reply.getMessage().getContent().asReadOnlyByteBuffer());
+      r = Protocol.decodeReceipt(reply.getMessage().getContent().asReadOnlyByteBuffer());
     } catch (CodecException e) {
-      throw new CompletionException(e);
+      throw new IllegalStateException("undecodable receipt from " + reply.getServerId(), e);
     }
+    if (r.stale()) {
+      throw new StaleEpochException(r);
+    }
+    return r;
   }
 
-  static CompletionException translate(Throwable t) {
-    Throwable c = t;
-    while ((c instanceof CompletionException || c instanceof ExecutionException)
-        && c.getCause() != null) {
-      c = c.getCause();
+  private static String outcome(Throwable err) {
+    if (err == null) {
+      return "success";
     }
-    if (c instanceof ProposalRejectedException || c instanceof SequencerUnavailableException) {
-      return new CompletionException(c);
+    if (err instanceof ProposalRejectedException) {
+      return "rejected";
     }
-    if (c instanceof org.apache.ratis.protocol.exceptions.StateMachineException) {
+    return err instanceof StaleEpochException ? "stale" : "unavailable";
+  }
+
+  /** Maps what Ratis failed with onto this client's exceptions (unwrapped). */
+  RuntimeException translate(Throwable t) {
+    Throwable c = ProposalChannel.unwrap(t);
+    if (c instanceof RuntimeException re
+        && !(c instanceof CompletionException)
+        && (c instanceof ProposalRejectedException
+            || c instanceof SequencerUnavailableException
+            || c instanceof StaleEpochException
+            || c instanceof IllegalStateException)) {
+      return re;
+    }
+    if (c instanceof StateMachineException) {
       Throwable cause = c.getCause() != null ? c.getCause() : c;
       String msg = cause.getMessage();
-      return new CompletionException(
-          new ProposalRejectedException(msg == null ? c.toString() : msg));
+      return new ProposalRejectedException(msg == null ? c.toString() : msg);
     }
-    if (c instanceof TimeoutException
-        || c instanceof org.apache.ratis.protocol.exceptions.RaftRetryFailureException
-        || c instanceof org.apache.ratis.protocol.exceptions.TimeoutIOException
-        || c instanceof IOException) {
-      return new CompletionException(
-          new SequencerUnavailableException(
-              "sequencer unavailable (no quorum or no leader reachable): " + c, c));
+    if (closed) {
+      return new IllegalStateException("client closed", c);
     }
-    return new CompletionException(c);
+    if (c instanceof TimeoutException || c instanceof IOException) {
+      return new SequencerUnavailableException(
+          "sequencer unavailable: no leader with a quorum answered within "
+              + callTimeout.toMillis()
+              + " ms (last error: "
+              + (c.getCause() != null ? c.getCause() : c)
+              + ")",
+          c);
+    }
+    return c instanceof RuntimeException re ? re : new CompletionException(c);
   }
 
-  /** Status of one peer, asked directly. */
-  public NodeStatus status(RaftPeerId peer) throws IOException {
-    RaftClientReply reply =
-        raft.io().sendReadOnly(Message.valueOf(ByteString.copyFrom(Protocol.statusQuery())), peer);
-    if (!reply.isSuccess()) {
-      throw new IOException("status query to " + peer + " failed", reply.getException());
-    }
-    try {
-      return Protocol.decodeStatus(reply.getMessage().getContent().asReadOnlyByteBuffer());
-    } catch (CodecException e) {
-      throw new IOException(e);
-    }
-  }
+  // ---- completion ----
 
-  public List<RaftPeer> peers() {
-    return List.copyOf(group.getPeers());
+  /**
+   * Completes when every vshard of {@code participants} has acked {@code txnId}, polling the
+   * cluster with backoff; fails with {@link CompletionTimeoutException} naming the vshards that had
+   * not acked when {@code timeout} passed.
+   *
+   * <p>A txn's ack state is kept by the cluster for a limited time after its first ack; waiting for
+   * a txn that completed longer ago than that times out.
+   */
+  public CompletableFuture<TxnId> awaitCompletion(
+      TxnId txnId, int[] participants, Duration timeout) {
+    int[] parts = Arrays.stream(participants).distinct().sorted().toArray();
+    if (parts.length == 0) {
+      throw new IllegalArgumentException("participants must not be empty");
+    }
+    return completions.await(txnId, parts, timeout);
   }
 
   /**
-   * The txns of {@code vshard} in {@code [fromEpoch, toEpoch]}, fetched page by page from {@code
-   * peer} (or the leader when null): the same content as the node's local replay.
+   * As {@link #awaitCompletion(TxnId, int[], Duration)}, with the participants computed from the
+   * txn's keys by the default router ({@link CollectionHashRouter}) over the cluster's vshard count
+   * (asked of the cluster once, unless the builder was given it).
+   */
+  public CompletableFuture<TxnId> awaitCompletion(TxnId txnId, Txn txn, Duration timeout) {
+    if (vshardCount > 0) {
+      return awaitCompletion(txnId, participants(txn), timeout);
+    }
+    return CompletableFuture.supplyAsync(this::clusterVshardCount, queryPool)
+        .thenCompose(n -> awaitCompletion(txnId, participants(txn), timeout));
+  }
+
+  /** The vshards {@code txn} reaches under the default router. */
+  public int[] participants(Txn txn) {
+    return Participants.of(txn, new CollectionHashRouter(clusterVshardCount()));
+  }
+
+  private int clusterVshardCount() {
+    int n = vshardCount;
+    if (n > 0) {
+      return n;
+    }
+    for (PeerStatus s : status()) {
+      if (s.reachable()) {
+        vshardCount = s.status().vshardCount();
+        return vshardCount;
+      }
+    }
+    throw new SequencerUnavailableException("no peer answered to tell the vshard count");
+  }
+
+  // ---- queries ----
+
+  /** Status of one peer, asked directly (any role answers). */
+  public NodeStatus status(RaftPeerId peer) throws IOException {
+    checkOpen();
+    try {
+      return queries.status(peer);
+    } catch (QueryRefusedException e) {
+      throw new IOException(e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Status of every peer, asked in parallel, in the group's peer order. A peer that does not answer
+   * within the request timeout is reported with its error, not thrown.
+   */
+  public List<PeerStatus> status() {
+    checkOpen();
+    List<RaftPeer> ps = peers();
+    List<CompletableFuture<NodeStatus>> fs = new ArrayList<>();
+    for (RaftPeer p : ps) {
+      fs.add(
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return queries.status(p.getId());
+                } catch (IOException e) {
+                  throw new CompletionException(e);
+                }
+              },
+              queryPool));
+    }
+    long deadline = System.nanoTime() + requestTimeout.plusSeconds(1).toNanos();
+    List<PeerStatus> out = new ArrayList<>(ps.size());
+    for (int i = 0; i < ps.size(); i++) {
+      RaftPeer p = ps.get(i);
+      NodeStatus s = null;
+      String error = null;
+      try {
+        s = fs.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (ExecutionException e) {
+        error = String.valueOf(ProposalChannel.unwrap(e).getMessage());
+      } catch (TimeoutException e) {
+        error = "no answer within " + requestTimeout.toMillis() + " ms";
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        error = "interrupted";
+      }
+      out.add(new PeerStatus(p.getId(), p.getAddress(), s, error, health.state(p.getId())));
+    }
+    return out;
+  }
+
+  /**
+   * The txns of {@code vshard} in {@code [fromEpoch, toEpoch]}, {@code pageSize} per request, from
+   * {@code peer} (or the peer the client thinks best when null), failing over to the other peers
+   * when it stops answering: the same content as a node's local replay. The range ends at the last
+   * epoch the first peer asked had applied.
    *
    * @throws ReplayUnavailableException from iteration, when the range is no longer retained
+   * @throws SequencerUnavailableException from iteration, when no peer served a page within the
+   *     call timeout
    */
   public Iterator<SequencedTxn> replay(
       RaftPeerId peer, int vshard, long fromEpoch, long toEpoch, int pageSize) {
-    return new PageIterator(peer, vshard, fromEpoch, toEpoch, pageSize);
+    checkOpen();
+    return new RemoteReplay(
+        queries,
+        health,
+        peer != null ? peer : leaderHint,
+        vshard,
+        fromEpoch,
+        toEpoch,
+        pageSize,
+        callTimeout,
+        backoff,
+        random);
   }
 
-  private final class PageIterator implements Iterator<SequencedTxn> {
-    private final RaftPeerId peer;
-    private final int vshard;
-    private final long from;
-    private final long to;
-    private final int pageSize;
-    private long afterEpoch = -1;
-    private int afterPosition = Integer.MAX_VALUE;
-    private Iterator<SequencedTxn> page = java.util.Collections.emptyIterator();
-    private boolean done;
+  /** {@link #replay(RaftPeerId, int, long, long, int)} from any peer, 1000 txns per page. */
+  public Iterator<SequencedTxn> replay(int vshard, long fromEpoch, long toEpoch) {
+    return replay(null, vshard, fromEpoch, toEpoch, DEFAULT_PAGE_SIZE);
+  }
 
-    PageIterator(RaftPeerId peer, int vshard, long from, long to, int pageSize) {
-      this.peer = peer;
-      this.vshard = vshard;
-      this.from = from;
-      this.to = to;
-      this.pageSize = pageSize;
+  // ---- plumbing shared with the pollers ----
+
+  QueryChannel queries() {
+    return queries;
+  }
+
+  PeerHealth health() {
+    return health;
+  }
+
+  RaftPeerId leaderHint() {
+    return leaderHint;
+  }
+
+  ScheduledExecutorService timer() {
+    return timer;
+  }
+
+  ExecutorService queryPool() {
+    return queryPool;
+  }
+
+  RandomGenerator random() {
+    return random;
+  }
+
+  <T> CompletableFuture<T> track(CompletableFuture<T> f) {
+    pending.add(f);
+    f.whenComplete((r, t) -> pending.remove(f));
+    if (closed) {
+      f.completeExceptionally(new IllegalStateException("client closed"));
     }
+    return f;
+  }
 
-    @Override
-    public boolean hasNext() {
-      while (!page.hasNext() && !done) {
-        fetch();
-      }
-      return page.hasNext();
-    }
-
-    private void fetch() {
-      byte[] q =
-          Protocol.replayQuery(
-              new Protocol.ReplayQuery(vshard, from, to, afterEpoch, afterPosition, pageSize));
-      try {
-        Message m = Message.valueOf(ByteString.copyFrom(q));
-        RaftClientReply reply =
-            peer == null ? raft.io().sendReadOnly(m) : raft.io().sendReadOnly(m, peer);
-        if (!reply.isSuccess()) {
-          throw new SequencerUnavailableException("replay query failed: " + reply.getException());
-        }
-        Protocol.ReplayPage p =
-            Protocol.decodePage(reply.getMessage().getContent().asReadOnlyByteBuffer());
-        if (p.firstAvailableEpoch() >= 0) {
-          throw new ReplayUnavailableException(from, p.firstAvailableEpoch());
-        }
-        List<SequencedTxn> txns = p.txns();
-        if (!txns.isEmpty()) {
-          SequencedTxn last = txns.get(txns.size() - 1);
-          afterEpoch = last.epoch();
-          afterPosition = last.position();
-        }
-        done = p.done();
-        page = txns.iterator();
-      } catch (IOException | CodecException e) {
-        throw new SequencerUnavailableException("replay query failed: " + e.getMessage(), e);
-      }
-    }
-
-    @Override
-    public SequencedTxn next() {
-      if (!hasNext()) {
-        throw new NoSuchElementException();
-      }
-      return page.next();
+  /** Completes {@code f} on the callback thread, so user callbacks never run on Ratis threads. */
+  <T> void complete(CompletableFuture<T> f, T value, Throwable err) {
+    Runnable r =
+        () -> {
+          if (err != null) {
+            f.completeExceptionally(err);
+          } else {
+            f.complete(value);
+          }
+        };
+    try {
+      callbacks.execute(r);
+    } catch (RejectedExecutionException closing) {
+      r.run();
     }
   }
 
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("client closed");
+    }
+  }
+
+  /**
+   * Closes the client: txns not yet sent and every pending future fail with {@code
+   * IllegalStateException("client closed")} (a proposal already sent may still be sequenced).
+   */
   @Override
   public void close() throws IOException {
+    if (closed) {
+      return;
+    }
     closed = true;
-    raft.close();
-  }
-
-  /** Client settings; every one has a default except the peers. */
-  public static final class Builder {
-    private List<RaftPeer> peers;
-    private String clusterName = Peers.DEFAULT_CLUSTER;
-    private Duration requestTimeout = Duration.ofSeconds(3);
-    private Duration callTimeout = Duration.ofSeconds(15);
-    private int maxInFlight = 256;
-    private int maxAttempts = 20;
-    private int maxMessageBytes = 64 * 1024 * 1024;
-
-    public Builder peers(String peers) {
-      this.peers = Peers.parse(peers);
-      return this;
+    batcher.close();
+    IllegalStateException closedError = new IllegalStateException("client closed");
+    for (CompletableFuture<?> f : List.copyOf(pending)) {
+      f.completeExceptionally(closedError);
     }
-
-    public Builder peers(List<RaftPeer> peers) {
-      this.peers = List.copyOf(peers);
-      return this;
+    channel.close();
+    IOException failure = null;
+    try {
+      queries.close();
+    } catch (IOException e) {
+      failure = e;
     }
-
-    public Builder clusterName(String name) {
-      this.clusterName = name;
-      return this;
-    }
-
-    /** Timeout of one attempt. */
-    public Builder requestTimeout(Duration d) {
-      this.requestTimeout = d;
-      return this;
-    }
-
-    /** Total time a call may take, retries included. */
-    public Builder callTimeout(Duration d) {
-      this.callTimeout = d;
-      return this;
-    }
-
-    /** Most proposals in flight at once. */
-    public Builder maxInFlight(int n) {
-      this.maxInFlight = n;
-      return this;
-    }
-
-    public Builder maxAttempts(int n) {
-      this.maxAttempts = n;
-      return this;
-    }
-
-    public SequencerClient build() {
-      if (peers == null || peers.isEmpty()) {
-        throw new IllegalArgumentException("peers are required");
-      }
-      if (maxInFlight < 1) {
-        throw new IllegalArgumentException("maxInFlight must be >= 1");
-      }
-      return new SequencerClient(this);
+    timer.shutdownNow();
+    queryPool.shutdownNow();
+    callbacks.shutdown();
+    metrics.close();
+    if (failure != null) {
+      throw failure;
     }
   }
 
-  static ByteBuffer buffer(ByteString s) {
-    return s.asReadOnlyByteBuffer();
+  private static ThreadFactory daemon(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  private RaftClient ratisClient(RaftProperties props, RetryPolicy retry) {
+    return RaftClient.newBuilder()
+        .setProperties(props)
+        .setRaftGroup(group)
+        .setRetryPolicy(retry)
+        .build();
   }
 }

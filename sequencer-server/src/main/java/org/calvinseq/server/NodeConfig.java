@@ -26,10 +26,13 @@ import org.calvinseq.core.routing.VShardRouter;
  * @param queueCapacity per-vshard queue bound
  * @param limits proposal limits enforced by the leader
  * @param snapshotEvery take a snapshot after this many applied entries
- * @param replayRetention how many log entries before the snapshot are kept for replay
+ * @param replayRetention how many of the newest log entries survive a purge, for replay
  * @param logSegmentBytes Raft log segment size (purging works a segment at a time)
  * @param electionTimeoutMin lower bound of the randomized election timeout
  * @param electionTimeoutMax upper bound of the randomized election timeout
+ * @param raftBindPort the port the Raft server listens on, or -1 (the default) for the port of this
+ *     node's own peer address; differs from it only when something (a proxy, a NAT) sits between
+ *     the address the peers dial and the node
  */
 public record NodeConfig(
     String nodeId,
@@ -47,7 +50,8 @@ public record NodeConfig(
     long replayRetention,
     long logSegmentBytes,
     Duration electionTimeoutMin,
-    Duration electionTimeoutMax) {
+    Duration electionTimeoutMax,
+    int raftBindPort) {
 
   public static final int DEFAULT_QUEUE_CAPACITY = 65_536;
   public static final long DEFAULT_SNAPSHOT_EVERY = 10_000;
@@ -87,6 +91,48 @@ public record NodeConfig(
     if (adminPort < -1 || adminPort > 65535) {
       throw new IllegalArgumentException("adminPort must be -1 (off), 0 (ephemeral) or a port");
     }
+    if (raftBindPort < -1 || raftBindPort > 65535) {
+      throw new IllegalArgumentException(
+          "raftBindPort must be -1 (the peer address's port), 0 (ephemeral) or a port");
+    }
+  }
+
+  /** A configuration whose Raft server listens on the port of its own peer address. */
+  public NodeConfig(
+      String nodeId,
+      List<RaftPeer> peers,
+      String clusterName,
+      Path dataDir,
+      String adminHost,
+      int adminPort,
+      List<String> adminAllowedClients,
+      int vshardCount,
+      BitSet hosted,
+      int queueCapacity,
+      ProposalLimits limits,
+      long snapshotEvery,
+      long replayRetention,
+      long logSegmentBytes,
+      Duration electionTimeoutMin,
+      Duration electionTimeoutMax) {
+    this(
+        nodeId,
+        peers,
+        clusterName,
+        dataDir,
+        adminHost,
+        adminPort,
+        adminAllowedClients,
+        vshardCount,
+        hosted,
+        queueCapacity,
+        limits,
+        snapshotEvery,
+        replayRetention,
+        logSegmentBytes,
+        electionTimeoutMin,
+        electionTimeoutMax,
+        -1);
   }
 
   public RaftPeer self() {

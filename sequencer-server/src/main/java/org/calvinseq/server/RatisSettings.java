@@ -17,7 +17,9 @@ public final class RatisSettings {
     RaftProperties p = new RaftProperties();
     RaftServerConfigKeys.setStorageDir(p, List.of(c.dataDir().toFile()));
     String address = c.self().getAddress();
-    GrpcConfigKeys.Server.setPort(p, address == null ? 0 : port(address));
+    // The port the peers dial, unless something (a proxy in tests) sits in front of it.
+    int bind = c.raftBindPort() >= 0 ? c.raftBindPort() : address == null ? 0 : port(address);
+    GrpcConfigKeys.Server.setPort(p, bind);
     if (address != null) {
       // Listen where the peers were told to connect, not on every interface.
       GrpcConfigKeys.Server.setHost(p, address.substring(0, address.lastIndexOf(':')));

@@ -28,6 +28,7 @@ import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.calvinseq.client.Peers;
 import org.calvinseq.client.SequencerClient;
+import org.calvinseq.core.apply.ApplyListener;
 import org.calvinseq.core.apply.EpochStateMachine;
 import org.calvinseq.core.codec.ProposalLimits;
 import org.calvinseq.core.model.CompletionAck;
@@ -40,6 +41,9 @@ import org.calvinseq.core.routing.CollectionHashRouter;
 import org.calvinseq.server.admin.AdminServer;
 import org.calvinseq.server.admin.CheckResult;
 import org.calvinseq.server.admin.ReadinessCheck;
+import org.calvinseq.server.events.EventLog;
+import org.calvinseq.server.events.EventLogConfig;
+import org.calvinseq.server.events.NodeEventListener;
 import org.calvinseq.server.ratis.SequencerStateMachine;
 import org.calvinseq.server.ratis.ServerMetrics;
 import org.slf4j.Logger;
@@ -72,16 +76,26 @@ public final class SequencerNode implements AutoCloseable {
   private final ExecutorService notifier;
   private final ScheduledExecutorService timer;
   private final AckBatcher acks;
+  private final EventLog events; // null when the event log is off
   private RaftServer server;
   private AdminServer admin;
   private SequencerClient client;
   private volatile boolean started;
   private volatile boolean closed;
 
-  private SequencerNode(NodeConfig config, MeterRegistry registry) {
+  private SequencerNode(NodeConfig config, MeterRegistry registry, EventLogConfig eventLog) {
     this.config = config;
     this.registry = registry;
     this.metrics = new ServerMetrics(registry, config.nodeId());
+    this.events =
+        eventLog == null
+            ? null
+            : new EventLog(
+                eventLog.resolveAgainst(config.dataDir()),
+                config.nodeId(),
+                ServerMetrics.VERSION,
+                registry,
+                java.time.InstantSource.system());
     this.queryExecutor = Executors.newFixedThreadPool(2, daemon("replay-" + config.nodeId()));
     this.notifier = Executors.newSingleThreadExecutor(daemon("completions-" + config.nodeId()));
     this.timer = Executors.newSingleThreadScheduledExecutor(daemon("acks-" + config.nodeId()));
@@ -93,8 +107,15 @@ public final class SequencerNode implements AutoCloseable {
             .epochRetention(Math.max(1, config.replayRetention() + config.snapshotEvery() * 2))
             .notifier(notifier)
             .metrics(metrics.core())
+            .listener(events != null ? events : ApplyListener.NONE)
             .build();
-    this.stateMachine = new SequencerStateMachine(core, config.limits(), metrics, queryExecutor);
+    this.stateMachine =
+        new SequencerStateMachine(
+            core,
+            config.limits(),
+            metrics,
+            queryExecutor,
+            events != null ? events : NodeEventListener.NONE);
     metrics.bindRaft(registry, stateMachine::status);
     this.acks = new AckBatcher(timer, b -> client().proposeAcks(b), 1000, 4096);
   }
@@ -110,6 +131,9 @@ public final class SequencerNode implements AutoCloseable {
     }
     Files.createDirectories(config.dataDir());
     checkClusterFile();
+    if (events != null) {
+      events.start();
+    }
     server =
         RaftServer.newBuilder()
             .setServerId(RaftPeerId.valueOf(config.nodeId()))
@@ -210,6 +234,19 @@ public final class SequencerNode implements AutoCloseable {
     if (Files.exists(f)) {
       try (InputStream in = Files.newInputStream(f)) {
         p.load(in);
+      }
+      String storedCluster = p.getProperty("clusterName", config.clusterName());
+      if (!storedCluster.equals(config.clusterName())) {
+        throw new IllegalStateException(
+            "node "
+                + config.nodeId()
+                + " refuses to start: its data directory "
+                + config.dataDir()
+                + " belongs to cluster '"
+                + storedCluster
+                + "', but it was started with cluster name '"
+                + config.clusterName()
+                + "'");
       }
       int stored = Integer.parseInt(p.getProperty("vshardCount", "-1"));
       if (stored != config.vshardCount()) {
@@ -335,6 +372,9 @@ public final class SequencerNode implements AutoCloseable {
     timer.shutdownNow();
     queryExecutor.shutdownNow();
     notifier.shutdown();
+    if (events != null) {
+      events.close();
+    }
     metrics.close();
     LOG.info("node {} closed", config.nodeId());
     if (failure != null) {
@@ -369,7 +409,9 @@ public final class SequencerNode implements AutoCloseable {
     private long logSegmentBytes = NodeConfig.DEFAULT_LOG_SEGMENT_BYTES;
     private Duration electionMin = NodeConfig.DEFAULT_ELECTION_MIN;
     private Duration electionMax = NodeConfig.DEFAULT_ELECTION_MAX;
+    private int raftBindPort = -1;
     private MeterRegistry registry;
+    private EventLogConfig eventLog;
 
     public Builder nodeId(String id) {
       this.nodeId = id;
@@ -394,6 +436,15 @@ public final class SequencerNode implements AutoCloseable {
 
     public Builder dataDir(Path dir) {
       this.dataDir = dir;
+      return this;
+    }
+
+    /**
+     * The port the Raft server listens on when it is not the port of this node's peer address (a
+     * proxy or NAT in between); default -1, that port.
+     */
+    public Builder raftBindPort(int port) {
+      this.raftBindPort = port;
       return this;
     }
 
@@ -461,6 +512,20 @@ public final class SequencerNode implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Turns the event log on, writing {@code file} (relative: in the data directory) with the
+     * default rotation (16 MiB, 5 generations) and no forced sync; see {@link EventLog}.
+     */
+    public Builder eventLog(Path file) {
+      return eventLog(file == null ? null : EventLogConfig.of(file));
+    }
+
+    /** Turns the event log on with these settings; null turns it off (the default). */
+    public Builder eventLog(EventLogConfig config) {
+      this.eventLog = config;
+      return this;
+    }
+
     public NodeConfig config() {
       if (nodeId == null || peers == null || dataDir == null) {
         throw new IllegalArgumentException("nodeId, peers and dataDir are required");
@@ -481,14 +546,15 @@ public final class SequencerNode implements AutoCloseable {
           replayRetention,
           logSegmentBytes,
           electionMin,
-          electionMax);
+          electionMax,
+          raftBindPort);
     }
 
     public SequencerNode build() {
       NodeConfig c = config();
       MeterRegistry r =
           registry != null ? registry : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      return new SequencerNode(c, r);
+      return new SequencerNode(c, r, eventLog);
     }
   }
 }

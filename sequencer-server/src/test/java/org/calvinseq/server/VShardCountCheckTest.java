@@ -8,7 +8,10 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The vshard count is fixed for a cluster's life: a node started with another one refuses. */
+/**
+ * The vshard count and cluster name are fixed for a data directory: a node started otherwise
+ * refuses.
+ */
 class VShardCountCheckTest {
   @TempDir Path dir;
 
@@ -31,8 +34,21 @@ class VShardCountCheckTest {
           .hasMessageContaining("fixed for a cluster's life");
       assertThat(node.raftServer()).as("no Raft server was created").isNull();
     }
+    try (SequencerNode node =
+        SequencerNode.builder()
+            .nodeId("n1")
+            .peers(peers)
+            .dataDir(dir.resolve("n1"))
+            .vshardCount(16)
+            .clusterName("another")
+            .build()) {
+      assertThatThrownBy(node::start)
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("belongs to cluster 'calvinseq'")
+          .hasMessageContaining("cluster name 'another'");
+    }
     try (SequencerNode node = node(peers, 16)) {
-      node.start(); // the original count still works
+      node.start(); // the original settings still work
     }
   }
 

@@ -54,6 +54,7 @@ public final class EpochStateMachine {
   private final CompletionRegistry completions;
   private final EpochIndex epochIndex;
   private final SequencerMetrics metrics;
+  private final ApplyListener listener;
   private final int maxGapRanges;
   private final EntryDecoder decoder = new EntryDecoder();
   private final Participants participants;
@@ -68,6 +69,7 @@ public final class EpochStateMachine {
   private EpochStateMachine(Builder b) {
     this.router = b.router;
     this.metrics = b.metrics;
+    this.listener = b.listener;
     this.maxGapRanges = b.maxGapRanges;
     this.participants = new Participants(router);
     this.epochIndex = new EpochIndex(b.epochRetention);
@@ -117,6 +119,7 @@ public final class EpochStateMachine {
       metrics.decodeError();
     }
     LOG.warn("skipping undecodable log entry at index {}: {}", index, detail);
+    listener.onDecodeError(index, detail);
     return new ApplyResult(Kind.DECODE_ERROR, index, -1, -1, 0, -1, detail);
   }
 
@@ -136,6 +139,7 @@ public final class EpochStateMachine {
         metrics.stale();
       }
       LOG.debug("stale batch at index {}: names epoch {}, expected {}", index, epoch, expected);
+      listener.onStale(index, epoch, expected);
       return ApplyResult.applied(Kind.STALE, index, epoch, -1, batch.txns().size(), expected);
     }
     if (epoch == Long.MAX_VALUE) {
@@ -149,11 +153,12 @@ public final class EpochStateMachine {
         gaps.pollFirst();
       }
       LOG.warn("epoch gap at index {}: batch names epoch {}, expected {}", index, epoch, expected);
+      listener.onGap(index, expected, epoch - 1);
     }
     long prev = lastEpochSystemMs;
     long ms = Math.max(batch.proposerMs(), prev == Long.MAX_VALUE ? prev : prev + 1);
     fanOutEpoch = epoch;
-    fanOut(batch.txns(), epoch, ms);
+    fanOut(index, batch.txns(), epoch, ms);
     epochIndex.append(epoch, index, ms);
     lastEpochSystemMs = ms;
     nextEpoch = epoch + 1;
@@ -167,7 +172,7 @@ public final class EpochStateMachine {
         gap > 0 ? Kind.GAP : Kind.APPLIED, index, epoch, ms, batch.txns().size(), expected);
   }
 
-  private void fanOut(List<Txn> txns, long epoch, long ms) {
+  private void fanOut(long index, List<Txn> txns, long epoch, long ms) {
     long live = 0;
     long full = 0;
     long closed = 0;
@@ -185,7 +190,11 @@ public final class EpochStateMachine {
         if (sequenced == null) {
           sequenced = Participants.sequence(txn, epoch, pos, ms);
         }
+        boolean wasBehind = q.isBehind();
         OfferResult r = q.deliver(sequenced);
+        if (wasBehind && r != null) {
+          listener.onVShardCaughtUp(index, vshards[i], epoch);
+        }
         if (r == null) {
           behind++;
         } else if (r == OfferResult.ACCEPTED) {
@@ -194,8 +203,10 @@ public final class EpochStateMachine {
           full++;
           LOG.debug(
               "vshard {} queue full at {}.{}: behind until it replays", vshards[i], epoch, pos);
+          listener.onVShardBehind(index, vshards[i], epoch, r);
         } else {
           closed++;
+          listener.onVShardBehind(index, vshards[i], epoch, r);
         }
       }
     }
@@ -322,6 +333,7 @@ public final class EpochStateMachine {
     private int maxGapRanges = 1024;
     private Executor notifier = Runnable::run;
     private SequencerMetrics metrics;
+    private ApplyListener listener = ApplyListener.NONE;
 
     public Builder router(VShardRouter router) {
       this.router = router;
@@ -369,6 +381,12 @@ public final class EpochStateMachine {
 
     public Builder metrics(SequencerMetrics metrics) {
       this.metrics = metrics;
+      return this;
+    }
+
+    /** Hears gaps, stale batches, decode errors and vshard transitions; default none. */
+    public Builder listener(ApplyListener listener) {
+      this.listener = java.util.Objects.requireNonNull(listener, "listener");
       return this;
     }
 

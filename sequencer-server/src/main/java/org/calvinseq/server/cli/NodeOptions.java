@@ -132,7 +132,8 @@ final class NodeOptions {
       names = "--replay-retention",
       paramLabel = "ENTRIES",
       description =
-          "Log entries kept before the snapshot so that replay can serve them."
+          "Newest log entries kept when the log is purged after a snapshot, so that replay"
+              + " can serve them (purging drops whole segments, so more may remain)."
               + " Default: ${DEFAULT-VALUE}.")
   long replayRetention;
 

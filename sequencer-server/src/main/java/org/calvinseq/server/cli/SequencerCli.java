@@ -23,7 +23,14 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = SequencerCli.Version.class,
     description = "calvinseq: a Raft-backed Calvin sequencer.",
-    subcommands = {NodeCommand.class, LocalClusterCommand.class})
+    subcommands = {
+      NodeCommand.class,
+      LocalClusterCommand.class,
+      ProposeCommand.class,
+      ReplayCommand.class,
+      StatusCommand.class,
+      BenchCommand.class
+    })
 public final class SequencerCli implements Callable<Integer> {
   /**
    * The logging configuration of the command line. It is not named {@code logback.xml} so that it

@@ -46,6 +46,7 @@ import org.calvinseq.core.protocol.Protocol;
 import org.calvinseq.core.replay.LogSource;
 import org.calvinseq.core.replay.ReplayUnavailableException;
 import org.calvinseq.core.replay.Replayer;
+import org.calvinseq.server.events.NodeEventListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,6 +63,7 @@ public final class SequencerStateMachine extends BaseStateMachine {
   private final ProposalLimits limits;
   private final ServerMetrics metrics;
   private final Executor queryExecutor;
+  private final NodeEventListener events;
   private final ThreadLocal<EntryDecoder> leaderDecoders =
       ThreadLocal.withInitial(EntryDecoder::new);
   private final Replayer replayer;
@@ -74,10 +76,21 @@ public final class SequencerStateMachine extends BaseStateMachine {
       ProposalLimits limits,
       ServerMetrics metrics,
       Executor queryExecutor) {
+    this(core, limits, metrics, queryExecutor, NodeEventListener.NONE);
+  }
+
+  /** Reports leader changes and snapshots to {@code events} (e.g. the event log). */
+  public SequencerStateMachine(
+      EpochStateMachine core,
+      ProposalLimits limits,
+      ServerMetrics metrics,
+      Executor queryExecutor,
+      NodeEventListener events) {
     this.core = core;
     this.limits = limits;
     this.metrics = metrics;
     this.queryExecutor = queryExecutor;
+    this.events = events;
     this.replayer = core.replayer(new RaftLogSource());
   }
 
@@ -142,6 +155,7 @@ public final class SequencerStateMachine extends BaseStateMachine {
     if (initialized) {
       metrics
           .snapshotInstalled(); // reinitialize after start-up means a snapshot came from the leader
+      events.onSnapshotInstalled(snapshot.getIndex(), snapshot.getTerm(), core.lastAppliedEpoch());
     }
     LOG.info("{}: restored {} from {}", getId(), snapshot.getTermIndex(), path.getFileName());
   }
@@ -208,6 +222,7 @@ public final class SequencerStateMachine extends BaseStateMachine {
     if (trx.getServerRole() == RaftPeerRole.LEADER
         && trx.getStateMachineContext() instanceof Long t0) {
       metrics.committed(end - t0);
+      metrics.proposalDone(1);
     }
     updateLastAppliedTermIndex(entry.getTerm(), index);
     if (++appliedSinceTrim >= 1024) {
@@ -234,6 +249,11 @@ public final class SequencerStateMachine extends BaseStateMachine {
   public void notifyLeaderChanged(RaftGroupMemberId memberId, RaftPeerId newLeaderId) {
     metrics.leaderChanged();
     LOG.info("{}: leader is now {}", memberId, newLeaderId);
+    events.onLeaderChange(
+        newLeaderId == null ? "" : newLeaderId.toString(),
+        status().term(),
+        core.lastAppliedEpoch(),
+        core.lastAppliedIndex());
   }
 
   /** Drops replay-index records whose log entries Ratis has purged. Apply thread. */
@@ -266,6 +286,7 @@ public final class SequencerStateMachine extends BaseStateMachine {
         new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), last));
     metrics.snapshotTaken();
     LOG.info("{}: snapshot at {} ({} bytes)", getId(), last, state.length);
+    events.onSnapshotTaken(last.getIndex(), last.getTerm(), core.lastAppliedEpoch(), state.length);
     return last.getIndex();
   }
 

@@ -1,0 +1,264 @@
+package org.calvinseq.client;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.random.RandomGenerator;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Settings of a {@link SequencerClient}; every one has a default except the peers. {@link #build()}
+ * fails fast on a bad combination.
+ *
+ * <pre>{@code
+ * try (SequencerClient client = SequencerClient.builder()
+ *     .peers("n1@10.0.0.1:7001,n2@10.0.0.2:7001,n3@10.0.0.3:7001")
+ *     .callTimeout(Duration.ofSeconds(10))
+ *     .meterRegistry(registry)
+ *     .build()) {
+ *   TxnId id = client.submit(txn).join();
+ * }
+ * }</pre>
+ */
+public final class SequencerClientBuilder {
+  private static final Duration RETRY_CACHE_EXPIRY = Duration.ofSeconds(60);
+
+  List<RaftPeer> peers;
+  String clusterName = Peers.DEFAULT_CLUSTER;
+  RaftGroupId groupId;
+  Duration requestTimeout = Duration.ofSeconds(3);
+  Duration callTimeout = Duration.ofSeconds(15);
+  int maxInFlight = 32;
+  int maxAttempts = 1000;
+  int maxMessageBytes = 64 * 1024 * 1024;
+  RetryBackoff retryBackoff = RetryBackoff.DEFAULT;
+  PeerHealth.Policy healthPolicy = PeerHealth.Policy.DEFAULT;
+  MeterRegistry registry;
+  Duration linger = Duration.ofMillis(2);
+  int maxBatchTxns = 1000;
+  int maxBatchBytes = 1024 * 1024;
+  int maxBufferedTxns = 100_000;
+  Duration maxBlock;
+  boolean assignClientTxnIds = true;
+  int vshardCount = -1;
+  RandomGenerator random = new java.util.SplittableRandom();
+  InstantSource clock = InstantSource.system();
+
+  SequencerClientBuilder() {}
+
+  /** The cluster's peers as {@code id@host:port,...}. Required. */
+  public SequencerClientBuilder peers(String peers) {
+    this.peers = Peers.parse(peers);
+    return this;
+  }
+
+  public SequencerClientBuilder peers(List<RaftPeer> peers) {
+    this.peers = List.copyOf(peers);
+    return this;
+  }
+
+  /** The cluster name the Raft group id derives from; default {@value Peers#DEFAULT_CLUSTER}. */
+  public SequencerClientBuilder clusterName(String name) {
+    this.clusterName = Objects.requireNonNull(name, "name");
+    return this;
+  }
+
+  /** The Raft group id, when the cluster's is not derived from a name. */
+  public SequencerClientBuilder groupId(RaftGroupId id) {
+    this.groupId = id;
+    return this;
+  }
+
+  /** How long one attempt (one request to one peer) may take; default 3 s. */
+  public SequencerClientBuilder requestTimeout(Duration d) {
+    this.requestTimeout = d;
+    return this;
+  }
+
+  /**
+   * How long a call may take, retries included; default 15 s. Keep it below the servers' Ratis
+   * retry cache expiry (60 s by default): a proposal retried after its cache entry expired could be
+   * appended a second time.
+   */
+  public SequencerClientBuilder callTimeout(Duration d) {
+    this.callTimeout = d;
+    return this;
+  }
+
+  /** Most proposals unanswered at once; default 32. A caller beyond waits for a slot. */
+  public SequencerClientBuilder maxInFlight(int n) {
+    this.maxInFlight = n;
+    return this;
+  }
+
+  /** Most attempts of one proposal (the call timeout usually ends it first); default 1000. */
+  public SequencerClientBuilder maxAttempts(int n) {
+    this.maxAttempts = n;
+    return this;
+  }
+
+  /** The delays between retries; default {@link RetryBackoff#DEFAULT}. */
+  public SequencerClientBuilder retryBackoff(RetryBackoff b) {
+    this.retryBackoff = Objects.requireNonNull(b, "retryBackoff");
+    return this;
+  }
+
+  /**
+   * When a failing peer backs off and when it is dead; default {@link PeerHealth.Policy#DEFAULT}.
+   */
+  public SequencerClientBuilder peerHealth(PeerHealth.Policy p) {
+    this.healthPolicy = Objects.requireNonNull(p, "policy");
+    return this;
+  }
+
+  /**
+   * Where the client's meters go; default a private {@code SimpleMeterRegistry}. Meters are keyed
+   * by name and tags only, so give each client of a process its own registry (or accept that they
+   * share counters); a closed client removes its meters.
+   */
+  public SequencerClientBuilder meterRegistry(MeterRegistry r) {
+    this.registry = r;
+    return this;
+  }
+
+  /** How long a submit batch waits for more txns after its first; default 2 ms. */
+  public SequencerClientBuilder linger(Duration d) {
+    this.linger = d;
+    return this;
+  }
+
+  /** Most txns per submit batch; default 1000. */
+  public SequencerClientBuilder maxBatchTxns(int n) {
+    this.maxBatchTxns = n;
+    return this;
+  }
+
+  /**
+   * Most encoded bytes per submit batch; default 1 MiB, below the servers' default limit of 4 MiB.
+   * A txn larger than this is sent in a batch of its own.
+   */
+  public SequencerClientBuilder maxBatchBytes(int n) {
+    this.maxBatchBytes = n;
+    return this;
+  }
+
+  /** Most submitted txns waiting to be sent before {@code submit} blocks; default 100,000. */
+  public SequencerClientBuilder maxBufferedTxns(int n) {
+    this.maxBufferedTxns = n;
+    return this;
+  }
+
+  /** How long {@code submit} blocks on a full buffer before failing; default the call timeout. */
+  public SequencerClientBuilder maxBlock(Duration d) {
+    this.maxBlock = d;
+    return this;
+  }
+
+  /** Whether submitted txns without a client txn id get one (default true). */
+  public SequencerClientBuilder assignClientTxnIds(boolean on) {
+    this.assignClientTxnIds = on;
+    return this;
+  }
+
+  /** The cluster's vshard count, for participants; default: asked of the cluster when needed. */
+  public SequencerClientBuilder vshardCount(int n) {
+    this.vshardCount = n;
+    return this;
+  }
+
+  /** Largest gRPC message; default 64 MiB. */
+  public SequencerClientBuilder maxMessageBytes(int n) {
+    this.maxMessageBytes = n;
+    return this;
+  }
+
+  /** The source of jitter and of the client id; shared by the client's threads behind a lock. */
+  public SequencerClientBuilder random(RandomGenerator r) {
+    this.random = Objects.requireNonNull(r, "random");
+    return this;
+  }
+
+  /** The clock batches take their proposer time from; default the system clock. */
+  public SequencerClientBuilder clock(InstantSource c) {
+    this.clock = Objects.requireNonNull(c, "clock");
+    return this;
+  }
+
+  public SequencerClient build() {
+    validate();
+    if (callTimeout.compareTo(RETRY_CACHE_EXPIRY) > 0) {
+      LoggerFactory.getLogger(SequencerClient.class)
+          .warn(
+              "callTimeout {} exceeds Ratis's default retry cache expiry {}: a proposal retried"
+                  + " that late could be sequenced twice unless the servers keep it longer",
+              callTimeout,
+              RETRY_CACHE_EXPIRY);
+    }
+    return new SequencerClient(this);
+  }
+
+  void validate() {
+    if (peers == null || peers.isEmpty()) {
+      throw new IllegalArgumentException("peers are required");
+    }
+    positive("requestTimeout", requestTimeout);
+    positive("callTimeout", callTimeout);
+    if (callTimeout.compareTo(requestTimeout) < 0) {
+      throw new IllegalArgumentException(
+          "callTimeout " + callTimeout + " is shorter than requestTimeout " + requestTimeout);
+    }
+    if (linger == null || linger.isNegative()) {
+      throw new IllegalArgumentException("linger must be >= 0: " + linger);
+    }
+    if (maxBlock != null && maxBlock.isNegative()) {
+      throw new IllegalArgumentException("maxBlock must be >= 0: " + maxBlock);
+    }
+    atLeast("maxInFlight", maxInFlight, 1);
+    atLeast("maxAttempts", maxAttempts, 1);
+    atLeast("maxBatchTxns", maxBatchTxns, 1);
+    atLeast("maxBufferedTxns", maxBufferedTxns, maxBatchTxns);
+    atLeast("maxBatchBytes", maxBatchBytes, 1024);
+    atLeast("maxMessageBytes", maxMessageBytes, 1024 * 1024);
+    if (maxBatchBytes > maxMessageBytes / 2) {
+      throw new IllegalArgumentException(
+          "maxBatchBytes " + maxBatchBytes + " must be at most half of maxMessageBytes");
+    }
+    if (vshardCount == 0 || vshardCount < -1) {
+      throw new IllegalArgumentException("vshardCount must be >= 1: " + vshardCount);
+    }
+  }
+
+  private static void positive(String name, Duration d) {
+    if (d == null || d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(name + " must be positive: " + d);
+    }
+  }
+
+  private static void atLeast(String name, int v, int min) {
+    if (v < min) {
+      throw new IllegalArgumentException(name + " must be >= " + min + ": " + v);
+    }
+  }
+
+  RaftProperties ratisProperties(int outstanding) {
+    RaftProperties props = new RaftProperties();
+    RaftClientConfigKeys.Rpc.setRequestTimeout(
+        props, TimeDuration.valueOf(requestTimeout.toMillis(), TimeUnit.MILLISECONDS));
+    RaftClientConfigKeys.Async.setOutstandingRequestsMax(props, Math.max(2, outstanding * 2 + 16));
+    GrpcConfigKeys.setMessageSizeMax(props, SizeInBytes.valueOf(maxMessageBytes));
+    // Ratis's first-connection workaround sends a watch request that a follower answers with an
+    // error, logged as such; the client connects on its first real request instead.
+    RaftClientConfigKeys.Async.Experimental.setSendDummyRequest(props, false);
+    return props;
+  }
+}

@@ -1,0 +1,320 @@
+package org.calvinseq.client;
+
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+import org.calvinseq.core.model.ClientTxnId;
+import org.calvinseq.core.model.EpochBatch;
+import org.calvinseq.core.model.Key;
+import org.calvinseq.core.model.Txn;
+import org.calvinseq.core.model.TxnId;
+import org.calvinseq.core.protocol.BatchReceipt;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns single submitted txns into few proposals, the way a Kafka producer batches records: a batch
+ * is sent when it holds {@code maxTxns} txns or {@code maxBytes} encoded bytes, or {@code linger}
+ * after its first txn arrived, whichever comes first. While the proposals in flight are at their
+ * limit, batches keep filling, so batches grow with the load.
+ *
+ * <p>One sender thread takes sealed batches in order and hands them to the client, waiting for an
+ * in-flight permit, so the order of submission is the order of proposal. Submitters block (up to
+ * {@code maxBlock}) while {@code maxBuffered} txns wait to be sent: memory stays bounded when the
+ * cluster is slower than the submitters.
+ *
+ * <p>Each txn without a {@link ClientTxnId} gets one: this client's random id and a sequence
+ * number, so every txn in the log can be traced to its submission.
+ */
+final class TxnBatcher implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(TxnBatcher.class);
+
+  /** Encoded bytes of a batch beyond its txns: entry map, version, type, epoch, time, header. */
+  static final int BATCH_OVERHEAD = 64;
+
+  /**
+   * Batching settings.
+   *
+   * @param linger how long a batch waits for more txns after its first
+   * @param maxTxns most txns in one batch
+   * @param maxBytes most encoded bytes in one batch (a txn larger than this goes alone)
+   * @param maxBuffered most txns waiting to be sent before submitters block
+   * @param maxBlock how long a submitter blocks on a full buffer before its submit fails
+   * @param assignIds whether txns without a client txn id get one
+   */
+  record Settings(
+      Duration linger,
+      int maxTxns,
+      int maxBytes,
+      int maxBuffered,
+      Duration maxBlock,
+      boolean assignIds) {}
+
+  private static final class Accumulator {
+    final List<Txn> txns = new ArrayList<>();
+    final List<CompletableFuture<TxnId>> futures = new ArrayList<>();
+    final long deadlineNanos;
+    long bytes = BATCH_OVERHEAD;
+
+    Accumulator(long deadlineNanos) {
+      this.deadlineNanos = deadlineNanos;
+    }
+  }
+
+  private final Settings settings;
+  private final Function<EpochBatch, CompletableFuture<BatchReceipt>> propose;
+  private final InstantSource clock;
+  private final ClientMetrics metrics;
+  private final long clientId;
+  private final AtomicLong sequence = new AtomicLong();
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition wake = lock.newCondition();
+  private final Condition space = lock.newCondition();
+  private final ArrayDeque<Accumulator> sealed = new ArrayDeque<>();
+  private final Thread sender;
+  private Accumulator open;
+  private int buffered;
+  private boolean closed;
+
+  TxnBatcher(
+      Settings settings,
+      Function<EpochBatch, CompletableFuture<BatchReceipt>> propose,
+      InstantSource clock,
+      ClientMetrics metrics,
+      long clientId,
+      String name) {
+    this.settings = settings;
+    this.propose = propose;
+    this.clock = clock;
+    this.metrics = metrics;
+    this.clientId = clientId;
+    this.sender = new Thread(this::run, name);
+    sender.setDaemon(true);
+    sender.start();
+  }
+
+  long clientId() {
+    return clientId;
+  }
+
+  int buffered() {
+    lock.lock();
+    try {
+      return buffered;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  CompletableFuture<TxnId> submit(Txn txn) {
+    Txn t =
+        settings.assignIds() && txn.clientTxnId() == null
+            ? new Txn(
+                new ClientTxnId(clientId, sequence.getAndIncrement()),
+                txn.tenantId(),
+                txn.readSet(),
+                txn.writeSet(),
+                txn.payload())
+            : txn;
+    int size = encodedSizeBound(t);
+    CompletableFuture<TxnId> f = new CompletableFuture<>();
+    lock.lock();
+    try {
+      if (!awaitSpace()) {
+        f.completeExceptionally(
+            closed
+                ? new IllegalStateException("client closed")
+                : new SequencerUnavailableException(
+                    "submit buffer full: "
+                        + buffered
+                        + " txns have waited to be sent for more than "
+                        + settings.maxBlock().toMillis()
+                        + " ms"));
+        return f;
+      }
+      if (open != null
+          && (open.txns.size() >= settings.maxTxns() || open.bytes + size > settings.maxBytes())) {
+        seal();
+      }
+      if (open == null) {
+        open = new Accumulator(System.nanoTime() + settings.linger().toNanos());
+        wake.signal();
+      }
+      open.txns.add(t);
+      open.futures.add(f);
+      open.bytes += size;
+      buffered++;
+      if (open.txns.size() >= settings.maxTxns() || open.bytes >= settings.maxBytes()) {
+        seal();
+      }
+    } finally {
+      lock.unlock();
+    }
+    return f;
+  }
+
+  /** Waits for buffer space; false when closed or after maxBlock. Holds the lock. */
+  private boolean awaitSpace() {
+    long left = settings.maxBlock().toNanos();
+    while (!closed && buffered >= settings.maxBuffered()) {
+      if (left <= 0) {
+        return false;
+      }
+      try {
+        left = space.awaitNanos(left);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return !closed;
+  }
+
+  private void seal() {
+    sealed.addLast(open);
+    open = null;
+    wake.signal();
+  }
+
+  private void run() {
+    while (true) {
+      Accumulator a;
+      lock.lock();
+      try {
+        a = next();
+      } catch (InterruptedException e) {
+        a = null;
+      } finally {
+        lock.unlock();
+      }
+      if (a == null) {
+        return;
+      }
+      dispatch(a);
+    }
+  }
+
+  /** The next batch to send, waiting for one; null once closed. Holds the lock. */
+  private Accumulator next() throws InterruptedException {
+    while (!closed) {
+      if (!sealed.isEmpty()) {
+        return sealed.pollFirst();
+      }
+      if (open == null) {
+        wake.await();
+        continue;
+      }
+      long wait = open.deadlineNanos - System.nanoTime();
+      if (wait <= 0) {
+        Accumulator a = open;
+        open = null;
+        return a;
+      }
+      wake.awaitNanos(wait);
+    }
+    return null;
+  }
+
+  private void dispatch(Accumulator a) {
+    CompletableFuture<BatchReceipt> r;
+    try {
+      r = propose.apply(EpochBatch.auto(clock.millis(), a.txns));
+    } catch (RuntimeException e) {
+      r = CompletableFuture.failedFuture(e);
+    }
+    metrics.batchSent(a.txns.size());
+    lock.lock();
+    try {
+      buffered -= a.txns.size();
+      space.signalAll();
+    } finally {
+      lock.unlock();
+    }
+    r.whenComplete((receipt, t) -> complete(a, receipt, t));
+  }
+
+  private static void complete(Accumulator a, BatchReceipt receipt, Throwable t) {
+    Throwable failure = t == null ? null : ProposalChannel.unwrap(t);
+    if (failure == null && !receipt.sequenced()) {
+      failure = new IllegalStateException("batch was not sequenced: " + receipt.outcome());
+    }
+    List<CompletableFuture<TxnId>> fs = a.futures;
+    for (int i = 0; i < fs.size(); i++) {
+      if (failure != null) {
+        fs.get(i).completeExceptionally(failure);
+      } else {
+        fs.get(i).complete(new TxnId(receipt.epoch(), i));
+      }
+    }
+  }
+
+  /** Fails every txn not yet sent with "client closed" and stops the sender thread. */
+  @Override
+  public void close() {
+    List<Accumulator> unsent = new ArrayList<>();
+    lock.lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      unsent.addAll(sealed);
+      sealed.clear();
+      if (open != null) {
+        unsent.add(open);
+        open = null;
+      }
+      buffered = 0;
+      wake.signalAll();
+      space.signalAll();
+    } finally {
+      lock.unlock();
+    }
+    sender.interrupt();
+    try {
+      sender.join(TimeUnit.SECONDS.toMillis(5));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    IllegalStateException closedError = new IllegalStateException("client closed");
+    for (Accumulator a : unsent) {
+      for (CompletableFuture<TxnId> f : a.futures) {
+        f.completeExceptionally(closedError);
+      }
+    }
+    if (!unsent.isEmpty()) {
+      LOG.info("client closed with {} unsent batches; their txns failed", unsent.size());
+    }
+  }
+
+  /**
+   * An upper bound of the msgpack bytes {@code t} takes in a batch entry, computed without encoding
+   * it: every header at its widest form, every UTF-16 char of a collection name at 3 UTF-8 bytes.
+   */
+  static int encodedSizeBound(Txn t) {
+    long n = 1; // map header
+    n += t.clientTxnId() == null ? 0 : 1 + 2 + ClientTxnId.WIRE_BYTES;
+    n += 1 + 9; // tenant
+    n += 1 + keysBound(t.readSet());
+    n += 1 + keysBound(t.writeSet());
+    n += 1 + 5 + t.payloadLength();
+    return (int) Math.min(Integer.MAX_VALUE, n);
+  }
+
+  private static long keysBound(List<Key> keys) {
+    long n = 5;
+    for (int i = 0, size = keys.size(); i < size; i++) {
+      Key k = keys.get(i);
+      n += 1 + 5 + 3L * k.collection().length() + 5 + k.keyLength();
+    }
+    return n;
+  }
+}

@@ -1,0 +1,133 @@
+package org.calvinseq.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.calvinseq.core.model.EpochBatch;
+import org.calvinseq.core.model.Key;
+import org.calvinseq.core.model.Txn;
+import org.calvinseq.core.model.TxnId;
+import org.calvinseq.core.protocol.BatchReceipt;
+import org.junit.jupiter.api.Test;
+
+/** The client against peers that do not exist: nothing hangs, closing fails what is pending. */
+class SequencerClientTest {
+  private static final String NOWHERE = "n1@127.0.0.1:1,n2@127.0.0.1:2,n3@127.0.0.1:3";
+
+  private static Txn txn() {
+    return new Txn(null, 0, List.of(), List.of(Key.of("c", "k")), new byte[0]);
+  }
+
+  @Test
+  void builderFailsFastOnBadSettings() {
+    assertThatThrownBy(() -> SequencerClient.builder().build()).hasMessageContaining("peers");
+    assertThatThrownBy(() -> SequencerClient.builder().peers("n1@localhost").build())
+        .hasMessageContaining("expected id@host:port");
+    assertThatThrownBy(
+            () ->
+                SequencerClient.builder()
+                    .peers(NOWHERE)
+                    .requestTimeout(Duration.ofSeconds(5))
+                    .callTimeout(Duration.ofSeconds(1))
+                    .build())
+        .hasMessageContaining("shorter than requestTimeout");
+    assertThatThrownBy(() -> SequencerClient.builder().peers(NOWHERE).maxInFlight(0).build())
+        .hasMessageContaining("maxInFlight");
+    assertThatThrownBy(
+            () ->
+                SequencerClient.builder()
+                    .peers(NOWHERE)
+                    .maxBatchTxns(10)
+                    .maxBufferedTxns(5)
+                    .build())
+        .hasMessageContaining("maxBufferedTxns");
+    assertThatThrownBy(
+            () -> SequencerClient.builder().peers(NOWHERE).linger(Duration.ofMillis(-1)).build())
+        .hasMessageContaining("linger");
+  }
+
+  @Test
+  void closingFailsEveryPendingFutureWithClientClosed() throws Exception {
+    SequencerClient c =
+        SequencerClient.builder().peers(NOWHERE).callTimeout(Duration.ofSeconds(30)).build();
+    CompletableFuture<BatchReceipt> p = c.propose(EpochBatch.auto(1, List.of(txn())));
+    CompletableFuture<TxnId> s = c.submit(txn());
+    CompletableFuture<TxnId> w =
+        c.awaitCompletion(new TxnId(1, 0), new int[] {3}, Duration.ofSeconds(30));
+    Thread.sleep(200);
+    assertThat(p).isNotDone();
+    c.close();
+    for (CompletableFuture<?> f : List.of(p, s, w)) {
+      assertThatThrownBy(f::join)
+          .cause()
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessage("client closed");
+    }
+    assertThat(c.submit(txn())).isCompletedExceptionally();
+    assertThat(c.propose(EpochBatch.auto(1, List.of(txn())))).isCompletedExceptionally();
+    assertThatThrownBy(c::status).hasMessage("client closed");
+    c.close(); // twice is fine
+  }
+
+  @Test
+  void unreachableClusterFailsAsUnavailableWithinTheCallTimeout() throws Exception {
+    try (SequencerClient c =
+        SequencerClient.builder()
+            .peers(NOWHERE)
+            .requestTimeout(Duration.ofMillis(500))
+            .callTimeout(Duration.ofSeconds(2))
+            .build()) {
+      long start = System.nanoTime();
+      CompletableFuture<BatchReceipt> p = c.propose(EpochBatch.auto(1, List.of(txn())));
+      assertThatThrownBy(p::join)
+          .cause()
+          .isInstanceOf(SequencerUnavailableException.class)
+          .hasMessageContaining("no leader with a quorum answered within 2000 ms");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(6));
+
+      List<PeerStatus> all = c.status();
+      assertThat(all).hasSize(3).noneMatch(PeerStatus::reachable);
+      assertThat(all).allSatisfy(s -> assertThat(s.error()).isNotBlank());
+      assertThat(c.peerHealth()).allMatch(h -> h.state() != PeerHealth.State.HEALTHY);
+      assertThat(
+              c.meterRegistry()
+                  .get("sequencer.client.connection.attempts")
+                  .tag("result", "failure")
+                  .counters())
+          .hasSize(3);
+      assertThat(
+              c.meterRegistry()
+                  .get("sequencer.client.peer.status")
+                  .tag("peer", "n1")
+                  .tag("status", "backoff")
+                  .gauge()
+                  .value())
+          .isEqualTo(1);
+      assertThat(
+              c.meterRegistry()
+                  .get("sequencer.client.propose")
+                  .tag("result", "unavailable")
+                  .timer()
+                  .count())
+          .isEqualTo(1);
+
+      long replayStart = System.nanoTime();
+      assertThatThrownBy(() -> c.replay(2, 0, 10).hasNext())
+          .isInstanceOf(SequencerUnavailableException.class)
+          .hasMessageContaining("no peer served the next page");
+      assertThat(Duration.ofNanos(System.nanoTime() - replayStart))
+          .isLessThan(Duration.ofSeconds(6));
+
+      assertThatThrownBy(
+              () ->
+                  c.awaitCompletion(new TxnId(0, 0), new int[] {4, 2}, Duration.ofMillis(300))
+                      .join())
+          .cause()
+          .isInstanceOf(CompletionTimeoutException.class)
+          .hasMessageContaining("vshards [2, 4] have not acked");
+    }
+  }
+}

@@ -1,0 +1,218 @@
+package org.calvinseq.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.calvinseq.core.apply.ApplyResult;
+import org.calvinseq.core.codec.EntryEncoder;
+import org.calvinseq.core.model.ClientTxnId;
+import org.calvinseq.core.model.EpochBatch;
+import org.calvinseq.core.model.Key;
+import org.calvinseq.core.model.Txn;
+import org.calvinseq.core.model.TxnId;
+import org.calvinseq.core.protocol.BatchReceipt;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.msgpack.core.MessageBufferPacker;
+import org.msgpack.core.MessagePack;
+
+class TxnBatcherTest {
+  private final List<EpochBatch> sent = new CopyOnWriteArrayList<>();
+  private final List<CompletableFuture<BatchReceipt>> receipts = new CopyOnWriteArrayList<>();
+  private TxnBatcher batcher;
+
+  private TxnBatcher batcher(Duration linger, int maxTxns, int maxBytes, int maxBuffered) {
+    batcher =
+        new TxnBatcher(
+            new TxnBatcher.Settings(
+                linger, maxTxns, maxBytes, maxBuffered, Duration.ofMillis(200), true),
+            b -> {
+              sent.add(b);
+              CompletableFuture<BatchReceipt> f = new CompletableFuture<>();
+              receipts.add(f);
+              return f;
+            },
+            InstantSource.system(),
+            new ClientMetrics(new SimpleMeterRegistry(), List.of()),
+            42,
+            "test-batcher");
+    return batcher;
+  }
+
+  @AfterEach
+  void close() {
+    if (batcher != null) {
+      batcher.close();
+    }
+  }
+
+  private static Txn txn(int payload) {
+    return new Txn(null, 1, List.of(Key.of("a", "k")), List.of(), new byte[payload]);
+  }
+
+  private static BatchReceipt applied(long epoch, int txns) {
+    return new BatchReceipt(ApplyResult.Kind.APPLIED, epoch + 10, epoch, 1000 + epoch, txns, -1);
+  }
+
+  private void awaitSent(int n) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (sent.size() < n && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    assertThat(sent).hasSizeGreaterThanOrEqualTo(n);
+  }
+
+  @Test
+  void fullBatchesGoAtOnceAndEachTxnGetsItsPosition() {
+    batcher(Duration.ofSeconds(10), 3, 1 << 20, 100);
+    List<CompletableFuture<TxnId>> fs = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      fs.add(batcher.submit(txn(1)));
+    }
+    awaitSent(2);
+    assertThat(sent.get(0).txns()).hasSize(3);
+    assertThat(sent.get(0).hasEpoch()).isFalse();
+    receipts.get(0).complete(applied(7, 3));
+    receipts.get(1).complete(applied(8, 3));
+    assertThat(fs.stream().map(CompletableFuture::join).toList())
+        .containsExactly(
+            new TxnId(7, 0),
+            new TxnId(7, 1),
+            new TxnId(7, 2),
+            new TxnId(8, 0),
+            new TxnId(8, 1),
+            new TxnId(8, 2));
+    List<ClientTxnId> ids = new ArrayList<>();
+    sent.forEach(b -> b.txns().forEach(t -> ids.add(t.clientTxnId())));
+    assertThat(ids).extracting(ClientTxnId::clientId).containsOnly(42L);
+    assertThat(ids).extracting(ClientTxnId::sequence).containsExactly(0L, 1L, 2L, 3L, 4L, 5L);
+  }
+
+  @Test
+  void aPartialBatchGoesAfterTheLinger() {
+    batcher(Duration.ofMillis(30), 1000, 1 << 20, 10_000);
+    long start = System.nanoTime();
+    CompletableFuture<TxnId> f = batcher.submit(txn(1));
+    batcher.submit(txn(1));
+    awaitSent(1);
+    assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(25));
+    assertThat(sent.get(0).txns()).hasSize(2);
+    receipts.get(0).complete(applied(0, 2));
+    assertThat(f.join()).isEqualTo(new TxnId(0, 0));
+  }
+
+  @Test
+  void byteLimitSplitsBatchesAndAnOversizedTxnGoesAlone() {
+    batcher(Duration.ofSeconds(10), 1000, 4096, 10_000);
+    batcher.submit(txn(1500));
+    batcher.submit(txn(1500));
+    batcher.submit(txn(1500)); // would pass 4096 with the other two: starts a new batch
+    batcher.submit(txn(10_000)); // larger than a batch: alone
+    awaitSent(3);
+    assertThat(sent.get(0).txns()).hasSize(2);
+    assertThat(sent.get(1).txns()).hasSize(1);
+    assertThat(sent.get(2).txns()).hasSize(1);
+    assertThat(sent.get(2).txns().get(0).payloadLength()).isEqualTo(10_000);
+    for (EpochBatch b : sent.subList(0, 2)) {
+      assertThat(EntryEncoder.encode(b).length).isLessThanOrEqualTo(4096);
+    }
+  }
+
+  @Test
+  void aFailedProposalFailsEveryTxnOfItsBatch() {
+    batcher(Duration.ZERO, 2, 1 << 20, 100);
+    CompletableFuture<TxnId> a = batcher.submit(txn(1));
+    CompletableFuture<TxnId> b = batcher.submit(txn(1));
+    awaitSent(1);
+    receipts.get(0).completeExceptionally(new SequencerUnavailableException("down"));
+    assertThatThrownBy(a::join).hasCauseInstanceOf(SequencerUnavailableException.class);
+    assertThatThrownBy(b::join).hasCauseInstanceOf(SequencerUnavailableException.class);
+  }
+
+  @Test
+  void aFullBufferBlocksThenFailsAndClosingFailsUnsentTxns() {
+    // The sender hands batches on at once here, so fill the buffer with a proposer that blocks.
+    CountDownLatch gate = new CountDownLatch(1);
+    batcher =
+        new TxnBatcher(
+            new TxnBatcher.Settings(Duration.ZERO, 1, 1 << 20, 2, Duration.ofMillis(100), false),
+            b -> {
+              try {
+                gate.await();
+              } catch (InterruptedException e) {
+                throw new IllegalStateException("client closed");
+              }
+              return new CompletableFuture<>();
+            },
+            InstantSource.system(),
+            new ClientMetrics(new SimpleMeterRegistry(), List.of()),
+            1,
+            "test-batcher");
+    CompletableFuture<TxnId> first = batcher.submit(txn(1)); // taken by the blocked sender
+    CompletableFuture<TxnId> second = batcher.submit(txn(1));
+    long start = System.nanoTime();
+    CompletableFuture<TxnId> third = batcher.submit(txn(1));
+    assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(90));
+    assertThatThrownBy(third::join)
+        .isInstanceOf(CompletionException.class)
+        .hasCauseInstanceOf(SequencerUnavailableException.class)
+        .hasMessageContaining("submit buffer full");
+    batcher.close();
+    for (CompletableFuture<TxnId> f : List.of(first, second, batcher.submit(txn(1)))) {
+      assertThatThrownBy(f::join)
+          .hasCauseInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("client closed");
+    }
+  }
+
+  @Test
+  void sizeBoundIsNeverBelowTheEncodedSize() throws IOException {
+    Random rnd = new Random(5);
+    for (int i = 0; i < 2000; i++) {
+      List<Key> read = new ArrayList<>();
+      List<Key> write = new ArrayList<>();
+      for (int k = rnd.nextInt(6); k > 0; k--) {
+        (rnd.nextBoolean() ? read : write).add(new Key(name(rnd), bytes(rnd, rnd.nextInt(300))));
+      }
+      if (read.isEmpty() && write.isEmpty()) {
+        write.add(Key.of("c", "k"));
+      }
+      ClientTxnId id = rnd.nextBoolean() ? new ClientTxnId(rnd.nextLong(), rnd.nextLong()) : null;
+      long tenant = rnd.nextBoolean() ? rnd.nextLong() : rnd.nextInt(100);
+      Txn t = new Txn(id, tenant, read, write, bytes(rnd, rnd.nextInt(70_000)));
+      try (MessageBufferPacker p = MessagePack.newDefaultBufferPacker()) {
+        EntryEncoder.writeTxn(p, t);
+        assertThat(TxnBatcher.encodedSizeBound(t)).isGreaterThanOrEqualTo(p.toByteArray().length);
+      }
+    }
+    EpochBatch empty = new EpochBatch(Long.MAX_VALUE, Long.MAX_VALUE, List.of());
+    assertThat(EntryEncoder.encode(empty).length).isLessThanOrEqualTo(TxnBatcher.BATCH_OVERHEAD);
+  }
+
+  private static String name(Random rnd) {
+    StringBuilder sb = new StringBuilder("c");
+    for (int i = rnd.nextInt(40); i > 0; i--) {
+      sb.append((char) (rnd.nextInt(4) == 0 ? 0x4e00 + rnd.nextInt(100) : 'a' + rnd.nextInt(26)));
+    }
+    return sb.toString();
+  }
+
+  private static byte[] bytes(Random rnd, int n) {
+    byte[] b = new byte[n];
+    rnd.nextBytes(b);
+    return n > 0 ? b : "".getBytes(StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,169 @@
+package org.calvinseq.server.cli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.calvinseq.client.SequencerClient;
+import org.calvinseq.core.codec.EntryEncoder;
+import org.calvinseq.core.codec.ProposalLimits;
+import org.calvinseq.core.model.EpochBatch;
+import org.calvinseq.core.protocol.BatchReceipt;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code sequencer propose}: proposes the batches of a JSON-lines file, pipelined, and prints one
+ * receipt per batch in file order. The whole file is checked before anything is proposed, so a bad
+ * line never leaves the file half proposed.
+ */
+@Command(
+    name = "propose",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    versionProvider = SequencerCli.Version.class,
+    description = {
+      "Proposes the batches in --file (one JSON object per line, see below) and prints one"
+          + " receipt per batch as a JSON line, in file order.",
+      "Batch: {\"epoch\": N (optional), \"txns\": [txn, ...]}",
+      "Txn: {\"clientId\": N, \"seq\": N (optional pair), \"tenant\": N, \"read\": [key, ...],"
+          + " \"write\": [key, ...], \"payload\": \"text\" | \"payloadBase64\": \"...\"}",
+      "Key: {\"collection\": \"c\", \"key\": \"text\" | \"keyBase64\": \"...\"}",
+      "Unknown fields are errors. Exit status: 0 all sequenced, 1 some proposal failed,"
+          + " 2 bad input (nothing is proposed)."
+    })
+final class ProposeCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Mixin ClientOptions client;
+
+  @Option(
+      names = "--file",
+      required = true,
+      paramLabel = "FILE",
+      description = "The batches, one JSON object per line; - for standard input.")
+  String file;
+
+  @Option(
+      names = "--max-batch-bytes",
+      paramLabel = "BYTES",
+      description =
+          "Largest encoded batch accepted (the servers' --max-batch-bytes). Default: ${DEFAULT-VALUE}.")
+  int maxBatchBytes = ProposalLimits.DEFAULTS.maxBatchBytes();
+
+  @Option(
+      names = "--max-txns-per-batch",
+      paramLabel = "N",
+      description = "Most txns in one batch (the servers' limit). Default: ${DEFAULT-VALUE}.")
+  int maxTxnsPerBatch = ProposalLimits.DEFAULTS.maxTxnsPerBatch();
+
+  private record Line(int number, EpochBatch batch) {}
+
+  @Override
+  public Integer call() throws IOException {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    List<Line> lines;
+    try {
+      lines = read();
+    } catch (TxnJson.BadInput e) {
+      err.println("error: " + e.getMessage());
+      err.flush();
+      return CommandLine.ExitCode.USAGE;
+    }
+    int failed = 0;
+    try (SequencerClient c = client.builder().build()) {
+      List<CompletableFuture<BatchReceipt>> fs = new ArrayList<>(lines.size());
+      for (Line l : lines) {
+        fs.add(c.propose(l.batch()));
+      }
+      for (int i = 0; i < lines.size(); i++) {
+        int number = lines.get(i).number();
+        try {
+          out.println(receipt(number, fs.get(i).join()));
+        } catch (CompletionException e) {
+          failed++;
+          Throwable cause = e.getCause() != null ? e.getCause() : e;
+          err.println("error: " + source() + " line " + number + ": " + cause.getMessage());
+        }
+        out.flush();
+      }
+    }
+    err.flush();
+    return failed == 0 ? CommandLine.ExitCode.OK : CommandLine.ExitCode.SOFTWARE;
+  }
+
+  private String source() {
+    return "-".equals(file) ? "<stdin>" : file;
+  }
+
+  /** Every batch of the file, checked against the limits; the first problem ends the reading. */
+  List<Line> read() throws IOException, TxnJson.BadInput {
+    ProposalLimits limits =
+        new ProposalLimits(
+            maxBatchBytes,
+            maxTxnsPerBatch,
+            ProposalLimits.DEFAULTS.maxKeysPerTxn(),
+            ProposalLimits.DEFAULTS.maxPayloadBytes());
+    List<Line> out = new ArrayList<>();
+    try (BufferedReader r = open()) {
+      String text;
+      int number = 0;
+      while ((text = r.readLine()) != null) {
+        number++;
+        if (text.isBlank()) {
+          continue;
+        }
+        try {
+          EpochBatch b = TxnJson.parseBatch(text, System.currentTimeMillis());
+          String problem = limits.violation(b, EntryEncoder.encode(b).length);
+          if (problem != null) {
+            throw new TxnJson.BadInput(problem);
+          }
+          out.add(new Line(number, b));
+        } catch (TxnJson.BadInput e) {
+          throw new TxnJson.BadInput(source() + " line " + number + ": " + e.getMessage());
+        }
+      }
+    }
+    if (out.isEmpty()) {
+      throw new TxnJson.BadInput(source() + ": no batches (every line is empty)");
+    }
+    return out;
+  }
+
+  private BufferedReader open() throws IOException, TxnJson.BadInput {
+    if ("-".equals(file)) {
+      return new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    }
+    try {
+      return Files.newBufferedReader(Path.of(file), StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      throw new TxnJson.BadInput(file + ": no such file");
+    }
+  }
+
+  private static String receipt(int line, BatchReceipt r) {
+    var o = TxnJson.MAPPER.createObjectNode();
+    o.put("line", line);
+    o.put("outcome", r.outcome().name());
+    o.put("epoch", r.epoch());
+    o.put("index", r.index());
+    o.put("epochSystemMs", r.epochSystemMs());
+    o.put("txns", r.txnCount());
+    return o.toString();
+  }
+}
