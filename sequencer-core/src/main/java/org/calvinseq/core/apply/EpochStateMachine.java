@@ -102,6 +102,22 @@ public final class EpochStateMachine {
     } catch (CodecException e) {
       return undecodable(index, e.getMessage());
     }
+    return applyDecoded(index, entry);
+  }
+
+  /**
+   * Applies an entry that was already decoded from the entry's bytes at {@code index}: the leader
+   * decoded them to validate the proposal and need not decode them again. Decoding is a pure
+   * function of the bytes, so the result is the one every other replica gets from the bytes.
+   */
+  public ApplyResult apply(long index, SequencerEntry entry) {
+    if (index <= lastAppliedIndex) {
+      return ApplyResult.of(Kind.ALREADY_APPLIED, index);
+    }
+    return applyDecoded(index, entry);
+  }
+
+  private ApplyResult applyDecoded(long index, SequencerEntry entry) {
     if (entry instanceof AckBatch acks) {
       int done = completions.apply(acks.acks(), lastEpochSystemMs);
       lastAppliedIndex = index;

@@ -171,34 +171,32 @@ public final class SequencerStateMachine extends BaseStateMachine {
   public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
     TransactionContext trx = super.startTransaction(request);
     ByteString content = request.getMessage().getContent();
-    String problem = validate(content);
+    int size = content.size();
+    SequencerEntry entry = null;
+    String problem;
+    if (size > limits.maxBatchBytes()) {
+      problem = "entry is " + size + " bytes, over the limit of " + limits.maxBatchBytes();
+    } else {
+      try {
+        entry = leaderDecoders.get().decode(Bytes.view(content));
+        problem = entry instanceof EpochBatch b ? limits.violation(b, size) : null;
+      } catch (CodecException e) {
+        problem = "malformed entry: " + e.getMessage();
+      }
+    }
     if (problem != null) {
       metrics.proposalRejected();
       LOG.debug("{}: rejected proposal from {}: {}", getId(), request.getClientId(), problem);
       trx.setException(new IllegalArgumentException("proposal rejected: " + problem));
     } else {
       metrics.proposalAccepted();
-      trx.setStateMachineContext(System.nanoTime());
+      trx.setStateMachineContext(new Proposal(System.nanoTime(), entry));
     }
     return trx;
   }
 
-  private String validate(ByteString content) {
-    int size = content.size();
-    if (size > limits.maxBatchBytes()) {
-      return "entry is " + size + " bytes, over the limit of " + limits.maxBatchBytes();
-    }
-    SequencerEntry entry;
-    try {
-      entry = leaderDecoders.get().decode(Bytes.view(content));
-    } catch (CodecException e) {
-      return "malformed entry: " + e.getMessage();
-    }
-    if (entry instanceof EpochBatch b) {
-      return limits.violation(b, size);
-    }
-    return null;
-  }
+  /** What the leader learned while validating a proposal: kept so that it decodes it once. */
+  private record Proposal(long startNanos, SequencerEntry entry) {}
 
   // ---- every replica: apply ----
 
@@ -208,9 +206,18 @@ public final class SequencerStateMachine extends BaseStateMachine {
     long index = entry.getIndex();
     ApplyResult result;
     long start = System.nanoTime();
+    Proposal proposal =
+        trx.getServerRole() == RaftPeerRole.LEADER
+                && trx.getStateMachineContext() instanceof Proposal p
+            ? p
+            : null;
     try {
-      ByteBuffer data = Bytes.view(entry.getStateMachineLogEntry().getLogData());
-      result = core.apply(index, data);
+      if (proposal != null) {
+        result = core.apply(index, proposal.entry());
+      } else {
+        ByteBuffer data = Bytes.view(entry.getStateMachineLogEntry().getLogData());
+        result = core.apply(index, data);
+      }
     } catch (RuntimeException e) {
       // The core never throws on data; this is a bug. Keep the replica alive and consistent.
       LOG.error("{}: apply of index {} failed", getId(), index, e);
@@ -219,9 +226,8 @@ public final class SequencerStateMachine extends BaseStateMachine {
     }
     long end = System.nanoTime();
     metrics.applied(end - start);
-    if (trx.getServerRole() == RaftPeerRole.LEADER
-        && trx.getStateMachineContext() instanceof Long t0) {
-      metrics.committed(end - t0);
+    if (proposal != null) {
+      metrics.committed(end - proposal.startNanos());
       metrics.proposalDone(1);
     }
     updateLastAppliedTermIndex(entry.getTerm(), index);
