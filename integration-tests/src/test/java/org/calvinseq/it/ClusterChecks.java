@@ -6,14 +6,35 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.calvinseq.core.codec.ProposalLimits;
 import org.calvinseq.core.model.ClientTxnId;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.TxnId;
 import org.calvinseq.server.SequencerNode;
+import org.calvinseq.server.testkit.LocalCluster;
 
 /** History checks over real nodes: contiguous epochs, identical streams, exactly-once txns. */
 final class ClusterChecks {
   private ClusterChecks() {}
+
+  /**
+   * A three-node cluster whose log is cut into small segments and purged after frequent snapshots,
+   * so tests see purging and snapshot installation after a few thousand small batches.
+   */
+  static LocalCluster purgingCluster(int vshards, long snapshotEvery, long replayRetention)
+      throws java.io.IOException {
+    return LocalCluster.builder()
+        .nodes(3)
+        .configure(
+            b ->
+                b.vshardCount(vshards)
+                    .snapshotEvery(snapshotEvery)
+                    .replayRetention(replayRetention)
+                    .logSegmentBytes(32 * 1024)
+                    .limits(new ProposalLimits(8 * 1024, 1000, 64, 4096)))
+        .build()
+        .start();
+  }
 
   /** The epochs a node has indexed for replay, which must be consecutive. */
   static void assertContiguousEpochs(SequencerNode node, long lastEpoch) {

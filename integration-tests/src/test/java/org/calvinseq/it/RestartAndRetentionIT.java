@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.Random;
-import org.calvinseq.core.codec.ProposalLimits;
 import org.calvinseq.core.replay.ReplayUnavailableException;
 import org.calvinseq.server.SequencerNode;
 import org.calvinseq.server.testkit.LocalCluster;
@@ -17,18 +16,7 @@ class RestartAndRetentionIT {
 
   @Test
   void restartedNodeResumesAndServesOnlyTheRetainedRange() throws Exception {
-    try (LocalCluster cluster =
-        LocalCluster.builder()
-            .nodes(3)
-            .configure(
-                b ->
-                    b.vshardCount(VSHARDS)
-                        .snapshotEvery(500)
-                        .replayRetention(300)
-                        .logSegmentBytes(32 * 1024)
-                        .limits(new ProposalLimits(8 * 1024, 1000, 64, 4096)))
-            .build()
-            .start()) {
+    try (LocalCluster cluster = ClusterChecks.purgingCluster(VSHARDS, 500, 300)) {
       cluster.awaitLeader(Duration.ofSeconds(30));
       long last = SnapshotCatchUpIT.propose(cluster, new Random(5), 0, 3000);
       cluster.awaitApplied(last, Duration.ofSeconds(60));

@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
-import org.calvinseq.core.codec.ProposalLimits;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.protocol.BatchReceipt;
 import org.calvinseq.server.SequencerNode;
@@ -21,18 +20,7 @@ class SnapshotCatchUpIT {
 
   @Test
   void stoppedFollowerCatchesUpBySnapshotAfterPurge() throws Exception {
-    try (LocalCluster cluster =
-        LocalCluster.builder()
-            .nodes(3)
-            .configure(
-                b ->
-                    b.vshardCount(VSHARDS)
-                        .snapshotEvery(1000)
-                        .replayRetention(200)
-                        .logSegmentBytes(64 * 1024)
-                        .limits(new ProposalLimits(8 * 1024, 1000, 64, 4096)))
-            .build()
-            .start()) {
+    try (LocalCluster cluster = ClusterChecks.purgingCluster(VSHARDS, 1000, 200)) {
       int leader = cluster.awaitLeader(Duration.ofSeconds(30));
       int follower = (leader + 1) % 3;
       Random rnd = new Random(3);
