@@ -99,10 +99,12 @@ public final class SequencerClient implements AutoCloseable {
   private final TxnBatcher batcher;
   private final CompletionPoller completions;
   private volatile RaftPeerId leaderHint;
+  private final SequencerClientBuilder settings;
   private volatile int vshardCount;
   private volatile boolean closed;
 
   SequencerClient(SequencerClientBuilder b) {
+    this.settings = b;
     int n = INSTANCES.incrementAndGet();
     this.group =
         b.groupId != null
@@ -552,10 +554,9 @@ public final class SequencerClient implements AutoCloseable {
   }
 
   private RaftClient ratisClient(RaftProperties props, RetryPolicy retry) {
-    return RaftClient.newBuilder()
-        .setProperties(props)
-        .setRaftGroup(group)
-        .setRetryPolicy(retry)
-        .build();
+    RaftClient.Builder rb =
+        RaftClient.newBuilder().setProperties(props).setRaftGroup(group).setRetryPolicy(retry);
+    settings.applyParameters(rb);
+    return rb.build();
   }
 }

@@ -53,6 +53,7 @@ public final class SequencerClientBuilder {
   int vshardCount = -1;
   RandomGenerator random = new java.util.SplittableRandom();
   InstantSource clock = InstantSource.system();
+  TlsFiles tls;
 
   SequencerClientBuilder() {}
 
@@ -233,6 +234,9 @@ public final class SequencerClientBuilder {
       throw new IllegalArgumentException(
           "maxBatchBytes " + maxBatchBytes + " must be at most half of maxMessageBytes");
     }
+    if (tls != null) {
+      tls.check();
+    }
     if (vshardCount == 0 || vshardCount < -1) {
       throw new IllegalArgumentException("vshardCount must be >= 1: " + vshardCount);
     }
@@ -247,6 +251,22 @@ public final class SequencerClientBuilder {
   private static void atLeast(String name, int v, int min) {
     if (v < min) {
       throw new IllegalArgumentException(name + " must be >= " + min + ": " + v);
+    }
+  }
+
+  /**
+   * Mutual TLS with these files (default none: plaintext). The nodes must run with TLS too, with
+   * certificates of the same CA.
+   */
+  public SequencerClientBuilder tls(TlsFiles files) {
+    this.tls = files;
+    return this;
+  }
+
+  /** Adds the transport parameters (TLS) to a Ratis client builder. */
+  void applyParameters(org.apache.ratis.client.RaftClient.Builder b) {
+    if (tls != null) {
+      b.setParameters(tls.ratisParameters());
     }
   }
 

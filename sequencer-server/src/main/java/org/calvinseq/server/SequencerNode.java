@@ -77,14 +77,23 @@ public final class SequencerNode implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final AckBatcher acks;
   private final EventLog events; // null when the event log is off
+  private final boolean join;
+  private final org.calvinseq.client.TlsFiles tls; // null: plaintext
   private RaftServer server;
   private AdminServer admin;
   private SequencerClient client;
   private volatile boolean started;
   private volatile boolean closed;
 
-  private SequencerNode(NodeConfig config, MeterRegistry registry, EventLogConfig eventLog) {
+  private SequencerNode(
+      NodeConfig config,
+      MeterRegistry registry,
+      EventLogConfig eventLog,
+      boolean join,
+      org.calvinseq.client.TlsFiles tls) {
     this.config = config;
+    this.join = join;
+    this.tls = tls;
     this.registry = registry;
     this.metrics = new ServerMetrics(registry, config.nodeId());
     this.events =
@@ -134,10 +143,17 @@ public final class SequencerNode implements AutoCloseable {
     if (events != null) {
       events.start();
     }
+    RaftServer.Builder raft = RaftServer.newBuilder();
+    if (tls != null) {
+      raft.setParameters(tls.ratisParameters());
+    }
     server =
-        RaftServer.newBuilder()
-            .setServerId(RaftPeerId.valueOf(config.nodeId()))
-            .setGroup(Peers.group(config.clusterName(), config.peers()))
+        raft.setServerId(RaftPeerId.valueOf(config.nodeId()))
+            .setGroup(
+                join && !hasRaftStorage()
+                    ? org.apache.ratis.protocol.RaftGroup.valueOf(
+                        Peers.groupId(config.clusterName()))
+                    : Peers.group(config.clusterName(), config.peers()))
             .setProperties(RatisSettings.of(config))
             .setStateMachine(stateMachine)
             .setOption(RaftStorage.StartupOption.RECOVER)
@@ -152,6 +168,12 @@ public final class SequencerNode implements AutoCloseable {
         config.nodeId(),
         config.self().getAddress(),
         config.dataDir());
+  }
+
+  /** Whether the data directory already holds this group's Raft storage (a restart). */
+  private boolean hasRaftStorage() {
+    return Files.isDirectory(
+        config.dataDir().resolve(Peers.groupId(config.clusterName()).getUuid().toString()));
   }
 
   /** Largest commit-minus-applied lag at which the node still counts as caught up. */
@@ -336,7 +358,11 @@ public final class SequencerNode implements AutoCloseable {
   public synchronized SequencerClient client() {
     if (client == null) {
       client =
-          SequencerClient.builder().peers(config.peers()).clusterName(config.clusterName()).build();
+          SequencerClient.builder()
+              .peers(config.peers())
+              .clusterName(config.clusterName())
+              .tls(tls)
+              .build();
     }
     return client;
   }
@@ -412,6 +438,8 @@ public final class SequencerNode implements AutoCloseable {
     private int raftBindPort = -1;
     private MeterRegistry registry;
     private EventLogConfig eventLog;
+    private boolean join;
+    private org.calvinseq.client.TlsFiles tls;
 
     public Builder nodeId(String id) {
       this.nodeId = id;
@@ -526,7 +554,34 @@ public final class SequencerNode implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Starts this node as a new member of a running cluster (default false): its Raft server starts
+     * outside the group's configuration and waits, without campaigning, until a member adds it
+     * ({@code sequencer admin add-node} or {@code replace-node}, {@code ClusterAdmin}); the leader
+     * then brings it up to date by log replay or snapshot installation. {@code peers} still gives
+     * this node's own address and the members its client talks to (give the new membership). Only
+     * the first start on an empty data directory needs it: later starts recover the membership from
+     * the data directory either way.
+     */
+    public Builder join(boolean on) {
+      this.join = on;
+      return this;
+    }
+
+    /**
+     * Mutual TLS on the Raft and client gRPC traffic with these files (default null: plaintext).
+     * Every member and every client must use TLS, with certificates of the same CA; this node's
+     * certificate must name the host of its peer address.
+     */
+    public Builder tls(org.calvinseq.client.TlsFiles files) {
+      this.tls = files;
+      return this;
+    }
+
     public NodeConfig config() {
+      if (tls != null) {
+        tls.check();
+      }
       if (nodeId == null || peers == null || dataDir == null) {
         throw new IllegalArgumentException("nodeId, peers and dataDir are required");
       }
@@ -554,7 +609,7 @@ public final class SequencerNode implements AutoCloseable {
       NodeConfig c = config();
       MeterRegistry r =
           registry != null ? registry : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      return new SequencerNode(c, r, eventLog);
+      return new SequencerNode(c, r, eventLog, join, tls);
     }
   }
 }

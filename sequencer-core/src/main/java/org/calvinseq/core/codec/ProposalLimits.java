@@ -30,6 +30,9 @@ public record ProposalLimits(
     if (encodedBytes > maxBatchBytes) {
       return "batch is " + encodedBytes + " bytes, over the limit of " + maxBatchBytes;
     }
+    if (batch.hasEpoch() && batch.epoch() == Long.MAX_VALUE) {
+      return "batch names epoch " + Long.MAX_VALUE + ", after which no epoch could follow";
+    }
     if (batch.txns().size() > maxTxnsPerBatch) {
       return "batch has " + batch.txns().size() + " txns, over the limit of " + maxTxnsPerBatch;
     }

@@ -40,6 +40,10 @@ class ProposalLimitsTest {
     assertThat(check(txn(0, 0))).contains("txns[0]").contains("no keys");
     EpochBatch big = EpochBatch.auto(0, Collections.nCopies(1, txn(1, 0)));
     assertThat(limits.violation(big, 1_001)).contains("1001 bytes");
+    EpochBatch last = new EpochBatch(Long.MAX_VALUE, 0, List.of(txn(1, 0)));
+    assertThat(limits.violation(last, 20)).contains("no epoch could follow");
+    assertThat(limits.violation(new EpochBatch(Long.MAX_VALUE - 1, 0, List.of(txn(1, 0))), 20))
+        .isNull();
   }
 
   @Test

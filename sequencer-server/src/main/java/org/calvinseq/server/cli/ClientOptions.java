@@ -34,6 +34,26 @@ final class ClientOptions {
               + " cluster unavailable. Default: ${DEFAULT-VALUE}.")
   Duration timeout;
 
+  @Option(
+      names = "--tls-cert",
+      paramLabel = "FILE",
+      description =
+          "The client's certificate chain (PEM) for mutual TLS, when the nodes run with TLS."
+              + " With --tls-key and --tls-ca. Default: no TLS.")
+  java.nio.file.Path tlsCert;
+
+  @Option(
+      names = "--tls-key",
+      paramLabel = "FILE",
+      description = "The private key of --tls-cert (PEM, PKCS#8, unencrypted).")
+  java.nio.file.Path tlsKey;
+
+  @Option(
+      names = "--tls-ca",
+      paramLabel = "FILE",
+      description = "The CA certificate (PEM) that the nodes' certificates must chain to.")
+  java.nio.file.Path tlsCa;
+
   /** A client builder with these options; the caller may tune it further. */
   SequencerClientBuilder builder() {
     Duration request =
@@ -42,6 +62,7 @@ final class ClientOptions {
         .peers(peers)
         .clusterName(clusterName)
         .callTimeout(timeout)
-        .requestTimeout(request);
+        .requestTimeout(request)
+        .tls(org.calvinseq.client.TlsFiles.ofNullable(tlsCert, tlsKey, tlsCa));
   }
 }

@@ -157,6 +157,35 @@ final class NodeOptions {
           "Upper bound of the randomized election timeout, in ms. Default: ${DEFAULT-VALUE}.")
   long electionTimeoutMaxMs;
 
+  @Option(
+      names = "--join",
+      description =
+          "Start as a new member of a running cluster: wait outside the configuration until"
+              + " 'sequencer admin add-node' (or replace-node) adds this node. Needs an empty"
+              + " --data-dir on the first start; later starts ignore it.")
+  boolean join;
+
+  @Option(
+      names = "--tls-cert",
+      paramLabel = "FILE",
+      description =
+          "This node's certificate chain (PEM) for mutual TLS on Raft and client traffic; it must"
+              + " name the host of this node's peer address. With --tls-key and --tls-ca."
+              + " Default: no TLS.")
+  Path tlsCert;
+
+  @Option(
+      names = "--tls-key",
+      paramLabel = "FILE",
+      description = "The private key of --tls-cert (PEM, PKCS#8, unencrypted).")
+  Path tlsKey;
+
+  @Option(
+      names = "--tls-ca",
+      paramLabel = "FILE",
+      description = "The CA certificate (PEM) that peers' and clients' certificates must chain to.")
+  Path tlsCa;
+
   /**
    * A node builder with these settings, checked as a whole.
    *
@@ -209,7 +238,9 @@ final class NodeOptions {
             .replayRetention(replayRetention)
             .logSegmentBytes(logSegmentBytes)
             .electionTimeout(
-                Duration.ofMillis(electionTimeoutMinMs), Duration.ofMillis(electionTimeoutMaxMs));
+                Duration.ofMillis(electionTimeoutMinMs), Duration.ofMillis(electionTimeoutMaxMs))
+            .join(join)
+            .tls(org.calvinseq.client.TlsFiles.ofNullable(tlsCert, tlsKey, tlsCa));
     b.config();
     return b;
   }

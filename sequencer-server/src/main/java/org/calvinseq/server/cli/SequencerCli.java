@@ -29,7 +29,8 @@ import picocli.CommandLine.Spec;
       ProposeCommand.class,
       ReplayCommand.class,
       StatusCommand.class,
-      BenchCommand.class
+      BenchCommand.class,
+      AdminCommand.class
     })
 public final class SequencerCli implements Callable<Integer> {
   /**
