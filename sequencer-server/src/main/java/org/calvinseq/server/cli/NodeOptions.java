@@ -166,6 +166,15 @@ final class NodeOptions {
   boolean join;
 
   @Option(
+      names = "--event-log",
+      paramLabel = "FILE",
+      description =
+          "Append sequencer events (gaps, stale epochs, decode errors, vshards behind, leader"
+              + " changes, snapshots) to FILE, one tab-separated line each, rotated by size keeping"
+              + " 5 generations; relative to --data-dir. Default: off.")
+  Path eventLog;
+
+  @Option(
       names = "--tls-cert",
       paramLabel = "FILE",
       description =
@@ -240,6 +249,7 @@ final class NodeOptions {
             .electionTimeout(
                 Duration.ofMillis(electionTimeoutMinMs), Duration.ofMillis(electionTimeoutMaxMs))
             .join(join)
+            .eventLog(eventLog)
             .tls(org.calvinseq.client.TlsFiles.ofNullable(tlsCert, tlsKey, tlsCa));
     b.config();
     return b;
