@@ -97,44 +97,6 @@ public record NodeConfig(
     }
   }
 
-  /** A configuration whose Raft server listens on the port of its own peer address. */
-  public NodeConfig(
-      String nodeId,
-      List<RaftPeer> peers,
-      String clusterName,
-      Path dataDir,
-      String adminHost,
-      int adminPort,
-      List<String> adminAllowedClients,
-      int vshardCount,
-      BitSet hosted,
-      int queueCapacity,
-      ProposalLimits limits,
-      long snapshotEvery,
-      long replayRetention,
-      long logSegmentBytes,
-      Duration electionTimeoutMin,
-      Duration electionTimeoutMax) {
-    this(
-        nodeId,
-        peers,
-        clusterName,
-        dataDir,
-        adminHost,
-        adminPort,
-        adminAllowedClients,
-        vshardCount,
-        hosted,
-        queueCapacity,
-        limits,
-        snapshotEvery,
-        replayRetention,
-        logSegmentBytes,
-        electionTimeoutMin,
-        electionTimeoutMax,
-        -1);
-  }
-
   public RaftPeer self() {
     return peers.stream()
         .filter(p -> p.getId().toString().equals(nodeId))
