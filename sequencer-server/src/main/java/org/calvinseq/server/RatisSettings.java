@@ -2,11 +2,13 @@ package org.calvinseq.server;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
+import org.calvinseq.server.ratis.SequencerRpcType;
 
 /** Translates a {@link NodeConfig} into Ratis properties, keeping Ratis's size limits in step. */
 public final class RatisSettings {
@@ -15,6 +17,8 @@ public final class RatisSettings {
   /** The Ratis properties of a node with configuration {@code c}. */
   public static RaftProperties of(NodeConfig c) {
     RaftProperties p = new RaftProperties();
+    // gRPC, with leaders whose log appenders recover where Ratis 3.2.2's give up for good.
+    RaftConfigKeys.Rpc.setType(p, new SequencerRpcType());
     RaftServerConfigKeys.setStorageDir(p, List.of(c.dataDir().toFile()));
     String address = c.self().getAddress();
     // The port the peers dial, unless something (a proxy in tests) sits in front of it.

@@ -44,6 +44,7 @@ import org.calvinseq.server.admin.ReadinessCheck;
 import org.calvinseq.server.events.EventLog;
 import org.calvinseq.server.events.EventLogConfig;
 import org.calvinseq.server.events.NodeEventListener;
+import org.calvinseq.server.ratis.PeerProxyRepair;
 import org.calvinseq.server.ratis.SequencerStateMachine;
 import org.calvinseq.server.ratis.ServerMetrics;
 import org.slf4j.Logger;
@@ -160,6 +161,18 @@ public final class SequencerNode implements AutoCloseable {
             .build();
     server.start();
     started = true;
+    PeerProxyRepair proxies = new PeerProxyRepair(server, Peers.groupId(config.clusterName()));
+    timer.scheduleWithFixedDelay(
+        () -> {
+          try {
+            metrics.peerProxiesRepaired(proxies.repair().size());
+          } catch (RuntimeException e) {
+            LOG.warn("checking the peer proxies failed", e);
+          }
+        },
+        1,
+        1,
+        TimeUnit.SECONDS);
     if (config.adminPort() >= 0) {
       startAdmin();
     }

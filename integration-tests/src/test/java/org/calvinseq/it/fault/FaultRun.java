@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 import org.calvinseq.client.SequencerClient;
 import org.calvinseq.core.model.ClientTxnId;
 import org.calvinseq.core.model.EpochBatch;
@@ -200,11 +202,7 @@ final class FaultRun implements AutoCloseable {
   int awaitLeaderOtherThan(int excluded, Duration timeout) throws IOException {
     BooleanSupplier elected = () -> leaderOtherThan(excluded) >= 0;
     String what = "a leader other than " + cluster.nodeId(excluded);
-    if (processes) {
-      RatisWorkarounds.awaitElection(cluster, elected, what);
-    } else {
-      LocalCluster.await(timeout, elected, what);
-    }
+    LocalCluster.await(timeout, elected, what, cluster::describe);
     int l = leaderOtherThan(excluded);
     if (l < 0) {
       throw new AssertionError("the leader went away again");
@@ -263,8 +261,12 @@ final class FaultRun implements AutoCloseable {
     BatchReceipt r = proposeMarker(marker);
     finalEpoch = r.epoch();
     acknowledged.put(marker.clientTxnId(), new TxnId(r.epoch(), 0));
-    cluster.awaitApplied(finalEpoch, SETTLE);
-    awaitEngines(finalEpoch);
+    try {
+      cluster.awaitApplied(finalEpoch, SETTLE);
+      awaitEngines(finalEpoch);
+    } catch (AssertionError stuck) {
+      throw new AssertionError(stuck.getMessage() + lastProblems(), stuck);
+    }
     TxnId done =
         cluster
             .client()
@@ -295,6 +297,32 @@ final class FaultRun implements AutoCloseable {
     assertThat(violations).as("history violations of " + name).isEmpty();
     assertThat(load.acknowledgedCount()).as("acknowledged submissions").isPositive();
     return h;
+  }
+
+  /**
+   * The newest warning or error of each node's log, on one line, so that a CI report that shows
+   * only a failure's first line still says what the nodes last complained about.
+   */
+  private String lastProblems() {
+    StringBuilder b = new StringBuilder(" last warnings:");
+    for (int i = 0; i < cluster.size(); i++) {
+      String last = "none";
+      Path file = cluster.logFile(i);
+      if (Files.exists(file)) {
+        try (Stream<String> lines = Files.lines(file, StandardCharsets.UTF_8)) {
+          last =
+              lines
+                  .filter(l -> l.contains(" WARN ") || l.contains(" ERROR "))
+                  .reduce((a, c) -> c)
+                  .map(l -> l.length() > 240 ? l.substring(0, 240) + "..." : l)
+                  .orElse("none");
+        } catch (IOException | UncheckedIOException e) {
+          last = "unreadable: " + e;
+        }
+      }
+      b.append(" {").append(cluster.nodeId(i)).append(": ").append(last).append('}');
+    }
+    return b.toString();
   }
 
   private BatchReceipt proposeMarker(Txn marker) {

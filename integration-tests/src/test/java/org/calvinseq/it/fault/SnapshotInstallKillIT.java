@@ -82,11 +82,11 @@ class SnapshotInstallKillIT {
               cluster.logFile(f), Pattern.compile("successfully install the entire snapshot"));
       List<LogWatch> sending = snapshotSends(cluster, f);
       cluster.restart(f);
-      RatisWorkarounds.awaitFeedingFollower(
-          cluster,
-          f,
+      LocalCluster.await(
+          Duration.ofSeconds(60),
           () -> sending.stream().anyMatch(w -> w.matches() > 0),
-          "the leader to start sending the snapshot to " + cluster.nodeId(f));
+          "the leader to start sending the snapshot to " + cluster.nodeId(f),
+          cluster::describe);
       NodeStatus before = cluster.status(f);
       List<FaultProxy.LinkStats> links = proxy.links();
       cluster.kill(f);
@@ -103,14 +103,14 @@ class SnapshotInstallKillIT {
 
       proxy.throttle(0);
       cluster.restart(f);
-      RatisWorkarounds.awaitFeedingFollower(
-          cluster,
-          f,
+      LocalCluster.await(
+          Duration.ofSeconds(90),
           () -> {
             NodeStatus s = cluster.status(f);
             return s != null && s.lastAppliedIndex() >= leaderSnapshot;
           },
-          cluster.nodeId(f) + " to install the snapshot");
+          cluster.nodeId(f) + " to install the snapshot",
+          cluster::describe);
       run.awaitAcknowledged(200, Duration.ofSeconds(60));
       run.finish();
       String metrics = cluster.scrape(f);
@@ -126,14 +126,16 @@ class SnapshotInstallKillIT {
 
   /**
    * Watches of the other nodes' logs for the line in which a leader starts sending node {@code f} a
-   * snapshot (Ratis's GrpcLogAppender logs it at INFO, which the engine processes keep).
+   * snapshot (the node's log appender, a Ratis GrpcLogAppender, logs it at INFO, which the engine
+   * processes keep).
    */
   private static List<LogWatch> snapshotSends(LocalCluster cluster, int f) {
     Pattern sending =
         Pattern.compile(
             "->"
                 + Pattern.quote(cluster.nodeId(f))
-                + "-GrpcLogAppender: followerNextIndex = \\d+ but logStartIndex = \\d+, send snapshot");
+                + "-\\w*LogAppender: (followerNextIndex = \\d+ but logStartIndex = \\d+, send"
+                + " snapshot|the entry before .* is purged; sending snapshot)");
     List<LogWatch> out = new java.util.ArrayList<>();
     for (int i = 0; i < cluster.size(); i++) {
       if (i != f) {

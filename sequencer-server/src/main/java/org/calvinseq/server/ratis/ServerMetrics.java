@@ -31,6 +31,7 @@ public final class ServerMetrics implements AutoCloseable {
   private final Counter accepted;
   private final Counter rejected;
   private final Counter leaderChanges;
+  private final Counter proxyRepairs;
   private final Counter snapshots;
   private final Counter snapshotsInstalled;
   private final Counter replayRequests;
@@ -51,6 +52,10 @@ public final class ServerMetrics implements AutoCloseable {
     leaderChanges =
         Counter.builder("sequencer.raft.leader.changes")
             .description("Leader changes seen by this node")
+            .register(registry);
+    proxyRepairs =
+        Counter.builder("sequencer.raft.peer.proxy.repairs")
+            .description("Peer proxies found stuck after a failed creation and replaced")
             .register(registry);
     snapshots =
         Counter.builder("sequencer.snapshots").description("Snapshots taken").register(registry);
@@ -147,6 +152,11 @@ public final class ServerMetrics implements AutoCloseable {
 
   void leaderChanged() {
     leaderChanges.increment();
+  }
+
+  /** Counts {@code n} peer proxies replaced by {@link PeerProxyRepair}. */
+  public void peerProxiesRepaired(int n) {
+    proxyRepairs.increment(n);
   }
 
   void snapshotTaken() {

@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
@@ -358,7 +359,42 @@ public final class LocalCluster implements AutoCloseable {
           }
           return true;
         },
-        "every running node to apply epoch " + epoch);
+        "every running node to apply epoch " + epoch,
+        this::describe);
+  }
+
+  /**
+   * Every node's state on one line (a test report shows the first line of a failure): role, term,
+   * last applied epoch and index, commit index; or why there is none.
+   */
+  public String describe() {
+    StringBuilder b = new StringBuilder(" [");
+    for (int i = 0; i < nodes.length; i++) {
+      b.append(i == 0 ? "" : " | ").append(nodeId(i)).append(' ');
+      try {
+        NodeStatus s = status(i);
+        if (nodes[i] == null) {
+          b.append("not running");
+        } else if (s == null) {
+          b.append("no status");
+        } else {
+          b.append(s.role())
+              .append(" term ")
+              .append(s.term())
+              .append(" leader ")
+              .append(s.leaderId())
+              .append(" epoch ")
+              .append(s.lastAppliedEpoch())
+              .append(" applied ")
+              .append(s.lastAppliedIndex())
+              .append(" commit ")
+              .append(s.commitIndex());
+        }
+      } catch (RuntimeException e) {
+        b.append("status failed: ").append(e);
+      }
+    }
+    return b.append(']').toString();
   }
 
   /** Stops node {@code i} cleanly (SIGTERM for a process); its data directory stays. */
@@ -519,10 +555,20 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Polls {@code condition} every 20 ms until it holds or {@code timeout} passes. */
   public static void await(Duration timeout, BooleanSupplier condition, String what) {
+    await(timeout, condition, what, () -> "");
+  }
+
+  /**
+   * Like {@link #await(Duration, BooleanSupplier, String)}; on timeout the message ends with what
+   * {@code state} says about the moment it gave up.
+   */
+  public static void await(
+      Duration timeout, BooleanSupplier condition, String what, Supplier<String> state) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + timeout + " waiting for " + what);
+        throw new AssertionError(
+            "timed out after " + timeout + " waiting for " + what + state.get());
       }
       try {
         Thread.sleep(20);
