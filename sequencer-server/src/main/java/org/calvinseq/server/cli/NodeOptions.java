@@ -158,6 +158,15 @@ final class NodeOptions {
   long electionTimeoutMaxMs;
 
   @Option(
+      names = "--raft-bind-port",
+      paramLabel = "PORT",
+      description =
+          "Port the Raft server listens on, when it differs from the port of this node's own"
+              + " address in --peers (something such as a proxy or a NAT sits between the address"
+              + " the peers dial and the node); -1 for that port. Default: ${DEFAULT-VALUE}.")
+  int raftBindPort;
+
+  @Option(
       names = "--join",
       description =
           "Start as a new member of a running cluster: wait outside the configuration until"
@@ -248,6 +257,7 @@ final class NodeOptions {
             .logSegmentBytes(logSegmentBytes)
             .electionTimeout(
                 Duration.ofMillis(electionTimeoutMinMs), Duration.ofMillis(electionTimeoutMaxMs))
+            .raftBindPort(raftBindPort)
             .join(join)
             .eventLog(eventLog)
             .tls(org.calvinseq.client.TlsFiles.ofNullable(tlsCert, tlsKey, tlsCa));
@@ -279,6 +289,7 @@ final class NodeOptions {
             case "--log-segment-bytes" -> NodeConfig.DEFAULT_LOG_SEGMENT_BYTES;
             case "--election-timeout-min" -> NodeConfig.DEFAULT_ELECTION_MIN.toMillis();
             case "--election-timeout-max" -> NodeConfig.DEFAULT_ELECTION_MAX.toMillis();
+            case "--raft-bind-port" -> -1;
             default -> null;
           };
       return v == null ? null : v.toString();

@@ -44,6 +44,24 @@ class NodeCommandTest {
     assertThat(c.vshardCount()).isEqualTo(1024);
     assertThat(c.electionTimeoutMin()).isEqualTo(NodeConfig.DEFAULT_ELECTION_MIN);
     assertThat(c.electionTimeoutMax()).isEqualTo(NodeConfig.DEFAULT_ELECTION_MAX);
+    assertThat(c.raftBindPort()).as("listen on the port of its own peer address").isEqualTo(-1);
+  }
+
+  @Test
+  void raftBindPortSeparatesTheListeningPortFromThePeerAddress() {
+    NodeConfig c =
+        config(
+            "node",
+            "--id",
+            "n2",
+            "--peers",
+            PEERS,
+            "--data-dir",
+            "/tmp/d",
+            "--raft-bind-port",
+            "17002");
+    assertThat(c.raftBindPort()).isEqualTo(17002);
+    assertThat(c.self().getAddress()).doesNotEndWith(":17002");
   }
 
   @Test
