@@ -6,6 +6,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
@@ -23,8 +24,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Turns single submitted txns into few proposals, the way a Kafka producer batches records: a batch
  * is sent when it holds {@code maxTxns} txns or {@code maxBytes} encoded bytes, or {@code linger}
- * after its first txn arrived, whichever comes first. While the proposals in flight are at their
- * limit, batches keep filling, so batches grow with the load.
+ * after its first txn arrived, whichever comes first. While {@code maxInFlight} of its batches are
+ * unanswered, the next batch keeps filling instead of being sent, so batches grow with the load:
+ * under light load a txn waits at most the linger, under heavy load the cluster receives few large
+ * entries instead of many small ones (each entry costs every replica a log write and an apply).
  *
  * <p>One sender thread takes sealed batches in order and hands them to the client, waiting for an
  * in-flight permit, so the order of submission is the order of proposal. Submitters block (up to
@@ -49,6 +52,7 @@ final class TxnBatcher implements AutoCloseable {
    * @param maxBuffered most txns waiting to be sent before submitters block
    * @param maxBlock how long a submitter blocks on a full buffer before its submit fails
    * @param assignIds whether txns without a client txn id get one
+   * @param maxInFlight most batches sent and not yet answered
    */
   record Settings(
       Duration linger,
@@ -56,7 +60,8 @@ final class TxnBatcher implements AutoCloseable {
       int maxBytes,
       int maxBuffered,
       Duration maxBlock,
-      boolean assignIds) {}
+      boolean assignIds,
+      int maxInFlight) {}
 
   private static final class Accumulator {
     final List<Txn> txns = new ArrayList<>();
@@ -79,6 +84,7 @@ final class TxnBatcher implements AutoCloseable {
   private final Condition wake = lock.newCondition();
   private final Condition space = lock.newCondition();
   private final ArrayDeque<Accumulator> sealed = new ArrayDeque<>();
+  private final Semaphore inFlight;
   private final Thread sender;
   private Accumulator open;
   private int buffered;
@@ -96,6 +102,7 @@ final class TxnBatcher implements AutoCloseable {
     this.clock = clock;
     this.metrics = metrics;
     this.clientId = clientId;
+    this.inFlight = new Semaphore(settings.maxInFlight());
     this.sender = new Thread(this::run, name);
     sender.setDaemon(true);
     sender.start();
@@ -186,6 +193,12 @@ final class TxnBatcher implements AutoCloseable {
 
   private void run() {
     while (true) {
+      try {
+        // Before taking a batch: while waiting here, the open batch goes on filling.
+        inFlight.acquire();
+      } catch (InterruptedException e) {
+        return;
+      }
       Accumulator a;
       lock.lock();
       try {
@@ -238,7 +251,11 @@ final class TxnBatcher implements AutoCloseable {
     } finally {
       lock.unlock();
     }
-    r.whenComplete((receipt, t) -> complete(a, receipt, t));
+    r.whenComplete(
+        (receipt, t) -> {
+          inFlight.release();
+          complete(a, receipt, t);
+        });
   }
 
   private static void complete(Accumulator a, BatchReceipt receipt, Throwable t) {

@@ -35,10 +35,15 @@ class TxnBatcherTest {
   private TxnBatcher batcher;
 
   private TxnBatcher batcher(Duration linger, int maxTxns, int maxBytes, int maxBuffered) {
+    return batcher(linger, maxTxns, maxBytes, maxBuffered, 100);
+  }
+
+  private TxnBatcher batcher(
+      Duration linger, int maxTxns, int maxBytes, int maxBuffered, int maxInFlight) {
     batcher =
         new TxnBatcher(
             new TxnBatcher.Settings(
-                linger, maxTxns, maxBytes, maxBuffered, Duration.ofMillis(200), true),
+                linger, maxTxns, maxBytes, maxBuffered, Duration.ofMillis(200), true, maxInFlight),
             b -> {
               sent.add(b);
               CompletableFuture<BatchReceipt> f = new CompletableFuture<>();
@@ -132,6 +137,26 @@ class TxnBatcherTest {
   }
 
   @Test
+  void whileItsBatchesAreInFlightTheNextBatchKeepsFilling() throws InterruptedException {
+    batcher(Duration.ZERO, 1000, 1 << 20, 10_000, 1);
+    CompletableFuture<TxnId> first = batcher.submit(txn(1));
+    awaitSent(1);
+    assertThat(sent.get(0).txns()).as("nothing in flight: sent at once").hasSize(1);
+    List<CompletableFuture<TxnId>> more = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      more.add(batcher.submit(txn(1)));
+    }
+    Thread.sleep(50);
+    assertThat(sent).as("held back while the first batch is unanswered").hasSize(1);
+    receipts.get(0).complete(applied(3, 1));
+    awaitSent(2);
+    assertThat(sent.get(1).txns()).as("one batch of all that came meanwhile").hasSize(5);
+    receipts.get(1).complete(applied(4, 5));
+    assertThat(first.join()).isEqualTo(new TxnId(3, 0));
+    assertThat(more.get(4).join()).isEqualTo(new TxnId(4, 4));
+  }
+
+  @Test
   void aFailedProposalFailsEveryTxnOfItsBatch() {
     batcher(Duration.ZERO, 2, 1 << 20, 100);
     CompletableFuture<TxnId> a = batcher.submit(txn(1));
@@ -148,7 +173,8 @@ class TxnBatcherTest {
     CountDownLatch gate = new CountDownLatch(1);
     batcher =
         new TxnBatcher(
-            new TxnBatcher.Settings(Duration.ZERO, 1, 1 << 20, 2, Duration.ofMillis(100), false),
+            new TxnBatcher.Settings(
+                Duration.ZERO, 1, 1 << 20, 2, Duration.ofMillis(100), false, 100),
             b -> {
               try {
                 gate.await();

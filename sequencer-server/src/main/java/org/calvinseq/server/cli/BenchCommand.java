@@ -132,6 +132,15 @@ final class BenchCommand implements Callable<Integer> {
   int maxInFlight;
 
   @Option(
+      names = "--max-in-flight-batches",
+      defaultValue = "4",
+      paramLabel = "N",
+      description =
+          "Most submit batches unanswered; while that many wait, the next batch keeps filling"
+              + " (submit mode). Default: ${DEFAULT-VALUE}.")
+  int maxInFlightBatches;
+
+  @Option(
       names = "--collections",
       defaultValue = "1000",
       paramLabel = "N",
@@ -164,6 +173,7 @@ final class BenchCommand implements Callable<Integer> {
             .maxBatchTxns(batchSize)
             .linger(linger)
             .maxInFlight(maxInFlight)
+            .maxInFlightBatches(maxInFlightBatches)
             .maxBufferedTxns(Math.max(batchSize, clients * maxOutstanding))
             .build()) {
       List<Thread> threads = new ArrayList<>();
