@@ -25,10 +25,12 @@ import org.slf4j.LoggerFactory;
  *       previous term-index is gone) and the appender dies on a null check. Here that follower gets
  *       the latest snapshot instead, which always covers the purged entry.
  *   <li><b>A failed appender is never restarted</b> (RATIS-2499). When the appender's loop throws
- *       (for example "Log entry not found" when a purge races the read of the follower's next
- *       entry), the daemon asks the appender to restart itself, but 3.2.2 refuses because the
- *       failed daemon no longer counts as running. Here the restart goes ahead while this node is
- *       still an alive leader with an open log: Ratis replaces the appender with a fresh one.
+ *       (seen: "Log entry not found" when a purge races the read of the follower's next entry;
+ *       "Previous = (t:2, i:1118) but firstIndex = 1151" when a reply moves the follower's next
+ *       index while a request is being built), the daemon asks the appender to restart itself, but
+ *       3.2.2 refuses because the failed daemon no longer counts as running. Here the restart goes
+ *       ahead while this node is still an alive leader with an open log: Ratis replaces the
+ *       appender with a fresh one.
  * </ol>
  *
  * Both are removed when the project moves to a Ratis release with RATIS-2487 and RATIS-2499.
