@@ -27,6 +27,7 @@ final class LogTailer implements AutoCloseable {
   private final Thread thread;
   private volatile boolean running = true;
   private long next;
+  private volatile String lastFailure = "none";
 
   LogTailer(LocalCluster cluster, int vshards) {
     this.cluster = cluster;
@@ -91,6 +92,7 @@ final class LogTailer implements AutoCloseable {
         next = to + 1;
         return true;
       } catch (RuntimeException e) {
+        lastFailure = cluster.nodeId(i) + " from epoch " + next + ": " + e;
         LOG.debug("tailing from {} failed: {}", cluster.nodeId(i), e.toString());
       }
     }
@@ -112,7 +114,8 @@ final class LogTailer implements AutoCloseable {
           round(finalEpoch);
           return next > finalEpoch;
         },
-        "the tailer to read up to epoch " + finalEpoch);
+        "the tailer to read up to epoch " + finalEpoch,
+        () -> " [tailer at epoch " + next + "; last failure: " + lastFailure + "]");
     synchronized (this) {
       NodeLog l = log.build();
       return new NodeLog("tailed log", 0, finalEpoch, l.epochs());
