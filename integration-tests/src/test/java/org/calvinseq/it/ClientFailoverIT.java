@@ -99,15 +99,7 @@ class ClientFailoverIT {
       cluster.restart(leader);
       ClientItSupport.awaitApplied(cluster, last);
 
-      TreeMap<TxnId, Txn> reference = null;
-      for (int n = 0; n < 3; n++) {
-        TreeMap<TxnId, Txn> seq = ClientItSupport.sequence(cluster.node(n), last);
-        if (reference == null) {
-          reference = seq;
-        } else {
-          assertThat(seq).as("total order on node %d", n).isEqualTo(reference);
-        }
-      }
+      TreeMap<TxnId, Txn> reference = ClientItSupport.identicalSequence(cluster, last);
       long mine =
           reference.values().stream()
               .filter(t -> t.clientTxnId().clientId() == client.clientId())

@@ -40,6 +40,22 @@ final class ClientItSupport {
    * txn once, keyed by its TxnId. Fails if one TxnId carries two client ids or one client id
    * appears at two TxnIds (sequenced twice).
    */
+  /**
+   * Every node's sequence through {@code lastEpoch}, asserted identical on all of them; returns it.
+   */
+  static TreeMap<TxnId, Txn> identicalSequence(LocalCluster cluster, long lastEpoch) {
+    TreeMap<TxnId, Txn> reference = null;
+    for (int n = 0; n < cluster.size(); n++) {
+      TreeMap<TxnId, Txn> seq = sequence(cluster.node(n), lastEpoch);
+      if (reference == null) {
+        reference = seq;
+      } else {
+        assertThat(seq).as("total order on node %d", n).isEqualTo(reference);
+      }
+    }
+    return reference;
+  }
+
   static TreeMap<TxnId, Txn> sequence(SequencerNode node, long lastEpoch) {
     TreeMap<TxnId, Txn> byId = new TreeMap<>();
     Map<ClientTxnId, TxnId> byClient = new java.util.HashMap<>();

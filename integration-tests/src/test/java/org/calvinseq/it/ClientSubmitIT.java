@@ -106,15 +106,7 @@ class ClientSubmitIT {
     assertThat(ids).hasSize(threads * perThread);
     ClientItSupport.awaitApplied(cluster, last);
 
-    TreeMap<TxnId, Txn> reference = null;
-    for (int n = 0; n < 3; n++) {
-      TreeMap<TxnId, Txn> seq = ClientItSupport.sequence(cluster.node(n), last);
-      if (reference == null) {
-        reference = seq;
-      } else {
-        assertThat(seq).as("total order on node %d", n).isEqualTo(reference);
-      }
-    }
+    TreeMap<TxnId, Txn> reference = ClientItSupport.identicalSequence(cluster, last);
     Set<ClientTxnId> mine = new HashSet<>();
     for (Txn t : reference.values()) {
       if (t.clientTxnId().clientId() == client.clientId()) {
