@@ -26,6 +26,7 @@ import org.calvinseq.core.protocol.Protocol;
 final class QueryChannel implements AutoCloseable {
   private final RaftClient raft;
   private final PeerHealth health;
+  private volatile boolean closed;
 
   QueryChannel(RaftClient raft, PeerHealth health) {
     this.raft = raft;
@@ -37,8 +38,11 @@ final class QueryChannel implements AutoCloseable {
    *
    * @throws IOException when the peer gave no answer (worth asking another)
    * @throws QueryRefusedException when it answered with an error (not worth asking another)
+   * @throws IllegalStateException {@code "client closed"} once the client is closed, even in a
+   *     caller's retry loop that began before (no peer can answer a closed client)
    */
   ByteBuffer query(RaftPeerId peer, byte[] query) throws IOException {
+    checkOpen();
     RaftClientReply reply;
     try {
       reply =
@@ -47,6 +51,7 @@ final class QueryChannel implements AutoCloseable {
       health.success(peer);
       throw new QueryRefusedException(peer + " refused the query: " + causeMessage(e), e);
     } catch (IOException e) {
+      checkOpen();
       Throwable cause =
           e instanceof RaftRetryFailureException && e.getCause() != null ? e.getCause() : e;
       health.failure(peer, cause);
@@ -92,8 +97,15 @@ final class QueryChannel implements AutoCloseable {
     return c.getMessage() == null ? c.toString() : c.getMessage();
   }
 
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("client closed");
+    }
+  }
+
   @Override
   public void close() throws IOException {
+    closed = true;
     raft.close();
   }
 }

@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.Key;
+import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.model.TxnId;
 import org.calvinseq.core.protocol.BatchReceipt;
@@ -70,6 +73,27 @@ class SequencerClientTest {
     assertThat(c.propose(EpochBatch.auto(1, List.of(txn())))).isCompletedExceptionally();
     assertThatThrownBy(c::status).hasMessage("client closed");
     c.close(); // twice is fine
+  }
+
+  @Test
+  void aReplayUnderWayWhenTheClientClosesFailsWithClientClosed() throws Exception {
+    SequencerClient c =
+        SequencerClient.builder()
+            .peers(NOWHERE)
+            .requestTimeout(Duration.ofMillis(500))
+            .callTimeout(Duration.ofMinutes(5))
+            .build();
+    Iterator<SequencedTxn> replay = c.replay(2, 0, 10);
+    CompletableFuture<Boolean> reading = CompletableFuture.supplyAsync(replay::hasNext);
+    Thread.sleep(300); // the reader is now retrying the unreachable peers
+    assertThat(reading).isNotDone();
+    c.close();
+    // Without the close it would keep retrying for the 5-minute call timeout.
+    assertThatThrownBy(() -> reading.get(30, TimeUnit.SECONDS))
+        .cause()
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("client closed");
+    assertThatThrownBy(() -> c.replay(2, 0, 10)).hasMessage("client closed");
   }
 
   @Test

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.calvinseq.core.protocol.NodeStatus;
+import org.calvinseq.core.replay.ReplayUnavailableException;
 import org.calvinseq.it.fault.History.NodeLog;
 import org.calvinseq.it.fault.History.NodeLogBuilder;
 import org.calvinseq.server.testkit.LocalCluster;
@@ -21,6 +22,13 @@ import org.slf4j.LoggerFactory;
 final class LogTailer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LogTailer.class);
 
+  /**
+   * Epochs read in one round: a node killed mid-round costs this much work, not everything behind.
+   */
+  private static final int MAX_EPOCHS_PER_ROUND = 500;
+
+  private static final long SLOW_ROUND_MS = 2000;
+
   private final LocalCluster cluster;
   private final int vshards;
   private final NodeLogBuilder log = new NodeLogBuilder("tailed log", 0, Long.MAX_VALUE);
@@ -28,6 +36,7 @@ final class LogTailer implements AutoCloseable {
   private volatile boolean running = true;
   private long next;
   private volatile String lastFailure = "none";
+  private volatile String fellBehind;
 
   LogTailer(LocalCluster cluster, int vshards) {
     this.cluster = cluster;
@@ -43,16 +52,27 @@ final class LogTailer implements AutoCloseable {
 
   private void run() {
     while (running) {
-      round(Long.MAX_VALUE);
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(250)); // polling cadence
+      if (round(Long.MAX_VALUE) != Round.MORE) {
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(250)); // polling cadence
+      }
     }
   }
 
+  /** What a round achieved. */
+  private enum Round {
+    /** Read up to where the most advanced node is (or nothing new to read). */
+    CAUGHT_UP,
+    /** Read a range, and there is more: go again at once. */
+    MORE,
+    /** No node could serve the next range this time. */
+    FAILED
+  }
+
   /**
-   * Reads the next range, up to {@code limit}, from the node that has applied the most (falling
-   * back to the others); false when no node could serve it.
+   * Reads the next range, at most {@link #MAX_EPOCHS_PER_ROUND} epochs up to {@code limit}, from
+   * the node that has applied the most (falling back to the others).
    */
-  private synchronized boolean round(long limit) {
+  private synchronized Round round(long limit) {
     List<long[]> candidates = new ArrayList<>(); // {node, generation, last applied epoch}
     for (int i = 0; i < cluster.size(); i++) {
       int generation = cluster.generation(i);
@@ -62,12 +82,16 @@ final class LogTailer implements AutoCloseable {
       }
     }
     candidates.sort((a, b) -> Long.compare(b[2], a[2]));
+    List<String> purged = new ArrayList<>();
     for (long[] c : candidates) {
       int i = (int) c[0];
-      long to = Math.min(limit, c[2]);
-      if (to < next) {
-        return true;
+      long applied = Math.min(limit, c[2]);
+      if (applied < next) {
+        return Round.CAUGHT_UP;
       }
+      long from = next;
+      long to = Math.min(applied, from + MAX_EPOCHS_PER_ROUND - 1);
+      long start = System.nanoTime();
       try {
         // A node that restarts during the round comes back behind, and its replay stops at what it
         // has applied: only a round served by one incarnation that reached `to` is complete.
@@ -90,13 +114,33 @@ final class LogTailer implements AutoCloseable {
                   }
                 });
         next = to + 1;
-        return true;
+        fellBehind = null;
+        return to < applied ? Round.MORE : Round.CAUGHT_UP;
+      } catch (ReplayUnavailableException e) {
+        purged.add(cluster.nodeId(i) + " keeps epochs from " + e.firstAvailableEpoch());
+        lastFailure = cluster.nodeId(i) + " from epoch " + next + ": " + e.getMessage();
       } catch (RuntimeException e) {
         lastFailure = cluster.nodeId(i) + " from epoch " + next + ": " + e;
         LOG.debug("tailing from {} failed: {}", cluster.nodeId(i), e.toString());
+      } finally {
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        if (ms > SLOW_ROUND_MS) {
+          LOG.info("reading epochs {}..{} from {} took {} ms", from, to, cluster.nodeId(i), ms);
+        }
       }
     }
-    return false;
+    if (purged.size() == cluster.size()) {
+      // Every node has purged what the tailer needs next: it can never catch up.
+      if (fellBehind == null) {
+        LOG.warn("the tailer fell behind the retained logs: {}", purged);
+      }
+      fellBehind =
+          "the tailer fell behind every node's retained log: it needs epoch "
+              + next
+              + ", but "
+              + String.join(", ", purged);
+    }
+    return Round.FAILED;
   }
 
   /** Stops tailing in the background and reads on up to {@code finalEpoch}. */
@@ -112,6 +156,9 @@ final class LogTailer implements AutoCloseable {
         timeout,
         () -> {
           round(finalEpoch);
+          if (fellBehind != null) {
+            throw new AssertionError(fellBehind);
+          }
           return next > finalEpoch;
         },
         "the tailer to read up to epoch " + finalEpoch,
