@@ -39,19 +39,13 @@ public final class Replayer implements ReplaySource {
     return committedEpoch.getAsLong();
   }
 
-  /**
-   * Iterates the txns of {@code vshard} in {@code [fromEpoch, toEpoch]}. The range is checked
-   * eagerly; entries are read and decoded one epoch at a time as the iterator advances.
-   *
-   * @throws ReplayUnavailableException if {@code fromEpoch} is older than the retained window
-   */
   /** The oldest epoch a replay can start at, given retention and what the log still holds. */
   public long firstReplayableEpoch() {
     long first = index.firstReplayableEpoch();
     long logFirst = log.firstIndex();
     if (logFirst > 0) {
-      long rec = index.seekLogIndex(logFirst);
       try {
+        long rec = index.seekLogIndex(logFirst);
         first = Math.max(first, rec < index.end() ? index.epochAt(rec) : index.lastEpoch() + 1);
       } catch (IndexOutOfBoundsException raced) {
         first = Math.max(first, index.firstReplayableEpoch());
@@ -60,6 +54,12 @@ public final class Replayer implements ReplaySource {
     return first;
   }
 
+  /**
+   * Iterates the txns of {@code vshard} in {@code [fromEpoch, toEpoch]}. The range is checked
+   * eagerly; entries are read and decoded one epoch at a time as the iterator advances.
+   *
+   * @throws ReplayUnavailableException if {@code fromEpoch} is older than the retained window
+   */
   @Override
   public Iterator<SequencedTxn> replay(int vshard, long fromEpoch, long toEpoch) {
     if (vshard < 0 || vshard >= router.vshardCount()) {
@@ -72,7 +72,20 @@ public final class Replayer implements ReplaySource {
     if (fromEpoch < firstEpoch) {
       throw new ReplayUnavailableException(fromEpoch, firstEpoch);
     }
-    return new It(vshard, index.seekEpoch(fromEpoch), toEpoch, firstEpoch);
+    // The apply thread may drop records between the check above and the seek: the seek would then
+    // land on the first record left, past fromEpoch, and the replay would silently start late.
+    // Dropping raises the index's first replayable epoch before it moves the first record, so
+    // reading it after the seek tells whether the seek saw the range whole.
+    long start;
+    try {
+      start = index.seekEpoch(fromEpoch);
+    } catch (IndexOutOfBoundsException raced) {
+      start = -1;
+    }
+    if (start < 0 || fromEpoch < index.firstReplayableEpoch()) {
+      throw new ReplayUnavailableException(fromEpoch, firstReplayableEpoch());
+    }
+    return new It(vshard, start, toEpoch, firstEpoch);
   }
 
   private final class It implements Iterator<SequencedTxn> {

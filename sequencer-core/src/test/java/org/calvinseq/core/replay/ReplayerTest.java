@@ -6,6 +6,7 @@ import static org.calvinseq.core.testing.Fixtures.auto;
 import static org.calvinseq.core.testing.Fixtures.named;
 import static org.calvinseq.core.testing.Fixtures.writing;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -55,6 +56,39 @@ class ReplayerTest {
     assertThat(all(h.replayer().replay(5, 3, 6)))
         .extracting(SequencedTxn::epoch)
         .containsExactly(3L, 4L, 5L, 6L);
+  }
+
+  @Test
+  void retentionDroppingTheRangeWhileTheReplayStartsFailsItInsteadOfStartingLate() {
+    epochs(7); // retention keeps 3..6
+    // The apply thread runs between the range check and the seek: here, inside the check.
+    LogSource racing =
+        new LogSource() {
+          private boolean applied;
+
+          @Override
+          public ByteBuffer read(long index) {
+            return h.log.read(index);
+          }
+
+          @Override
+          public long firstIndex() {
+            if (!applied) {
+              applied = true;
+              epochs(3); // now 6..9
+            }
+            return 0;
+          }
+        };
+    Replayer r = new Replayer(h.sm.epochIndex(), racing, h.router, h.sm::currentCommittedEpoch);
+
+    assertThatThrownBy(() -> all(r.replay(5, 3, 9)))
+        .isInstanceOf(ReplayUnavailableException.class)
+        .hasMessageContaining("epoch 3 is no longer retained")
+        .hasMessageContaining("first epoch available for replay is 6");
+    assertThat(all(r.replay(5, 6, 9)))
+        .extracting(SequencedTxn::epoch)
+        .containsExactly(6L, 7L, 8L, 9L);
   }
 
   @Test
