@@ -134,11 +134,31 @@ public final class SequencerNode implements AutoCloseable {
     return new Builder();
   }
 
-  /** Starts the Raft server (recovering from the data directory) and the admin endpoint. */
+  /**
+   * Starts the Raft server (recovering from the data directory) and the admin endpoint. A start
+   * that fails part way (the admin port is taken, say) closes whatever it had started, so that no
+   * Raft member is left running unseen, and throws; the node cannot be started again.
+   */
   public synchronized void start() throws IOException {
+    if (closed) {
+      throw new IllegalStateException("node " + config.nodeId() + " is closed");
+    }
     if (started) {
       throw new IllegalStateException("already started");
     }
+    try {
+      startParts();
+    } catch (IOException | RuntimeException e) {
+      try {
+        close();
+      } catch (IOException | RuntimeException c) {
+        e.addSuppressed(c);
+      }
+      throw e;
+    }
+  }
+
+  private void startParts() throws IOException {
     Files.createDirectories(config.dataDir());
     checkClusterFile();
     if (events != null) {
@@ -174,7 +194,20 @@ public final class SequencerNode implements AutoCloseable {
         1,
         TimeUnit.SECONDS);
     if (config.adminPort() >= 0) {
-      startAdmin();
+      try {
+        startAdmin();
+      } catch (IOException e) {
+        throw new IOException(
+            "node "
+                + config.nodeId()
+                + " cannot serve its admin endpoint on "
+                + config.adminHost()
+                + ":"
+                + config.adminPort()
+                + ": "
+                + e.getMessage(),
+            e);
+      }
     }
     LOG.info(
         "node {} started: raft {} data {}",

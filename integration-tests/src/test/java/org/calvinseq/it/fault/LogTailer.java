@@ -101,8 +101,8 @@ final class LogTailer implements AutoCloseable {
         if (cluster.generation(i) != c[1] || after == null || after.lastAppliedEpoch() < to) {
           continue;
         }
-        part.build()
-            .epochs()
+        NodeLog read = part.build();
+        read.epochs()
             .forEach(
                 (e, txns) -> {
                   for (int p = 0; p < txns.size(); p++) {
@@ -113,6 +113,13 @@ final class LogTailer implements AutoCloseable {
                     }
                   }
                 });
+        LOG.debug(
+            "read epochs {}..{} from {} (generation {}, {} epochs with txns)",
+            from,
+            to,
+            cluster.nodeId(i),
+            c[1],
+            read.epochs().size());
         next = to + 1;
         fellBehind = null;
         return to < applied ? Round.MORE : Round.CAUGHT_UP;

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -85,6 +86,7 @@ public final class LocalCluster implements AutoCloseable {
   private final Set<String> isolated = ConcurrentHashMap.newKeySet();
   private final NodeHandle[] nodes;
   private final AtomicIntegerArray generations;
+  private final int[] adminPorts; // process mode: the port each node was last launched with
   private SequencerClient client;
 
   private LocalCluster(Builder b) throws IOException {
@@ -99,6 +101,7 @@ public final class LocalCluster implements AutoCloseable {
     this.startTimeout = b.startTimeout;
     this.nodes = new NodeHandle[b.nodes];
     this.generations = new AtomicIntegerArray(b.nodes);
+    this.adminPorts = new int[b.nodes];
     this.proxies = new FaultProxy[b.nodes];
     this.bindPorts = freePorts(b.nodes);
     List<String> ids = new ArrayList<>();
@@ -158,7 +161,22 @@ public final class LocalCluster implements AutoCloseable {
       generations.incrementAndGet(i);
     }
     for (int i : which) {
-      ((ProcessNode) nodes[i]).awaitReady(startTimeout);
+      for (int attempt = 1; ; attempt++) {
+        ProcessNode n = (ProcessNode) nodes[i];
+        try {
+          n.awaitReady(startTimeout);
+          break;
+        } catch (IllegalStateException e) {
+          // Ports are picked free but not held until the process binds them, so another socket
+          // can take one meanwhile; the node then exits at once, and a fresh port will do.
+          if (attempt == 3 || !n.exitedOnPortInUse()) {
+            throw e;
+          }
+          LOG.warn("node {} found a port taken; starting it again on another", nodeId(i));
+          nodes[i] = launch(i);
+          generations.incrementAndGet(i);
+        }
+      }
     }
   }
 
@@ -181,7 +199,8 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   private ProcessNode launch(int i) throws IOException {
-    int adminPort = freePorts(1)[0];
+    int adminPort = freeAdminPort(i);
+    adminPorts[i] = adminPort;
     NodeLaunch l =
         new NodeLaunch(
             i,
@@ -577,6 +596,27 @@ public final class LocalCluster implements AutoCloseable {
         throw new AssertionError("interrupted waiting for " + what, e);
       }
     }
+  }
+
+  /**
+   * A free port for node {@code i}'s admin endpoint that is none of the ports this cluster has
+   * handed out: the other nodes' admin ports and the Raft ports (free while their node is down).
+   */
+  private int freeAdminPort(int i) throws IOException {
+    Set<Integer> handedOut = new HashSet<>();
+    for (int j = 0; j < nodes.length; j++) {
+      handedOut.add(bindPorts[j]);
+      if (j != i) {
+        handedOut.add(adminPorts[j]);
+      }
+    }
+    for (int attempt = 0; attempt < 100; attempt++) {
+      int port = freePorts(1)[0];
+      if (!handedOut.contains(port)) {
+        return port;
+      }
+    }
+    throw new IOException("no free port for the admin endpoint of " + nodeId(i));
   }
 
   private static int[] freePorts(int n) throws IOException {

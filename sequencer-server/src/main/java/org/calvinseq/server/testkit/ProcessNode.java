@@ -80,9 +80,24 @@ final class ProcessNode implements NodeHandle {
                     + " while starting; its output ends with:\n"
                     + tail());
           }
-          return status() != null;
+          NodeStatus s = answer();
+          if (s != null && !launch.nodeId().equals(s.nodeId())) {
+            throw new IllegalStateException(
+                "the admin port "
+                    + launch.adminPort()
+                    + " of node "
+                    + launch.nodeId()
+                    + " is answered by node "
+                    + s.nodeId());
+          }
+          return s != null;
         },
         "node " + launch.nodeId() + " to serve its admin endpoint (output in " + log + ")");
+  }
+
+  /** True when the process has exited because a port it wanted was in use. */
+  boolean exitedOnPortInUse() {
+    return !process.isAlive() && tail().contains("Address already in use");
   }
 
   String tail() {
@@ -94,8 +109,15 @@ final class ProcessNode implements NodeHandle {
     }
   }
 
+  /** This node's status, or null when it is down or something else answers on its admin port. */
   @Override
   public NodeStatus status() {
+    NodeStatus s = answer();
+    return s != null && launch.nodeId().equals(s.nodeId()) ? s : null;
+  }
+
+  /** Whatever answers on this node's admin port while its process lives. */
+  private NodeStatus answer() {
     if (!process.isAlive()) {
       return null;
     }
