@@ -152,13 +152,7 @@ final class LogTailer implements AutoCloseable {
 
   /** Stops tailing in the background and reads on up to {@code finalEpoch}. */
   NodeLog finish(long finalEpoch, Duration timeout) {
-    running = false;
-    LockSupport.unpark(thread);
-    try {
-      thread.join(TimeUnit.SECONDS.toMillis(30));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    close();
     LocalCluster.await(
         timeout,
         () -> {
@@ -176,6 +170,7 @@ final class LogTailer implements AutoCloseable {
     }
   }
 
+  /** Stops tailing in the background. */
   @Override
   public void close() {
     running = false;
