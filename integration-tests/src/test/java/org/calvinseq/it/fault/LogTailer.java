@@ -52,27 +52,18 @@ final class LogTailer implements AutoCloseable {
 
   private void run() {
     while (running) {
-      if (round(Long.MAX_VALUE) != Round.MORE) {
+      if (!round(Long.MAX_VALUE)) {
         LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(250)); // polling cadence
       }
     }
   }
 
-  /** What a round achieved. */
-  private enum Round {
-    /** Read up to where the most advanced node is (or nothing new to read). */
-    CAUGHT_UP,
-    /** Read a range, and there is more: go again at once. */
-    MORE,
-    /** No node could serve the next range this time. */
-    FAILED
-  }
-
   /**
    * Reads the next range, at most {@link #MAX_EPOCHS_PER_ROUND} epochs up to {@code limit}, from
-   * the node that has applied the most (falling back to the others).
+   * the node that has applied the most (falling back to the others); true when it read a range and
+   * there is more to read at once.
    */
-  private synchronized Round round(long limit) {
+  private synchronized boolean round(long limit) {
     List<long[]> candidates = new ArrayList<>(); // {node, generation, last applied epoch}
     for (int i = 0; i < cluster.size(); i++) {
       int generation = cluster.generation(i);
@@ -87,7 +78,7 @@ final class LogTailer implements AutoCloseable {
       int i = (int) c[0];
       long applied = Math.min(limit, c[2]);
       if (applied < next) {
-        return Round.CAUGHT_UP;
+        return false;
       }
       long from = next;
       long to = Math.min(applied, from + MAX_EPOCHS_PER_ROUND - 1);
@@ -122,7 +113,7 @@ final class LogTailer implements AutoCloseable {
             read.epochs().size());
         next = to + 1;
         fellBehind = null;
-        return to < applied ? Round.MORE : Round.CAUGHT_UP;
+        return to < applied;
       } catch (ReplayUnavailableException e) {
         purged.add(cluster.nodeId(i) + " keeps epochs from " + e.firstAvailableEpoch());
         lastFailure = cluster.nodeId(i) + " from epoch " + next + ": " + e.getMessage();
@@ -147,7 +138,7 @@ final class LogTailer implements AutoCloseable {
               + ", but "
               + String.join(", ", purged);
     }
-    return Round.FAILED;
+    return false;
   }
 
   /** Stops tailing in the background and reads on up to {@code finalEpoch}. */
