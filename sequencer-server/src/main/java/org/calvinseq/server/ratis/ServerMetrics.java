@@ -9,7 +9,6 @@ import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -103,7 +102,7 @@ public final class ServerMetrics implements AutoCloseable {
     gc = new JvmGcMetrics();
     gc.bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
-    new ProcessorMetrics().bindTo(registry);
+    new CpuMetrics().bindTo(registry); // ProcessorMetrics under promtool-clean names
     new UptimeMetrics().bindTo(registry);
     new FileDescriptorMetrics().bindTo(registry);
     ratisBridge = RatisMetricsBridge.bind(registry, nodeId);
