@@ -157,7 +157,8 @@ public final class LocalCluster implements AutoCloseable {
 
   /**
    * The exit statuses after which node {@code i} was started again by the cluster itself ({@link
-   * Builder#restartOnExit}), oldest first.
+   * Builder#restartOnExit}), oldest first; an entry appears once the new process serves its admin
+   * endpoint (or failed to start).
    */
   public List<Integer> supervisedRestarts(int i) {
     return List.copyOf(supervisedExits.get(i));
@@ -176,9 +177,13 @@ public final class LocalCluster implements AutoCloseable {
                 && p.exitStatus() == restartOnExit) {
               LOG.info(
                   "node {} exited with status {}; starting it again", nodeId(i), restartOnExit);
-              supervisedExits.get(i).add(restartOnExit);
               nodes[i] = null;
-              startAll(List.of(i));
+              try {
+                startAll(List.of(i));
+              } finally {
+                // Only now: a caller that sees the entry finds the new process started.
+                supervisedExits.get(i).add(restartOnExit);
+              }
             }
           }
         }
