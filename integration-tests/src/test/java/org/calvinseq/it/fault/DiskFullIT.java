@@ -162,7 +162,7 @@ class DiskFullIT {
   }
 
   /** "STATUS BODY" of a GET on the admin endpoint, or "-1 why" when it does not answer. */
-  private static String get(int port, String path) {
+  static String get(int port, String path) {
     if (port <= 0) {
       return "-1 no admin port";
     }
@@ -182,7 +182,7 @@ class DiskFullIT {
     }
   }
 
-  private static void deleteTree(Path dir) throws IOException {
+  static void deleteTree(Path dir) throws IOException {
     if (!Files.exists(dir)) {
       return;
     }
