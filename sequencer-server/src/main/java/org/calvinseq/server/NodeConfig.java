@@ -33,6 +33,8 @@ import org.calvinseq.core.routing.VShardRouter;
  * @param raftBindPort the port the Raft server listens on, or -1 (the default) for the port of this
  *     node's own peer address; differs from it only when something (a proxy, a NAT) sits between
  *     the address the peers dial and the node
+ * @param readyMaxLag how many committed entries the node may trail the leader's commit index by and
+ *     still answer {@code /ready} with 200
  */
 public record NodeConfig(
     String nodeId,
@@ -51,7 +53,8 @@ public record NodeConfig(
     long logSegmentBytes,
     Duration electionTimeoutMin,
     Duration electionTimeoutMax,
-    int raftBindPort) {
+    int raftBindPort,
+    long readyMaxLag) {
 
   public static final int DEFAULT_QUEUE_CAPACITY = 65_536;
   public static final long DEFAULT_SNAPSHOT_EVERY = 10_000;
@@ -59,6 +62,7 @@ public record NodeConfig(
   public static final long DEFAULT_LOG_SEGMENT_BYTES = 32L * 1024 * 1024;
   public static final Duration DEFAULT_ELECTION_MIN = Duration.ofMillis(1000);
   public static final Duration DEFAULT_ELECTION_MAX = Duration.ofMillis(2000);
+  public static final long DEFAULT_READY_MAX_LAG = 1000;
 
   public NodeConfig {
     Objects.requireNonNull(nodeId, "nodeId");
@@ -94,6 +98,9 @@ public record NodeConfig(
     if (raftBindPort < -1 || raftBindPort > 65535) {
       throw new IllegalArgumentException(
           "raftBindPort must be -1 (the peer address's port), 0 (ephemeral) or a port");
+    }
+    if (readyMaxLag < 0) {
+      throw new IllegalArgumentException("readyMaxLag must be >= 0: " + readyMaxLag);
     }
   }
 

@@ -40,6 +40,7 @@ import org.calvinseq.core.queue.VShardConsumer;
 import org.calvinseq.core.routing.CollectionHashRouter;
 import org.calvinseq.server.admin.AdminServer;
 import org.calvinseq.server.admin.CheckResult;
+import org.calvinseq.server.admin.NodeReadiness;
 import org.calvinseq.server.admin.ReadinessCheck;
 import org.calvinseq.server.events.EventLog;
 import org.calvinseq.server.events.EventLogConfig;
@@ -86,6 +87,9 @@ public final class SequencerNode implements AutoCloseable {
   private volatile boolean started;
   private volatile boolean closed;
 
+  /** Completes with the reason once a write of the Raft log has failed. */
+  private final CompletableFuture<String> logFailure = new CompletableFuture<>();
+
   private SequencerNode(
       NodeConfig config,
       MeterRegistry registry,
@@ -127,6 +131,8 @@ public final class SequencerNode implements AutoCloseable {
             queryExecutor,
             events != null ? events : NodeEventListener.NONE);
     metrics.bindRaft(registry, stateMachine::status);
+    metrics.bindReadiness(registry, stateMachine::leaderCommitIndex, logFailure::isDone);
+    stateMachine.onLogFailed(this::logFailed);
     this.acks = new AckBatcher(timer, b -> client().proposeAcks(b), 1000, 4096);
   }
 
@@ -222,9 +228,6 @@ public final class SequencerNode implements AutoCloseable {
         config.dataDir().resolve(Peers.groupId(config.clusterName()).getUuid().toString()));
   }
 
-  /** Largest commit-minus-applied lag at which the node still counts as caught up. */
-  static final long READY_MAX_APPLY_LAG = 1000;
-
   private void startAdmin() throws IOException {
     if (!(registry instanceof PrometheusMeterRegistry prometheus)) {
       throw new IllegalStateException(
@@ -245,20 +248,8 @@ public final class SequencerNode implements AutoCloseable {
                         status().leaderId().isEmpty()
                             ? CheckResult.fail("no leader known")
                             : CheckResult.pass()))
-            .readinessCheck(
-                new ReadinessCheck(
-                    "applied_caught_up",
-                    () -> {
-                      NodeStatus s = status();
-                      long lag = s.commitIndex() - s.lastAppliedIndex();
-                      return s.commitIndex() >= 0 && lag <= READY_MAX_APPLY_LAG
-                          ? CheckResult.pass()
-                          : CheckResult.fail(
-                              "applied index "
-                                  + s.lastAppliedIndex()
-                                  + " trails commit index "
-                                  + s.commitIndex());
-                    }))
+            .readinessCheck(NodeReadiness.caughtUpCheck(this::progress, config.readyMaxLag()))
+            .readinessCheck(NodeReadiness.logWritableCheck(() -> logFailure.getNow(null)))
             .build()
             .start();
     LOG.info(
@@ -268,9 +259,67 @@ public final class SequencerNode implements AutoCloseable {
         admin.port());
   }
 
+  /** Where this node stands against the leader's commit index, for {@code /ready}. */
+  private NodeReadiness.Progress progress() {
+    NodeStatus s = status();
+    return new NodeReadiness.Progress(
+        s.lastAppliedIndex(), s.commitIndex(), stateMachine.leaderCommitIndex());
+  }
+
+  /**
+   * Ratis's log worker failed to write (disk full, I/O error). Ratis 3.2.2 then fails every later
+   * write of this log, even once space is back, while the node stays a follower that the leader
+   * keeps resending entries to: nothing but a restart helps. So the node reports it once at ERROR,
+   * fails {@code log_writable} in {@code /ready}, closes its Raft server (the other members see it
+   * down) and completes {@link #logFailure()}, on which {@code sequencer node} exits with status 3
+   * for its supervisor to restart it.
+   */
+  private void logFailed(Throwable cause, long index) {
+    if (logFailure.isDone()) {
+      return;
+    }
+    String reason = NodeReadiness.logFailureReason(cause, index);
+    if (!logFailure.complete(reason)) {
+      return;
+    }
+    LOG.error(
+        "node {}: {}; closing its Raft server: restart the node once the disk is fixed",
+        config.nodeId(),
+        reason);
+    // Not on the log worker thread: closing the server waits for that thread to end.
+    Thread closer =
+        new Thread(
+            () -> {
+              RaftServer s = server;
+              try {
+                if (s != null) {
+                  s.close();
+                }
+              } catch (IOException | RuntimeException e) {
+                LOG.warn(
+                    "node {}: closing the Raft server failed: {}", config.nodeId(), e.toString());
+              }
+            },
+            "raft-close-" + config.nodeId());
+    closer.setDaemon(true);
+    closer.start();
+  }
+
+  /**
+   * Completes with the reason once a write of this node's Raft log has failed (disk full, I/O
+   * error). The node has then closed its Raft server: it no longer takes part in the cluster and
+   * cannot recover in place (Ratis 3.2.2 fails every later write of a log that failed once). Close
+   * it and start a new node on the same data directory once the disk is fixed; {@code sequencer
+   * node} exits with status 3 for its supervisor to do that.
+   */
+  public CompletableFuture<String> logFailure() {
+    return logFailure.copy();
+  }
+
   /** The {@code /status} document. */
   public Map<String, Object> statusDocument() {
     NodeStatus s = status();
+    long leaderCommit = stateMachine.leaderCommitIndex();
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("nodeId", s.nodeId());
     m.put("role", s.role());
@@ -279,6 +328,12 @@ public final class SequencerNode implements AutoCloseable {
     m.put("lastAppliedEpoch", s.lastAppliedEpoch());
     m.put("lastAppliedIndex", s.lastAppliedIndex());
     m.put("commitIndex", s.commitIndex());
+    m.put("leaderCommitIndex", leaderCommit);
+    m.put(
+        "lagBehindLeader",
+        new NodeReadiness.Progress(s.lastAppliedIndex(), s.commitIndex(), leaderCommit).lag());
+    m.put("readyMaxLag", config.readyMaxLag());
+    m.put("logFailure", logFailure.getNow(null));
     m.put("nextEpoch", core.nextEpoch());
     m.put("firstReplayableEpoch", s.firstReplayableEpoch());
     m.put("vshardCount", s.vshardCount());
@@ -482,6 +537,7 @@ public final class SequencerNode implements AutoCloseable {
     private Duration electionMin = NodeConfig.DEFAULT_ELECTION_MIN;
     private Duration electionMax = NodeConfig.DEFAULT_ELECTION_MAX;
     private int raftBindPort = -1;
+    private long readyMaxLag = NodeConfig.DEFAULT_READY_MAX_LAG;
     private MeterRegistry registry;
     private EventLogConfig eventLog;
     private boolean join;
@@ -519,6 +575,15 @@ public final class SequencerNode implements AutoCloseable {
      */
     public Builder raftBindPort(int port) {
       this.raftBindPort = port;
+      return this;
+    }
+
+    /**
+     * How many committed entries this node may trail the leader's commit index by and still answer
+     * {@code /ready} with 200 (default {@value NodeConfig#DEFAULT_READY_MAX_LAG}).
+     */
+    public Builder readyMaxLag(long entries) {
+      this.readyMaxLag = entries;
       return this;
     }
 
@@ -648,7 +713,8 @@ public final class SequencerNode implements AutoCloseable {
           logSegmentBytes,
           electionMin,
           electionMax,
-          raftBindPort);
+          raftBindPort,
+          readyMaxLag);
     }
 
     public SequencerNode build() {

@@ -22,9 +22,9 @@ import org.slf4j.LoggerFactory;
  * <p>Flags: {@code --id --peers --data-dir --admin-port} (required), {@code --raft-bind-port},
  * {@code --vshards}, {@code --queue-capacity}, {@code --snapshot-every}, {@code
  * --replay-retention}, {@code --log-segment-bytes}, {@code --max-batch-bytes}, {@code
- * --checkpoint-every}. The engine keeps its checkpoints beside the data directory in {@code
- * <id>-engine}, and reads the other members' checkpoints from {@code <peer>-engine} there (the
- * layout of a {@code LocalCluster}).
+ * --checkpoint-every}, {@code --ready-max-lag}, {@code --log-failed-exit-delay-ms}. The engine
+ * keeps its checkpoints beside the data directory in {@code <id>-engine}, and reads the other
+ * members' checkpoints from {@code <peer>-engine} there (the layout of a {@code LocalCluster}).
  */
 public final class KvEngineMain {
   private static final Logger LOG = LoggerFactory.getLogger(KvEngineMain.class);
@@ -64,6 +64,9 @@ public final class KvEngineMain {
           new ProposalLimits(
               bytes, d.maxTxnsPerBatch(), d.maxKeysPerTxn(), Math.min(d.maxPayloadBytes(), bytes)));
     }
+    if (a.containsKey("--ready-max-lag")) {
+      b.readyMaxLag(Long.parseLong(a.get("--ready-max-lag")));
+    }
     if (a.containsKey("--log-segment-bytes")) {
       b.logSegmentBytes(Long.parseLong(a.get("--log-segment-bytes")));
     }
@@ -100,8 +103,38 @@ public final class KvEngineMain {
     node.start();
     engine.start();
     LOG.info("kv engine process {} running: admin port {}", id, node.adminPort());
+    // Like `sequencer node`: a node whose Raft log failed cannot recover in place, so the process
+    // exits with status 3 (after a delay in which /ready and /metrics say why) for its supervisor
+    // to start it again.
+    long exitDelayMs = Long.parseLong(a.getOrDefault("--log-failed-exit-delay-ms", "15000"));
+    node.logFailure()
+        .thenAccept(
+            reason -> {
+              LOG.error(
+                  "kv engine process {}: {}; exiting with status {} in {} ms",
+                  id,
+                  reason,
+                  EXIT_LOG_FAILED,
+                  exitDelayMs);
+              Thread exit =
+                  new Thread(
+                      () -> {
+                        try {
+                          Thread.sleep(exitDelayMs);
+                        } catch (InterruptedException e) {
+                          Thread.currentThread().interrupt();
+                        }
+                        System.exit(EXIT_LOG_FAILED);
+                      },
+                      "exit-" + id);
+              exit.setDaemon(true);
+              exit.start();
+            });
     stopped.await();
   }
+
+  /** Exit status after a failed write of the node's Raft log, as {@code sequencer node}'s. */
+  public static final int EXIT_LOG_FAILED = 3;
 
   /** Where the engine of member {@code id} keeps its checkpoints, beside the data directory. */
   public static Path engineDir(Path dataDir, String id) {

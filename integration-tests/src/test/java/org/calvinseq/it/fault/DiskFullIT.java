@@ -2,15 +2,22 @@ package org.calvinseq.it.fault;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
-import org.calvinseq.core.protocol.NodeStatus;
+import org.calvinseq.it.engine.KvEngineMain;
 import org.calvinseq.server.testkit.LocalCluster;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -19,15 +26,27 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One follower's storage stops taking writes under load (see {@link DiskFull} for how, depending on
- * what this machine allows): that follower falls out, the other two keep sequencing and the cluster
- * keeps serving; once the space is back and the follower restarts, it catches up and its engine
- * ends identical to the others.
+ * what this machine allows). Its Raft log fails; Ratis 3.2.2 then refuses every later write of that
+ * log, so the node cannot recover in place: it reports itself not ready (/ready 503 naming the
+ * failed write, /status, {@code sequencer_raft_log_failed} 1), leaves the cluster and its process
+ * exits with status 3 a few seconds later. The test kit, acting as the supervisor, starts it again
+ * once the space is back, and the cluster regains three ready, caught-up members with no manual
+ * step; the other two keep sequencing throughout and every engine ends identical.
  */
 class DiskFullIT {
   private static final Logger LOG = LoggerFactory.getLogger(DiskFullIT.class);
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** How soon after the disk fills the node must say it is not ready (docs/embedding.md). */
+  static final Duration NOT_READY_WITHIN = Duration.ofSeconds(30);
+
+  /** How long the process serves its admin endpoint after the failure before it exits. */
+  private static final long EXIT_DELAY_MS = 10_000;
 
   @Test
-  void followerWithAFullDiskFailsAloneAndRecovers() throws Exception {
+  void followerWithAFullDiskSaysSoLeavesAndComesBackThroughItsSupervisor() throws Exception {
     Path root = Files.createTempDirectory("calvinseq-disk-full-");
     List<Path> mounts = new ArrayList<>();
     try {
@@ -46,13 +65,23 @@ class DiskFullIT {
       try (FaultRun run =
           FaultRun.processes("disk-full")
               .root(root)
-              .args("--log-segment-bytes", "65536", "--max-batch-bytes", "16384")
+              .restartOnExit(KvEngineMain.EXIT_LOG_FAILED)
+              .args(
+                  "--log-segment-bytes",
+                  "65536",
+                  "--max-batch-bytes",
+                  "16384",
+                  "--log-failed-exit-delay-ms",
+                  Long.toString(EXIT_DELAY_MS))
               .start()) {
         LocalCluster cluster = run.cluster();
         run.awaitAcknowledged(200, Duration.ofSeconds(90));
         int leader = cluster.awaitLeader(Duration.ofSeconds(60));
         int f = (leader + 1) % 3;
+        int port = cluster.adminPort(f);
+        int generation = cluster.generation(f);
         Path filler = null;
+        long filledAt = System.nanoTime();
         switch (mode) {
           case TMPFS -> filler = DiskFull.fill(cluster.dataDir(f));
           case FSIZE -> DiskFull.limitFileSize(cluster.pid(f).orElseThrow(), 4096);
@@ -60,39 +89,68 @@ class DiskFullIT {
           default -> throw new AssertionError(mode);
         }
 
+        // It says so, within the documented time, while its process still runs.
+        AtomicReference<String> ready = new AtomicReference<>("");
         LocalCluster.await(
-            Duration.ofSeconds(90),
+            NOT_READY_WITHIN,
             () -> {
-              NodeStatus s = cluster.status(f);
-              long ahead = -1;
-              for (int i = 0; i < 3; i++) {
-                NodeStatus o = i == f ? null : cluster.status(i);
-                ahead = Math.max(ahead, o == null ? -1 : o.lastAppliedIndex());
-              }
-              return s == null || "UNKNOWN".equals(s.role()) || ahead - s.lastAppliedIndex() > 300;
+              ready.set(get(port, "/ready"));
+              return ready.get().startsWith("503 ")
+                  && ready.get().contains("[-]log_writable failed: raft log write failed");
             },
-            "follower " + cluster.nodeId(f) + " to fall out on its full disk");
-        NodeStatus broken = cluster.status(f);
-        LOG.info("{} with a full disk: {}", cluster.nodeId(f), broken);
+            "follower " + cluster.nodeId(f) + " to report that it cannot write its log",
+            () -> "; last /ready: " + ready.get());
+        LOG.info(
+            "{} not ready {} ms after its disk filled: {}",
+            cluster.nodeId(f),
+            (System.nanoTime() - filledAt) / 1_000_000,
+            ready.get());
+        String status = get(port, "/status");
+        String metrics = get(port, "/metrics");
+        // Space comes back at once (the process exits EXIT_DELAY_MS after the failure, and the
+        // supervisor must not start it on a disk that is still full).
+        switch (mode) {
+          case TMPFS -> Files.delete(filler);
+          case READ_ONLY -> DiskFull.readOnly(cluster.dataDir(f), false);
+          default -> {} // the limit dies with the process
+        }
+        assertThat(status).startsWith("200 ");
+        JsonNode doc = JSON.readTree(status.substring(4));
+        assertThat(doc.path("logFailure").asText()).startsWith("raft log write failed");
+        assertThat(metrics).contains("sequencer_raft_log_failed 1.0");
+        if (mode == DiskFull.Mode.TMPFS) {
+          assertThat(ready.get()).contains("No space left on device");
+        }
 
         // The other two go on and serve.
         int l = run.awaitLeaderOtherThan(f, Duration.ofSeconds(30));
         long at = cluster.status(l).lastAppliedEpoch();
         run.awaitAcknowledged(300, Duration.ofSeconds(60));
         assertThat(cluster.status(l).lastAppliedEpoch()).isGreaterThan(at);
-        NodeStatus still = cluster.status(f);
-        assertThat(still == null ? -1 : still.lastAppliedEpoch())
-            .as("the full follower did not keep up meanwhile")
-            .isLessThan(cluster.status(l).lastAppliedEpoch());
 
-        // Space comes back; the follower restarts and catches up.
-        cluster.kill(f);
-        switch (mode) {
-          case TMPFS -> Files.delete(filler);
-          case READ_ONLY -> DiskFull.readOnly(cluster.dataDir(f), false);
-          default -> {} // the limit died with the process
+        // The process exits with status 3 and the supervisor (the test kit) starts it again.
+        LocalCluster.await(
+            Duration.ofSeconds(120),
+            () -> cluster.supervisedRestarts(f).contains(KvEngineMain.EXIT_LOG_FAILED),
+            cluster.nodeId(f) + " to exit with status 3 and be started again");
+        assertThat(cluster.generation(f)).isGreaterThan(generation);
+
+        // Three ready, caught-up members, with no manual step.
+        for (int i = 0; i < 3; i++) {
+          int n = i;
+          LocalCluster.await(
+              Duration.ofSeconds(120),
+              () -> get(cluster.adminPort(n), "/ready").startsWith("200 "),
+              cluster.nodeId(n) + " to be ready (has a leader, caught up, log writable)",
+              () -> "; last /ready: " + get(cluster.adminPort(n), "/ready"));
         }
-        cluster.restart(f);
+        assertThat(cluster.supervisedRestarts(f)).containsOnly(KvEngineMain.EXIT_LOG_FAILED);
+        // One ERROR line from the node says what happened (Ratis adds its own few lines while the
+        // server closes), not a stack trace for every append the leader sends.
+        String prefix = "node " + cluster.nodeId(f) + ": raft log write failed";
+        try (Stream<String> lines = Files.lines(cluster.logFile(f))) {
+          assertThat(lines.filter(line -> line.contains(prefix)).count()).isEqualTo(1);
+        }
         run.finish();
       }
     } finally {
@@ -103,7 +161,28 @@ class DiskFullIT {
     }
   }
 
-  private static void deleteTree(Path dir) throws IOException {
+  /** "STATUS BODY" of a GET on the admin endpoint, or "-1 why" when it does not answer. */
+  static String get(int port, String path) {
+    if (port <= 0) {
+      return "-1 no admin port";
+    }
+    try {
+      HttpResponse<String> r =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                  .timeout(Duration.ofSeconds(5))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() + " " + r.body();
+    } catch (IOException e) {
+      return "-1 " + e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "-1 interrupted";
+    }
+  }
+
+  static void deleteTree(Path dir) throws IOException {
     if (!Files.exists(dir)) {
       return;
     }

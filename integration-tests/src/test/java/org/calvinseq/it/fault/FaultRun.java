@@ -79,6 +79,9 @@ final class FaultRun implements AutoCloseable {
     }
     if (processes) {
       cb.processes(engineProcess(b.args)).startTimeout(Duration.ofSeconds(120));
+      if (b.restartOnExit != null) {
+        cb.restartOnExit(b.restartOnExit);
+      }
     } else {
       cb.configure(
               nb -> {
@@ -432,6 +435,7 @@ final class FaultRun implements AutoCloseable {
     private Path root;
     private Consumer<SequencerNode.Builder> node = b -> {};
     private List<String> args = List.of();
+    private Integer restartOnExit;
     private java.time.InstantSource loadClock;
 
     private Builder(String name, boolean processes) {
@@ -479,6 +483,12 @@ final class FaultRun implements AutoCloseable {
      */
     Builder loadClock(java.time.InstantSource clock) {
       this.loadClock = clock;
+      return this;
+    }
+
+    /** Processes: start an engine process again when it exits with {@code status}. */
+    Builder restartOnExit(int status) {
+      this.restartOnExit = status;
       return this;
     }
 

@@ -3,8 +3,10 @@ package org.calvinseq.server.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import org.calvinseq.server.NodeConfig;
 import org.calvinseq.server.SequencerNode;
 import picocli.CommandLine;
@@ -37,6 +39,18 @@ import picocli.CommandLine.Spec;
       "  admin-allow=10.0.0.0/8,127.0.0.1"
     })
 final class NodeCommand implements Callable<Integer> {
+  /**
+   * Exit status after a failed write of the node's Raft log (disk full, I/O error): the node cannot
+   * recover in place, its supervisor should start it again once the disk is fixed.
+   */
+  static final int EXIT_LOG_FAILED = 3;
+
+  /**
+   * How long a node whose log failed keeps serving its admin endpoint (/ready 503 with the reason,
+   * {@code sequencer_raft_log_failed} 1) before it exits, so that probes and a scrape see why.
+   */
+  static final Duration LOG_FAILED_EXIT_DELAY = Duration.ofSeconds(15);
+
   @Spec CommandSpec spec;
 
   @Option(
@@ -106,7 +120,30 @@ final class NodeCommand implements Callable<Integer> {
             ? "admin " + c.nodeId() + ": off"
             : "admin " + c.nodeId() + ": " + adminUrl(c.adminHost(), node.adminPort()));
     out.flush();
-    stop.await(null);
+    CompletableFuture<String> failure = node.logFailure();
+    long failedAt = 0;
+    while (!stop.await(Duration.ofMillis(200))) {
+      if (!failure.isDone()) {
+        continue;
+      }
+      if (failedAt == 0) {
+        failedAt = System.nanoTime();
+      } else if (System.nanoTime() - failedAt >= LOG_FAILED_EXIT_DELAY.toNanos()) {
+        stop.stopNow(failure.join());
+        spec.commandLine()
+            .getErr()
+            .println(
+                "node "
+                    + c.nodeId()
+                    + " stopped: "
+                    + failure.join()
+                    + "; exiting with status "
+                    + EXIT_LOG_FAILED
+                    + " (restart it once the disk is fixed)");
+        spec.commandLine().getErr().flush();
+        return EXIT_LOG_FAILED;
+      }
+    }
     return CommandLine.ExitCode.OK;
   }
 

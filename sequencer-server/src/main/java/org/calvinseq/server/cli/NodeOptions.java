@@ -167,6 +167,14 @@ final class NodeOptions {
   int raftBindPort;
 
   @Option(
+      names = "--ready-max-lag",
+      paramLabel = "ENTRIES",
+      description =
+          "/ready fails while this node's applied index trails the leader's commit index by more"
+              + " than this many entries. Default: ${DEFAULT-VALUE}.")
+  long readyMaxLag;
+
+  @Option(
       names = "--join",
       description =
           "Start as a new member of a running cluster: wait outside the configuration until"
@@ -258,6 +266,7 @@ final class NodeOptions {
             .electionTimeout(
                 Duration.ofMillis(electionTimeoutMinMs), Duration.ofMillis(electionTimeoutMaxMs))
             .raftBindPort(raftBindPort)
+            .readyMaxLag(readyMaxLag)
             .join(join)
             .eventLog(eventLog)
             .tls(org.calvinseq.client.TlsFiles.ofNullable(tlsCert, tlsKey, tlsCa));
@@ -290,6 +299,7 @@ final class NodeOptions {
             case "--election-timeout-min" -> NodeConfig.DEFAULT_ELECTION_MIN.toMillis();
             case "--election-timeout-max" -> NodeConfig.DEFAULT_ELECTION_MAX.toMillis();
             case "--raft-bind-port" -> -1;
+            case "--ready-max-lag" -> NodeConfig.DEFAULT_READY_MAX_LAG;
             default -> null;
           };
       return v == null ? null : v.toString();

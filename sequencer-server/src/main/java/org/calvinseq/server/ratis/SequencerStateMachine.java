@@ -68,6 +68,7 @@ public final class SequencerStateMachine extends BaseStateMachine {
       ThreadLocal.withInitial(EntryDecoder::new);
   private final Replayer replayer;
   private volatile RaftLog raftLog;
+  private volatile LogFailureListener logFailures = (cause, index) -> {};
   private long appliedSinceTrim;
   private boolean initialized;
 
@@ -100,6 +101,27 @@ public final class SequencerStateMachine extends BaseStateMachine {
 
   public Replayer replayer() {
     return replayer;
+  }
+
+  /** Hears a failed write of the Raft log; called on Ratis's log worker thread. */
+  @FunctionalInterface
+  public interface LogFailureListener {
+    /**
+     * The Raft log failed to write; {@code index} is the failed entry's index, or -1 when no single
+     * entry failed (closing a segment). Ratis 3.2.2 fails every later write of this log too, so
+     * this is called again and again; it must return at once and must not close the server.
+     */
+    void logFailed(Throwable cause, long index);
+  }
+
+  /** Sets who hears about failed log writes (default: nobody). */
+  public void onLogFailed(LogFailureListener listener) {
+    this.logFailures = java.util.Objects.requireNonNull(listener, "listener");
+  }
+
+  @Override
+  public void notifyLogFailed(Throwable cause, LogEntryProto failedEntry) {
+    logFailures.logFailed(cause, failedEntry == null ? -1 : failedEntry.getIndex());
   }
 
   @Override
@@ -376,6 +398,25 @@ public final class SequencerStateMachine extends BaseStateMachine {
         commit,
         replayer.firstReplayableEpoch(),
         core.router().vshardCount());
+  }
+
+  /**
+   * The highest commit index this node knows of in its group, normally the leader's: a follower
+   * learns it from the commit infos the leader sends with every append-entries request, even while
+   * its own log is far behind (its own commit index never passes what it has). -1 when the Raft
+   * server is not running.
+   */
+  public long leaderCommitIndex() {
+    try {
+      var division = getServer().getNow(null).getDivision(getGroupId());
+      long max = -1;
+      for (var info : division.getCommitInfos()) {
+        max = Math.max(max, info.getCommitIndex());
+      }
+      return max;
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
   }
 
   private static Message bytes(byte[] b) {

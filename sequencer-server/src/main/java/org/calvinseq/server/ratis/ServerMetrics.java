@@ -124,6 +124,24 @@ public final class ServerMetrics implements AutoCloseable {
         .register(registry);
   }
 
+  /**
+   * Gauges of the node's readiness: the leader's commit index as this node knows it, and whether
+   * its Raft log has failed to write.
+   */
+  public void bindReadiness(
+      MeterRegistry registry,
+      java.util.function.LongSupplier leaderCommitIndex,
+      java.util.function.BooleanSupplier logFailed) {
+    Gauge.builder("sequencer.raft.leader.commit.index", () -> leaderCommitIndex.getAsLong())
+        .description(
+            "Highest commit index this node knows of in its group (the leader's); -1 when unknown")
+        .register(registry);
+    Gauge.builder("sequencer.raft.log.failed", () -> logFailed.getAsBoolean() ? 1 : 0)
+        .description(
+            "1 once a write of this node's Raft log has failed: the node must be restarted")
+        .register(registry);
+  }
+
   private static Counter proposals(MeterRegistry registry, String outcome) {
     return Counter.builder("sequencer.proposals")
         .description("Proposals validated by this node as leader, by outcome")

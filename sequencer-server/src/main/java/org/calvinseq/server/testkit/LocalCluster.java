@@ -87,6 +87,11 @@ public final class LocalCluster implements AutoCloseable {
   private final NodeHandle[] nodes;
   private final AtomicIntegerArray generations;
   private final int[] adminPorts; // process mode: the port each node was last launched with
+  private final Integer restartOnExit; // process mode: restart a node that exits with this status
+  private final Object lifecycleLock = new Object();
+  private final List<List<Integer>> supervisedExits = new ArrayList<>();
+  private Thread supervisor;
+  private volatile boolean closing;
   private SequencerClient client;
 
   private LocalCluster(Builder b) throws IOException {
@@ -99,6 +104,7 @@ public final class LocalCluster implements AutoCloseable {
     this.command = b.command;
     this.environment = Map.copyOf(b.environment);
     this.startTimeout = b.startTimeout;
+    this.restartOnExit = b.restartOnExit;
     this.nodes = new NodeHandle[b.nodes];
     this.generations = new AtomicIntegerArray(b.nodes);
     this.adminPorts = new int[b.nodes];
@@ -129,6 +135,9 @@ public final class LocalCluster implements AutoCloseable {
       throw e;
     }
     this.peers = List.copyOf(ps);
+    for (int i = 0; i < b.nodes; i++) {
+      supervisedExits.add(new java.util.concurrent.CopyOnWriteArrayList<>());
+    }
   }
 
   public static Builder builder() {
@@ -138,7 +147,52 @@ public final class LocalCluster implements AutoCloseable {
   /** Starts every node (processes concurrently) and returns once each one is up. */
   public LocalCluster start() throws IOException {
     startAll(allIndexes());
+    if (restartOnExit != null && command != null && supervisor == null) {
+      supervisor = new Thread(this::supervise, "local-cluster-supervisor");
+      supervisor.setDaemon(true);
+      supervisor.start();
+    }
     return this;
+  }
+
+  /**
+   * The exit statuses after which node {@code i} was started again by the cluster itself ({@link
+   * Builder#restartOnExit}), oldest first; an entry appears once the new process serves its admin
+   * endpoint (or failed to start).
+   */
+  public List<Integer> supervisedRestarts(int i) {
+    return List.copyOf(supervisedExits.get(i));
+  }
+
+  /** Like a supervisor (systemd's Restart=): starts a node process that exited with the status. */
+  private void supervise() {
+    while (!closing) {
+      try {
+        Thread.sleep(200);
+        for (int i = 0; i < nodes.length && !closing; i++) {
+          synchronized (lifecycleLock) {
+            if (!closing
+                && nodes[i] instanceof ProcessNode p
+                && !p.isAlive()
+                && p.exitStatus() == restartOnExit) {
+              LOG.info(
+                  "node {} exited with status {}; starting it again", nodeId(i), restartOnExit);
+              nodes[i] = null;
+              try {
+                startAll(List.of(i));
+              } finally {
+                // Only now: a caller that sees the entry finds the new process started.
+                supervisedExits.get(i).add(restartOnExit);
+              }
+            }
+          }
+        }
+      } catch (InterruptedException e) {
+        return;
+      } catch (IOException | RuntimeException | AssertionError e) {
+        LOG.warn("the supervisor could not start a node again", e);
+      }
+    }
   }
 
   private List<Integer> allIndexes() {
@@ -297,6 +351,18 @@ public final class LocalCluster implements AutoCloseable {
     return h == null ? null : h.status();
   }
 
+  /**
+   * The admin endpoint port of node {@code i} (for {@code /ready}, say), or -1 when it has none:
+   * not running, or in this JVM without {@link Builder#adminEndpoints}.
+   */
+  public int adminPort(int i) {
+    NodeHandle h = nodes[i];
+    if (h == null) {
+      return -1;
+    }
+    return h.node() != null ? h.node().adminPort() : adminPorts[i];
+  }
+
   /** The process id of node {@code i}, in process mode while it runs. */
   public OptionalLong pid(int i) {
     NodeHandle h = nodes[i];
@@ -418,13 +484,15 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Stops node {@code i} cleanly (SIGTERM for a process); its data directory stays. */
   public void stop(int i) throws IOException {
-    NodeHandle n = nodes[i];
-    nodes[i] = null;
-    if (n != null) {
-      if (n.node() != null) {
-        lifecycle.stopping(i, n.node(), false);
+    synchronized (lifecycleLock) {
+      NodeHandle n = nodes[i];
+      nodes[i] = null;
+      if (n != null) {
+        if (n.node() != null) {
+          lifecycle.stopping(i, n.node(), false);
+        }
+        n.stop();
       }
-      n.stop();
     }
   }
 
@@ -433,40 +501,48 @@ public final class LocalCluster implements AutoCloseable {
    * the lifecycle hears {@code killed = true}.
    */
   public void kill(int i) throws IOException {
-    NodeHandle n = nodes[i];
-    nodes[i] = null;
-    if (n != null) {
-      if (n.node() != null) {
-        lifecycle.stopping(i, n.node(), true);
+    synchronized (lifecycleLock) {
+      NodeHandle n = nodes[i];
+      nodes[i] = null;
+      if (n != null) {
+        if (n.node() != null) {
+          lifecycle.stopping(i, n.node(), true);
+        }
+        n.kill();
       }
-      n.kill();
     }
   }
 
   /** Starts node {@code i} again on its data directory and ports (stopping it first if it runs). */
   public void restart(int i) throws IOException {
-    stop(i);
-    startAll(List.of(i));
+    synchronized (lifecycleLock) {
+      stop(i);
+      startAll(List.of(i));
+    }
   }
 
   /** Stops every running node cleanly, then starts all of them at once. */
   public void restartAll() throws IOException {
-    for (int i = 0; i < nodes.length; i++) {
-      stop(i);
+    synchronized (lifecycleLock) {
+      for (int i = 0; i < nodes.length; i++) {
+        stop(i);
+      }
+      startAll(allIndexes());
     }
-    startAll(allIndexes());
   }
 
   /** Starts every node that is not running (processes concurrently). */
   public void startStopped() throws IOException {
-    List<Integer> which = new ArrayList<>();
-    for (int i = 0; i < nodes.length; i++) {
-      if (nodes[i] == null || !nodes[i].isAlive()) {
-        nodes[i] = null;
-        which.add(i);
+    synchronized (lifecycleLock) {
+      List<Integer> which = new ArrayList<>();
+      for (int i = 0; i < nodes.length; i++) {
+        if (nodes[i] == null || !nodes[i].isAlive()) {
+          nodes[i] = null;
+          which.add(i);
+        }
       }
+      startAll(which);
     }
-    startAll(which);
   }
 
   /** Deletes node {@code i}'s data directory (it must be stopped). */
@@ -524,6 +600,16 @@ public final class LocalCluster implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    closing = true;
+    Thread sup = supervisor;
+    if (sup != null) {
+      sup.interrupt();
+      try {
+        sup.join(java.util.concurrent.TimeUnit.SECONDS.toMillis(120));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     synchronized (this) {
       if (client != null) {
         client.close();
@@ -681,6 +767,7 @@ public final class LocalCluster implements AutoCloseable {
     private ProcessCommand command;
     private Map<String, String> environment = Map.of();
     private Duration startTimeout = Duration.ofSeconds(90);
+    private Integer restartOnExit;
 
     public Builder nodes(int n) {
       if (n < 1) {
@@ -743,6 +830,16 @@ public final class LocalCluster implements AutoCloseable {
     /** How long a node process may take to serve its admin endpoint; default 90 s. */
     public Builder startTimeout(Duration d) {
       this.startTimeout = d;
+      return this;
+    }
+
+    /**
+     * Process mode: start a node again, like a supervisor would, when its process exits on its own
+     * with {@code status} (for example 3, {@code sequencer node}'s status after a failed write of
+     * its Raft log); see {@link LocalCluster#supervisedRestarts}. Default: never.
+     */
+    public Builder restartOnExit(int status) {
+      this.restartOnExit = status;
       return this;
     }
 

@@ -177,6 +177,11 @@ final class ProcessNode implements NodeHandle {
     }
   }
 
+  /** The process's exit status, or -1 while it runs. */
+  int exitStatus() {
+    return process.isAlive() ? -1 : process.exitValue();
+  }
+
   @Override
   public boolean isAlive() {
     return process.isAlive();
