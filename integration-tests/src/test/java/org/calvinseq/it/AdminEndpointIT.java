@@ -2,9 +2,12 @@ package org.calvinseq.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -13,7 +16,10 @@ import org.calvinseq.server.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The admin endpoint of real nodes: metrics pass promtool, /ready follows the leader. */
+/**
+ * The admin endpoint of real nodes: metrics pass promtool, /ready follows the leader, a flood of
+ * idle connections does not lock probes out.
+ */
 class AdminEndpointIT {
   @TempDir Path tmp;
 
@@ -92,6 +98,63 @@ class AdminEndpointIT {
       Http.Response ready = Http.get(port, "/ready");
       assertThat(ready.body()).contains("[-]has_leader");
       assertThat(Http.get(port, "/health").status()).isEqualTo(200);
+    }
+  }
+
+  /**
+   * One bad local client, 500 idle sockets reopened as the node closes them for 20 s, does not lock
+   * probes (fresh connections, as kubelet makes them) or scrapes out of a real node's endpoint. A
+   * probe may take up to 5 s: the build machine may be saturated; answers typically take tens of
+   * milliseconds.
+   */
+  @Test
+  void probesAndScrapesKeepWorkingThroughAFloodOfIdleConnections() throws Exception {
+    try (LocalCluster cluster =
+        LocalCluster.builder()
+            .nodes(1)
+            .adminEndpoints(true)
+            .configure(b -> b.vshardCount(16))
+            .build()
+            .start()) {
+      cluster.awaitLeader(Duration.ofSeconds(30));
+      int port = cluster.node(0).adminPort();
+      LocalCluster.await(
+          Duration.ofSeconds(20), () -> status(port, "/ready") == 200, "node 0 to be ready");
+      List<String> failures = new ArrayList<>();
+      List<Long> probeMs = new ArrayList<>();
+
+      try (IdleSocketFlood flood = IdleSocketFlood.start(port, 500)) {
+        LocalCluster.await(
+            Duration.ofSeconds(10), () -> flood.maxConnected() >= 64, "the flood to fill the cap");
+        long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (System.nanoTime() < end) {
+          for (String path : List.of("/health", "/ready", "/metrics")) {
+            long startNanos = System.nanoTime();
+            try {
+              int code = IdleSocketFlood.probe(port, path, Duration.ofSeconds(5));
+              if (code != 200) {
+                failures.add(path + " answered " + code);
+              }
+            } catch (IOException e) {
+              failures.add(path + ": " + e);
+            }
+            probeMs.add((System.nanoTime() - startNanos) / 1_000_000);
+          }
+          Thread.sleep(250);
+        }
+        assertThat(flood.opened()).isGreaterThan(500); // the node did close idle sockets
+      }
+
+      assertThat(failures).as("probe times in ms: %s", probeMs).isEmpty();
+      assertThat(probeMs).hasSizeGreaterThanOrEqualTo(30);
+      double evicted =
+          Http.get(port, "/metrics")
+              .body()
+              .lines()
+              .filter(l -> l.startsWith("sequencer_admin_connections_evicted_total "))
+              .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1)))
+              .sum();
+      assertThat(evicted).isPositive();
     }
   }
 

@@ -82,10 +82,11 @@ public final class SequencerNode implements AutoCloseable {
   private final boolean join;
   private final org.calvinseq.client.TlsFiles tls; // null: plaintext
   private RaftServer server;
-  private AdminServer admin;
+  private volatile AdminServer admin; // read by adminPort() while start() runs
   private SequencerClient client;
-  private volatile boolean started;
+  private volatile boolean started; // the Raft server has started: the log is loaded
   private volatile boolean closed;
+  private Runnable beforeRaftStart = () -> {}; // a test hook, see beforeRaftStartForTest
 
   /** Completes with the reason once a write of the Raft log has failed. */
   private final CompletableFuture<String> logFailure = new CompletableFuture<>();
@@ -141,9 +142,13 @@ public final class SequencerNode implements AutoCloseable {
   }
 
   /**
-   * Starts the Raft server (recovering from the data directory) and the admin endpoint. A start
-   * that fails part way (the admin port is taken, say) closes whatever it had started, so that no
-   * Raft member is left running unseen, and throws; the node cannot be started again.
+   * Starts the admin endpoint, then the Raft server (recovering from the data directory, which
+   * reads and checksums every log segment: seconds to tens of seconds with a large log). While the
+   * Raft server starts, the endpoint already answers: {@code /health} 200, {@code /ready} 503 with
+   * {@code [-]started failed: starting: loading log}, {@code /status} with {@code
+   * "state":"starting"}, and {@code /metrics}. A start that fails part way (the admin port is
+   * taken, the log cannot be read, say) closes whatever it had started, so that no Raft member or
+   * endpoint is left running unseen, and throws; the node cannot be started again.
    */
   public synchronized void start() throws IOException {
     if (closed) {
@@ -170,35 +175,6 @@ public final class SequencerNode implements AutoCloseable {
     if (events != null) {
       events.start();
     }
-    RaftServer.Builder raft = RaftServer.newBuilder();
-    if (tls != null) {
-      raft.setParameters(tls.ratisParameters());
-    }
-    server =
-        raft.setServerId(RaftPeerId.valueOf(config.nodeId()))
-            .setGroup(
-                join && !hasRaftStorage()
-                    ? org.apache.ratis.protocol.RaftGroup.valueOf(
-                        Peers.groupId(config.clusterName()))
-                    : Peers.group(config.clusterName(), config.peers()))
-            .setProperties(RatisSettings.of(config))
-            .setStateMachine(stateMachine)
-            .setOption(RaftStorage.StartupOption.RECOVER)
-            .build();
-    server.start();
-    started = true;
-    PeerProxyRepair proxies = new PeerProxyRepair(server, Peers.groupId(config.clusterName()));
-    timer.scheduleWithFixedDelay(
-        () -> {
-          try {
-            metrics.peerProxiesRepaired(proxies.repair().size());
-          } catch (RuntimeException e) {
-            LOG.warn("checking the peer proxies failed", e);
-          }
-        },
-        1,
-        1,
-        TimeUnit.SECONDS);
     if (config.adminPort() >= 0) {
       try {
         startAdmin();
@@ -215,6 +191,36 @@ public final class SequencerNode implements AutoCloseable {
             e);
       }
     }
+    RaftServer.Builder raft = RaftServer.newBuilder();
+    if (tls != null) {
+      raft.setParameters(tls.ratisParameters());
+    }
+    server =
+        raft.setServerId(RaftPeerId.valueOf(config.nodeId()))
+            .setGroup(
+                join && !hasRaftStorage()
+                    ? org.apache.ratis.protocol.RaftGroup.valueOf(
+                        Peers.groupId(config.clusterName()))
+                    : Peers.group(config.clusterName(), config.peers()))
+            .setProperties(RatisSettings.of(config))
+            .setStateMachine(stateMachine)
+            .setOption(RaftStorage.StartupOption.RECOVER)
+            .build();
+    beforeRaftStart.run();
+    server.start();
+    started = true;
+    PeerProxyRepair proxies = new PeerProxyRepair(server, Peers.groupId(config.clusterName()));
+    timer.scheduleWithFixedDelay(
+        () -> {
+          try {
+            metrics.peerProxiesRepaired(proxies.repair().size());
+          } catch (RuntimeException e) {
+            LOG.warn("checking the peer proxies failed", e);
+          }
+        },
+        1,
+        1,
+        TimeUnit.SECONDS);
     LOG.info(
         "node {} started: raft {} data {}",
         config.nodeId(),
@@ -227,6 +233,18 @@ public final class SequencerNode implements AutoCloseable {
     return Files.isDirectory(
         config.dataDir().resolve(Peers.groupId(config.clusterName()).getUuid().toString()));
   }
+
+  /**
+   * Runs {@code hook} in {@link #start()} after the admin endpoint has started and just before the
+   * Raft server starts (loads its log), so that tests can hold a start there. Package-private: not
+   * part of the API.
+   */
+  void beforeRaftStartForTest(Runnable hook) {
+    this.beforeRaftStart = hook;
+  }
+
+  /** The {@code started} check's reason in {@code /ready} while the Raft server starts. */
+  static final String STARTING_REASON = "starting: loading log";
 
   private void startAdmin() throws IOException {
     if (!(registry instanceof PrometheusMeterRegistry prometheus)) {
@@ -241,6 +259,10 @@ public final class SequencerNode implements AutoCloseable {
             .port(config.adminPort())
             .allowedClients(config.adminAllowedClients())
             .statusSource(this::statusDocument)
+            .readinessCheck(
+                new ReadinessCheck(
+                    "started",
+                    () -> started ? CheckResult.pass() : CheckResult.fail(STARTING_REASON)))
             .readinessCheck(
                 new ReadinessCheck(
                     "has_leader",
@@ -321,7 +343,9 @@ public final class SequencerNode implements AutoCloseable {
     NodeStatus s = status();
     long leaderCommit = stateMachine.leaderCommitIndex();
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("nodeId", s.nodeId());
+    // The state machine learns its id only once the Raft server has started.
+    m.put("nodeId", config.nodeId());
+    m.put("state", started ? "running" : "starting");
     m.put("role", s.role());
     m.put("leaderId", s.leaderId());
     m.put("term", s.term());

@@ -15,7 +15,8 @@ final class AdminChannelInitializer extends ChannelInitializer<Channel> {
   private final ConnectionLimiter limiter;
   private final AdminHttpHandler handler;
   private final AdminMeters meters;
-  private final long deadlineNanos;
+  private final long requestDeadlineNanos;
+  private final long exchangeDeadlineNanos;
   private final int maxRequestBytes;
 
   AdminChannelInitializer(
@@ -23,14 +24,21 @@ final class AdminChannelInitializer extends ChannelInitializer<Channel> {
       ConnectionLimiter limiter,
       AdminHttpHandler handler,
       AdminMeters meters,
-      long deadlineNanos,
+      long requestDeadlineNanos,
+      long exchangeDeadlineNanos,
       int maxRequestBytes) {
     this.allowList = allowList;
     this.limiter = limiter;
     this.handler = handler;
     this.meters = meters;
-    this.deadlineNanos = deadlineNanos;
+    this.requestDeadlineNanos = requestDeadlineNanos;
+    this.exchangeDeadlineNanos = exchangeDeadlineNanos;
     this.maxRequestBytes = maxRequestBytes;
+  }
+
+  /** The limiter shared by every connection, for tests. */
+  ConnectionLimiter limiter() {
+    return limiter;
   }
 
   @Override
@@ -43,7 +51,9 @@ final class AdminChannelInitializer extends ChannelInitializer<Channel> {
     // The request line, the headers and the body are each bounded by maxRequestBytes.
     pipeline.addLast(
         "codec", new HttpServerCodec(maxRequestBytes, maxRequestBytes, maxRequestBytes));
-    pipeline.addLast("deadline", new ExchangeDeadlineHandler(deadlineNanos, meters));
+    pipeline.addLast(
+        "deadline",
+        new ExchangeDeadlineHandler(requestDeadlineNanos, exchangeDeadlineNanos, limiter, meters));
     pipeline.addLast("aggregator", new HttpObjectAggregator(maxRequestBytes));
     pipeline.addLast("handler", handler);
   }

@@ -15,6 +15,7 @@ final class AdminMeters {
   static final String REQUESTS = "sequencer.admin.requests";
   static final String REJECTED = "sequencer.admin.connections.rejected";
   static final String EXPIRED = "sequencer.admin.connections.expired";
+  static final String EVICTED = "sequencer.admin.connections.evicted";
   static final String OPEN = "sequencer.admin.connections.open";
 
   static final String REASON_LIMIT = "limit";
@@ -24,6 +25,7 @@ final class AdminMeters {
   private final Counter rejectedLimit;
   private final Counter rejectedForbidden;
   private final Counter expired;
+  private final Counter evicted;
   private final Map<String, Counter> requests = new ConcurrentHashMap<>();
 
   AdminMeters(MeterRegistry registry, AtomicInteger openConnections) {
@@ -32,7 +34,13 @@ final class AdminMeters {
     rejectedForbidden = rejected(REASON_FORBIDDEN);
     expired =
         Counter.builder(EXPIRED)
-            .description("Admin connections closed because an exchange missed its deadline")
+            .description(
+                "Admin connections closed because a request or an exchange missed its deadline")
+            .register(registry);
+    evicted =
+        Counter.builder(EVICTED)
+            .description(
+                "Admin connections closed while waiting for a request to make room for a new one")
             .register(registry);
     Gauge.builder(OPEN, openConnections, AtomicInteger::get)
         .description("Admin connections currently open (accepted and under the cap)")
@@ -57,6 +65,10 @@ final class AdminMeters {
 
   void deadlineExpired() {
     expired.increment();
+  }
+
+  void evicted() {
+    evicted.increment();
   }
 
   void request(String route, int status) {

@@ -34,11 +34,13 @@ import org.slf4j.LoggerFactory;
  * {@code /ready} (named checks, 200 or 503) and {@code /status} (JSON). Unknown paths get 404,
  * other methods 405.
  *
- * <p>The server runs on its own two threads (one acceptor, one worker, daemons named {@code
- * admin-http-N}); scrapes, probes and status snapshots run on the worker, never on Raft threads.
- * Defenses against slow or numerous scrapers: a per-connection deadline per exchange, a cap on open
- * connections, an optional client allow-list, and small request limits. See the package
- * documentation for the contract with probes.
+ * <p>The server runs on its own thread (a daemon named {@code admin-http-N}) that accepts
+ * connections and serves them; scrapes, probes and status snapshots run there, never on Raft
+ * threads. Defenses against slow or numerous clients: a short deadline for each request to arrive
+ * (2 s) and a longer one for each exchange (10 s), a cap on open connections (64) where a new
+ * connection evicts the one that has waited longest for a request instead of being refused, an
+ * optional client allow-list, and small request limits. See the package documentation for the
+ * contract with probes.
  *
  * <pre>{@code
  * try (AdminServer admin = AdminServer.builder()
@@ -60,6 +62,7 @@ public final class AdminServer implements AutoCloseable {
 
   public static final int DEFAULT_MAX_CONNECTIONS = 64;
   public static final Duration DEFAULT_CONNECTION_DEADLINE = Duration.ofSeconds(10);
+  public static final Duration DEFAULT_REQUEST_DEADLINE = Duration.ofSeconds(2);
   public static final int DEFAULT_MAX_REQUEST_BYTES = 8 * 1024;
 
   private static final int MIN_REQUEST_BYTES = 256;
@@ -82,8 +85,7 @@ public final class AdminServer implements AutoCloseable {
   private final AtomicInteger openConnections = new AtomicInteger();
   private final AdminChannelInitializer initializer;
 
-  private EventLoopGroup boss;
-  private EventLoopGroup worker;
+  private EventLoopGroup loop;
   private Channel serverChannel;
   private InetSocketAddress boundAddress;
   private boolean started;
@@ -102,11 +104,15 @@ public final class AdminServer implements AutoCloseable {
             new ConnectionLimiter(b.maxConnections, openConnections, meters),
             new AdminHttpHandler(routes, meters),
             meters,
+            b.requestDeadline.toNanos(),
             b.connectionDeadline.toNanos(),
             b.maxRequestBytes);
   }
 
-  /** A builder with the defaults: 127.0.0.1, an ephemeral port, 64 connections, 10 s, 8 KiB. */
+  /**
+   * A builder with the defaults: 127.0.0.1, an ephemeral port, 64 connections, 2 s per request, 10
+   * s per exchange, 8 KiB.
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -123,11 +129,13 @@ public final class AdminServer implements AutoCloseable {
       throw new IllegalStateException(closed ? "admin server closed" : "admin server started");
     }
     started = true;
-    boss = new NioEventLoopGroup(1, THREADS);
-    worker = new NioEventLoopGroup(1, THREADS);
+    // One thread accepts and serves: an accepted connection is registered at once, in the same
+    // loop iteration, so a burst of new connections cannot push a probe's request back by more
+    // than one batch of accepts (16), which the eviction order in ConnectionLimiter relies on.
+    loop = new NioEventLoopGroup(1, THREADS);
     ChannelFuture bind =
         new ServerBootstrap()
-            .group(boss, worker)
+            .group(loop)
             .channel(NioServerSocketChannel.class)
             .option(ChannelOption.SO_REUSEADDR, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
@@ -172,8 +180,8 @@ public final class AdminServer implements AutoCloseable {
   }
 
   /**
-   * Stops accepting, closes every connection and stops both threads, waiting up to about two
-   * seconds. Idempotent.
+   * Stops accepting, closes every connection and stops the thread, waiting up to about two seconds.
+   * Idempotent.
    */
   @Override
   public synchronized void close() {
@@ -184,7 +192,7 @@ public final class AdminServer implements AutoCloseable {
     if (serverChannel != null) {
       serverChannel.close().awaitUninterruptibly(SHUTDOWN_TIMEOUT.toMillis());
     }
-    if (boss != null) {
+    if (loop != null) {
       shutDownEventLoops();
       LOG.info("Admin endpoint on port {} closed", boundAddress == null ? requestedPort : port());
     }
@@ -193,10 +201,9 @@ public final class AdminServer implements AutoCloseable {
   private void shutDownEventLoops() {
     long timeoutMs = SHUTDOWN_TIMEOUT.toMillis();
     // Quiet period 0: nothing submitted during shutdown matters, and close() should be quick.
-    Future<?> bossDone = boss.shutdownGracefully(0, timeoutMs, TimeUnit.MILLISECONDS);
-    Future<?> workerDone = worker.shutdownGracefully(0, timeoutMs, TimeUnit.MILLISECONDS);
+    Future<?> done = loop.shutdownGracefully(0, timeoutMs, TimeUnit.MILLISECONDS);
     long waitMs = timeoutMs + 1_000;
-    if (!bossDone.awaitUninterruptibly(waitMs) || !workerDone.awaitUninterruptibly(waitMs)) {
+    if (!done.awaitUninterruptibly(waitMs)) {
       LOG.warn("Admin endpoint threads did not stop within {} ms", waitMs);
     }
   }
@@ -210,6 +217,7 @@ public final class AdminServer implements AutoCloseable {
     private final List<ReadinessCheck> checks = new ArrayList<>();
     private int maxConnections = DEFAULT_MAX_CONNECTIONS;
     private Duration connectionDeadline = DEFAULT_CONNECTION_DEADLINE;
+    private Duration requestDeadline = DEFAULT_REQUEST_DEADLINE;
     private int maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES;
     private final List<IpSubnetFilterRule> allowedClients = new ArrayList<>();
 
@@ -263,7 +271,11 @@ public final class AdminServer implements AutoCloseable {
       return this;
     }
 
-    /** Connections allowed open at once; more are closed on accept. Default 64. */
+    /**
+     * Connections allowed open at once; default 64. A connection over the cap closes the one that
+     * has waited longest for a request (idle, or still sending one) and takes its place; it is
+     * closed on accept only when every open connection is in the middle of an exchange.
+     */
     public Builder maxConnections(int maxConnections) {
       if (maxConnections < 1) {
         throw new IllegalArgumentException("maxConnections must be positive: " + maxConnections);
@@ -274,8 +286,8 @@ public final class AdminServer implements AutoCloseable {
 
     /**
      * How long a connection may take to deliver a request and read the response, counted from the
-     * connection's opening or the end of its previous response; default 10 s. It also closes idle
-     * keep-alive connections.
+     * connection's opening or the end of its previous response; default 10 s. The shorter {@link
+     * #requestDeadline} applies to the request's part of it.
      */
     public Builder connectionDeadline(Duration deadline) {
       Objects.requireNonNull(deadline, "deadline");
@@ -283,6 +295,21 @@ public final class AdminServer implements AutoCloseable {
         throw new IllegalArgumentException("connectionDeadline must be positive: " + deadline);
       }
       this.connectionDeadline = deadline;
+      return this;
+    }
+
+    /**
+     * How long a connection may take to deliver a complete request, counted from the connection's
+     * opening or the end of its previous response; default 2 s. It closes connections that send
+     * nothing, or too slowly, and idle keep-alive connections. A value not below {@link
+     * #connectionDeadline} leaves only that deadline.
+     */
+    public Builder requestDeadline(Duration deadline) {
+      Objects.requireNonNull(deadline, "deadline");
+      if (deadline.isNegative() || deadline.isZero()) {
+        throw new IllegalArgumentException("requestDeadline must be positive: " + deadline);
+      }
+      this.requestDeadline = deadline;
       return this;
     }
 

@@ -10,27 +10,45 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Closes a connection whose current exchange (waiting for a request, then writing its response) has
- * not finished within the deadline. The clock starts when the connection opens and restarts when a
- * response has been written in full, so an idle keep-alive connection is closed after one deadline
- * too.
+ * Closes a connection whose current exchange misses one of two deadlines, both counted from the
+ * connection's opening or the end of its previous response:
+ *
+ * <ul>
+ *   <li>the <em>request deadline</em> (short): the complete request must have arrived by then, so a
+ *       connection that sends nothing, or dribbles, or sits idle after a keep-alive response, holds
+ *       its slot only briefly;
+ *   <li>the <em>exchange deadline</em>: the response must have been written in full by then, which
+ *       also catches a client that never reads its response.
+ * </ul>
  *
  * <p>Netty's {@code ReadTimeoutHandler} and {@code IdleStateHandler} reset on every read; a client
- * that sends one byte at a time would hold the connection forever. This deadline does not move
- * until a whole exchange is done, and it also catches a client that never reads its response.
+ * that sends one byte at a time would hold the connection forever. These deadlines do not move
+ * until a whole request, or a whole exchange, is done.
  *
- * <p>It sits after the HTTP codec so that it sees responses as {@link LastHttpContent}; one
- * instance per channel, touched only on that channel's event loop.
+ * <p>It also tells the {@link ConnectionLimiter} when the connection turns busy (request complete)
+ * and waiting again (response written). It sits after the HTTP codec so that it sees requests and
+ * responses as {@link LastHttpContent}; one instance per channel, touched only on that channel's
+ * event loop.
  */
 final class ExchangeDeadlineHandler extends ChannelDuplexHandler {
   private static final Logger LOG = LoggerFactory.getLogger(ExchangeDeadlineHandler.class);
 
-  private final long deadlineNanos;
+  private final long requestDeadlineNanos;
+  private final long exchangeDeadlineNanos;
+  private final ConnectionLimiter limiter;
   private final AdminMeters meters;
-  private ScheduledFuture<?> timer;
+  private ScheduledFuture<?> requestTimer;
+  private ScheduledFuture<?> exchangeTimer;
+  private boolean awaitingRequest;
 
-  ExchangeDeadlineHandler(long deadlineNanos, AdminMeters meters) {
-    this.deadlineNanos = deadlineNanos;
+  ExchangeDeadlineHandler(
+      long requestDeadlineNanos,
+      long exchangeDeadlineNanos,
+      ConnectionLimiter limiter,
+      AdminMeters meters) {
+    this.requestDeadlineNanos = requestDeadlineNanos;
+    this.exchangeDeadlineNanos = exchangeDeadlineNanos;
+    this.limiter = limiter;
     this.meters = meters;
   }
 
@@ -59,13 +77,27 @@ final class ExchangeDeadlineHandler extends ChannelDuplexHandler {
   }
 
   @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof LastHttpContent && awaitingRequest) {
+      awaitingRequest = false;
+      if (requestTimer != null) {
+        requestTimer.cancel(false);
+        requestTimer = null;
+      }
+      limiter.requestReceived(ctx.channel());
+    }
+    ctx.fireChannelRead(msg);
+  }
+
+  @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
     if (msg instanceof LastHttpContent) {
       ChannelPromise unvoid = promise.unvoid();
       unvoid.addListener(
           written -> {
-            if (written.isSuccess()) {
+            if (written.isSuccess() && ctx.channel().isOpen()) {
               arm(ctx);
+              limiter.awaitingRequest(ctx.channel());
             }
           });
       ctx.write(msg, unvoid);
@@ -74,27 +106,47 @@ final class ExchangeDeadlineHandler extends ChannelDuplexHandler {
     }
   }
 
+  /** Starts a new exchange. */
   private void arm(ChannelHandlerContext ctx) {
     cancel();
-    timer = ctx.executor().schedule(() -> expire(ctx), deadlineNanos, TimeUnit.NANOSECONDS);
+    awaitingRequest = true;
+    if (requestDeadlineNanos < exchangeDeadlineNanos) {
+      requestTimer =
+          ctx.executor()
+              .schedule(
+                  () -> expire(ctx, "request", requestDeadlineNanos),
+                  requestDeadlineNanos,
+                  TimeUnit.NANOSECONDS);
+    }
+    exchangeTimer =
+        ctx.executor()
+            .schedule(
+                () -> expire(ctx, "exchange", exchangeDeadlineNanos),
+                exchangeDeadlineNanos,
+                TimeUnit.NANOSECONDS);
   }
 
-  private void expire(ChannelHandlerContext ctx) {
-    timer = null;
+  private void expire(ChannelHandlerContext ctx, String what, long deadlineNanos) {
+    cancel();
     if (ctx.channel().isOpen()) {
       meters.deadlineExpired();
       LOG.debug(
-          "Admin connection from {} closed: exchange not done within {} ms",
+          "Admin connection from {} closed: {} not done within {} ms",
           ctx.channel().remoteAddress(),
+          what,
           TimeUnit.NANOSECONDS.toMillis(deadlineNanos));
       ctx.close();
     }
   }
 
   private void cancel() {
-    if (timer != null) {
-      timer.cancel(false);
-      timer = null;
+    if (requestTimer != null) {
+      requestTimer.cancel(false);
+      requestTimer = null;
+    }
+    if (exchangeTimer != null) {
+      exchangeTimer.cancel(false);
+      exchangeTimer = null;
     }
   }
 }

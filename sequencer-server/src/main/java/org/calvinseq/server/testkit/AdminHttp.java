@@ -34,9 +34,15 @@ final class AdminHttp {
     }
   }
 
-  /** The node's {@code /status} document as a {@link NodeStatus}. */
+  /**
+   * The node's {@code /status} document as a {@link NodeStatus}; fails while the node is still
+   * starting (its endpoint answers before its Raft server has loaded the log).
+   */
   static NodeStatus status(int port) throws IOException {
     JsonNode s = JSON.readTree(get(port, "/status"));
+    if ("starting".equals(s.path("state").asText())) {
+      throw new IOException("the node on port " + port + " is still starting");
+    }
     return new NodeStatus(
         s.path("nodeId").asText(),
         s.path("role").asText("UNKNOWN"),

@@ -139,10 +139,72 @@ class AdminPipelineTest {
   }
 
   @Test
-  void connectionsOverTheCapAreClosedAtOnce() throws Exception {
+  void requestDeadlineClosesAConnectionThatSendsNothingBeforeTheExchangeDeadline()
+      throws Exception {
+    configure(b -> b.requestDeadline(Duration.ofMillis(100)));
+    EmbeddedHttp http = connect();
+
+    http.advanceMillis(99);
+    assertThat(http.isOpen()).isTrue();
+    http.advanceMillis(1);
+
+    assertThat(http.isOpen()).isFalse();
+    assertThat(registry.get(AdminMeters.EXPIRED).counter().count()).isEqualTo(1);
+  }
+
+  @Test
+  void requestDeadlineClosesAnIdleKeepAliveConnectionAndRestartsAfterEachResponse()
+      throws Exception {
+    configure(b -> b.requestDeadline(Duration.ofMillis(100)));
+    EmbeddedHttp http = connect();
+
+    http.advanceMillis(90);
+    assertThat(http.get("/health").status()).isEqualTo(200);
+    http.advanceMillis(90);
+    assertThat(http.isOpen()).isTrue();
+    assertThat(http.get("/health").status()).isEqualTo(200);
+    http.advanceMillis(100);
+
+    assertThat(http.isOpen()).isFalse();
+  }
+
+  @Test
+  void aConnectionOverTheCapEvictsTheOneThatHasWaitedLongestForARequest() throws Exception {
+    configure(b -> b.maxConnections(2).connectionDeadline(Duration.ofHours(1)));
+    EmbeddedHttp first = connect();
+    first.sendRaw("GET /hea"); // half a request still counts as waiting
+    EmbeddedHttp second = connect();
+    // An answered keep-alive connection waits again, now as the newest.
+    assertThat(first.isOpen()).isTrue();
+    assertThat(second.get("/health").status()).isEqualTo(200);
+
+    EmbeddedHttp third = connect();
+
+    assertThat(first.isOpen()).isFalse();
+    assertThat(second.isOpen()).isTrue();
+    assertThat(third.isOpen()).isTrue();
+    assertThat(third.get("/health").status()).isEqualTo(200);
+    assertThat(registry.get(AdminMeters.EVICTED).counter().count()).isEqualTo(1);
+    assertThat(rejected(AdminMeters.REASON_LIMIT)).isZero();
+    assertThat(registry.get(AdminMeters.OPEN).gauge().value()).isEqualTo(2);
+
+    EmbeddedHttp fourth = connect();
+
+    assertThat(second.isOpen()).isFalse();
+    assertThat(third.isOpen()).isTrue();
+    assertThat(fourth.isOpen()).isTrue();
+    assertThat(server.openConnections()).isEqualTo(2);
+  }
+
+  @Test
+  void aConnectionOverTheCapIsRefusedWhenEveryConnectionIsInAnExchange() throws Exception {
     configure(b -> b.maxConnections(2).connectionDeadline(Duration.ofHours(1)));
     EmbeddedHttp first = connect();
     EmbeddedHttp second = connect();
+    // As the deadline handler reports a complete request whose response is not yet written.
+    ConnectionLimiter limiter = server.channelInitializer().limiter();
+    limiter.requestReceived(first.server);
+    limiter.requestReceived(second.server);
 
     EmbeddedHttp third = connect();
 
@@ -150,6 +212,7 @@ class AdminPipelineTest {
     assertThat(first.isOpen()).isTrue();
     assertThat(second.isOpen()).isTrue();
     assertThat(rejected(AdminMeters.REASON_LIMIT)).isEqualTo(1);
+    assertThat(registry.get(AdminMeters.EVICTED).counter().count()).isZero();
     assertThat(registry.get(AdminMeters.OPEN).gauge().value()).isEqualTo(2);
 
     first.close();
@@ -158,6 +221,7 @@ class AdminPipelineTest {
     assertThat(fourth.isOpen()).isTrue();
     assertThat(fourth.get("/health").status()).isEqualTo(200);
     assertThat(server.openConnections()).isEqualTo(2);
+    assertThat(limiter.waitingConnections()).isEqualTo(1);
   }
 
   @Test
