@@ -158,10 +158,13 @@ class TxnBatcherTest {
 
   @Test
   void aFailedProposalFailsEveryTxnOfItsBatch() {
-    batcher(Duration.ZERO, 2, 1 << 20, 100);
+    // A long linger: the batch closes when its second txn arrives (with no linger the first txn
+    // could leave alone, and the second's batch would wait behind it for a receipt never given).
+    batcher(Duration.ofSeconds(30), 2, 1 << 20, 100);
     CompletableFuture<TxnId> a = batcher.submit(txn(1));
     CompletableFuture<TxnId> b = batcher.submit(txn(1));
     awaitSent(1);
+    assertThat(sent.get(0).txns()).as("both txns in one batch").hasSize(2);
     receipts.get(0).completeExceptionally(new SequencerUnavailableException("down"));
     assertThatThrownBy(a::join).hasCauseInstanceOf(SequencerUnavailableException.class);
     assertThatThrownBy(b::join).hasCauseInstanceOf(SequencerUnavailableException.class);
