@@ -225,6 +225,23 @@ public final class SequencerNode implements AutoCloseable {
   /** Largest commit-minus-applied lag at which the node still counts as caught up. */
   static final long READY_MAX_APPLY_LAG = 1000;
 
+  /**
+   * Fails once the next epoch is above the last one ({@code WireFormat.MAX_EPOCH}): every batch is
+   * then skipped as out of range. Unreachable in practice (it takes more than 9.2 billion batches
+   * naming the farthest epoch allowed), but a state written by an older version that let one batch
+   * name 2^63-2 is in it, and such a node must not look ready.
+   */
+  static CheckResult epochsAvailable(long nextEpoch) {
+    return nextEpoch <= org.calvinseq.core.codec.WireFormat.MAX_EPOCH
+        ? CheckResult.pass()
+        : CheckResult.fail(
+            "next epoch "
+                + nextEpoch
+                + " is above the last epoch "
+                + org.calvinseq.core.codec.WireFormat.MAX_EPOCH
+                + ": every batch is skipped as out of range");
+  }
+
   private void startAdmin() throws IOException {
     if (!(registry instanceof PrometheusMeterRegistry prometheus)) {
       throw new IllegalStateException(
@@ -259,6 +276,8 @@ public final class SequencerNode implements AutoCloseable {
                                   + " trails commit index "
                                   + s.commitIndex());
                     }))
+            .readinessCheck(
+                new ReadinessCheck("epochs_available", () -> epochsAvailable(core.nextEpoch())))
             .build()
             .start();
     LOG.info(
