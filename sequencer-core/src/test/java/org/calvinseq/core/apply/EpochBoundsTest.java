@@ -9,12 +9,17 @@ import static org.calvinseq.core.testing.Fixtures.auto;
 import static org.calvinseq.core.testing.Fixtures.named;
 import static org.calvinseq.core.testing.Fixtures.writing;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import org.calvinseq.core.apply.ApplyResult.Kind;
+import org.calvinseq.core.codec.CodecException;
 import org.calvinseq.core.completion.CompletionRegistry;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.TxnId;
+import org.calvinseq.core.protocol.BatchReceipt;
+import org.calvinseq.core.protocol.Protocol;
+import org.calvinseq.core.queue.VShardConsumer;
 import org.calvinseq.core.queue.VShardQueue;
 import org.calvinseq.core.testing.Fixtures;
 import org.calvinseq.core.testing.Harness;
@@ -57,7 +62,8 @@ class EpochBoundsTest {
 
   /** The repro: one batch naming 2^63-2 used to make every later batch a decode error. */
   @Test
-  void batchNamingTwoToTheSixtyThreeMinusTwoIsSkippedAndLaterBatchesAreSequenced() {
+  void batchNamingTwoToTheSixtyThreeMinusTwoIsSkippedAndLaterBatchesAreSequenced()
+      throws CodecException {
     VShardQueue q = liveQueue();
     h.apply(auto(1, writing(col)));
 
@@ -73,6 +79,11 @@ class EpochBoundsTest {
     assertThat(h.sm.lastAppliedIndex()).isEqualTo(2);
     assertThat(h.counter("sequencer.epochs.out.of.range")).isEqualTo(1);
     assertThat(h.counter("sequencer.decode.errors")).isZero();
+    BatchReceipt receipt = BatchReceipt.of(hostile);
+    assertThat(Protocol.decodeReceipt(ByteBuffer.wrap(Protocol.encodeReceipt(receipt))))
+        .as("the receipt reaches the proposer as OUT_OF_RANGE")
+        .isEqualTo(receipt);
+    assertThat(receipt.sequenced()).isFalse();
 
     ApplyResult next = h.apply(auto(3, writing(col)));
     assertThat(next.kind()).isEqualTo(Kind.APPLIED);
@@ -143,6 +154,47 @@ class EpochBoundsTest {
         .extracting(SequencedTxn::epoch)
         .containsExactly(MAX_EPOCH - 1, MAX_EPOCH - 1, MAX_EPOCH);
     assertThat(h.replayer().replay(vshard, Long.MAX_VALUE, Long.MAX_VALUE).hasNext()).isFalse();
+  }
+
+  /**
+   * A consumer resuming at the top of the epoch space, mid-epoch and after a whole epoch: replay
+   * ranges and "the epoch after" stay in range, and each txn arrives once, in (epoch, position)
+   * order.
+   */
+  @Test
+  void consumersResumeAtTheTopOfTheEpochSpace() {
+    restoreAt(MAX_EPOCH - 1, 1_000);
+    h.apply(auto(1_001, writing(col), writing(col), writing(col)));
+    h.apply(auto(1_002, writing(col)));
+
+    VShardConsumer mid =
+        new VShardConsumer(
+            h.sm.subscriptions(), vshard, new TxnId(MAX_EPOCH - 1, 1), h.replayer(), h.metrics);
+    assertThat(mid.poll())
+        .extracting(SequencedTxn::epoch, SequencedTxn::position)
+        .containsExactly(MAX_EPOCH - 1, 2);
+    assertThat(mid.poll())
+        .extracting(SequencedTxn::epoch, SequencedTxn::position)
+        .containsExactly(MAX_EPOCH, 0);
+    assertThat(mid.poll()).isNull();
+    mid.close();
+
+    VShardConsumer whole =
+        new VShardConsumer(h.sm.subscriptions(), vshard, MAX_EPOCH - 1, h.replayer(), h.metrics);
+    assertThat(whole.poll().epoch()).isEqualTo(MAX_EPOCH);
+    assertThat(whole.poll()).isNull();
+    whole.close();
+
+    VShardConsumer done =
+        new VShardConsumer(
+            h.sm.subscriptions(),
+            vshard,
+            new TxnId(MAX_EPOCH, Integer.MAX_VALUE),
+            h.replayer(),
+            h.metrics);
+    assertThat(done.poll()).as("nothing after the last txn there can be").isNull();
+    done.close();
+    assertThat(new TxnId(MAX_EPOCH, Integer.MAX_VALUE)).isGreaterThan(new TxnId(MAX_EPOCH, 0));
   }
 
   // ---- epoch time ----
@@ -220,7 +272,7 @@ class EpochBoundsTest {
   /** The txn ids of a sequenced batch at the top of the epoch space. */
   private static final class BatchReceiptIds {
     static List<TxnId> of(ApplyResult r) {
-      return org.calvinseq.core.protocol.BatchReceipt.of(r).txnIds();
+      return BatchReceipt.of(r).txnIds();
     }
   }
 }
