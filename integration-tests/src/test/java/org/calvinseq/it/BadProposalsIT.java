@@ -3,6 +3,10 @@ package org.calvinseq.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -12,20 +16,26 @@ import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 import org.apache.ratis.server.raftlog.RaftLog;
 import org.calvinseq.client.ProposalRejectedException;
+import org.calvinseq.core.apply.ApplyResult;
 import org.calvinseq.core.codec.ProposalLimits;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.Key;
 import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.protocol.BatchReceipt;
 import org.calvinseq.server.SequencerNode;
+import org.calvinseq.server.cli.SequencerCli;
 import org.calvinseq.server.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /** Bad proposals are refused at the leader with a reason, and none of them reaches the log. */
 class BadProposalsIT {
+  @TempDir Path dir;
+
   @Test
   void oversizedMalformedAndWrongVersionProposalsAreRejectedBeforeTheLog() throws Exception {
-    ProposalLimits limits = new ProposalLimits(16 * 1024, 100, 8, 1024);
+    ProposalLimits limits = new ProposalLimits(16 * 1024, 100, 8, 1024, 100);
     try (LocalCluster cluster =
         LocalCluster.builder()
             .nodes(3)
@@ -69,7 +79,44 @@ class BadProposalsIT {
           () -> cluster.client().proposeRaw(HexFormat.of().parseHex("8200010109")),
           "unknown entry type 9");
 
+      // Issue 10: one batch naming an epoch near 2^63 used to be committed and make every later
+      // batch a decode error. The leader refuses it, naming the epoch, the next epoch and the
+      // limit.
+      long next = first.epoch() + 1;
+      rejected(
+          () -> cluster.client().propose(named(Long.MAX_VALUE - 1)),
+          "batch names epoch 9223372036854775806, more than the limit of 100 (max-epoch-gap)"
+              + " above the next epoch "
+              + next);
+      rejected(() -> cluster.client().propose(named(Long.MAX_VALUE)), "no epoch could follow");
+      rejected(
+          () -> cluster.client().propose(named(next + 101)),
+          "names epoch " + (next + 101) + ", more than the limit of 100");
+      rejected(
+          () -> cluster.client().propose(EpochBatch.auto(Long.MAX_VALUE, List.of(txn(1, 1)))),
+          "ahead of the leader's clock");
+      // The issue's repro through the CLI: refused, and propose says so and exits 1.
+      Path file = dir.resolve("hostile.jsonl");
+      Files.writeString(
+          file,
+          "{\"epoch\":9223372036854775806,\"txns\":[{\"write\":[{\"collection\":\"c\","
+              + "\"key\":\"k\"}]}]}\n");
+      StringWriter out = new StringWriter();
+      StringWriter err = new StringWriter();
+      CommandLine cli = SequencerCli.commandLine();
+      cli.setOut(new PrintWriter(out, true));
+      cli.setErr(new PrintWriter(err, true));
+      int code =
+          cli.execute("propose", "--peers", cluster.peersString(), "--file", file.toString());
+      assertThat(code).as(err.toString()).isEqualTo(1);
+      assertThat(err.toString())
+          .contains("line 1")
+          .contains("epoch 9223372036854775806")
+          .contains("max-epoch-gap");
+      assertThat(out.toString()).as("no receipt").isEmpty();
+
       BatchReceipt ok = cluster.client().propose(TestTxns.batch(new Random(2), 2, 4, 2, 0)).join();
+      assertThat(ok.outcome()).isEqualTo(ApplyResult.Kind.APPLIED);
       assertThat(ok.epoch()).isEqualTo(first.epoch() + 1);
       cluster.awaitApplied(ok.epoch(), Duration.ofSeconds(30));
 
@@ -91,7 +138,7 @@ class BadProposalsIT {
                           .counter()
                           .count())
               .sum();
-      assertThat(rejected).as("rejections counted by the leader(s)").isGreaterThanOrEqualTo(8);
+      assertThat(rejected).as("rejections counted by the leader(s)").isGreaterThanOrEqualTo(13);
     }
   }
 
@@ -122,6 +169,10 @@ class BadProposalsIT {
       ks.add(Key.of("c", "k" + i));
     }
     return new Txn(null, 1, List.of(), ks, new byte[payload]);
+  }
+
+  private static EpochBatch named(long epoch) {
+    return new EpochBatch(epoch, System.currentTimeMillis(), List.of(txn(1, 1)));
   }
 
   private static EpochBatch batch(Txn t) {

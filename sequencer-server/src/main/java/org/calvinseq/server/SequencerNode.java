@@ -246,6 +246,23 @@ public final class SequencerNode implements AutoCloseable {
   /** The {@code started} check's reason in {@code /ready} while the Raft server starts. */
   static final String STARTING_REASON = "starting: loading log";
 
+  /**
+   * Fails once the next epoch is above the last one ({@code WireFormat.MAX_EPOCH}): every batch is
+   * then skipped as out of range. Unreachable in practice (it takes more than 9.2 billion batches
+   * naming the farthest epoch allowed), but a state written by an older version that let one batch
+   * name 2^63-2 is in it, and such a node must not look ready.
+   */
+  static CheckResult epochsAvailable(long nextEpoch) {
+    return nextEpoch <= org.calvinseq.core.codec.WireFormat.MAX_EPOCH
+        ? CheckResult.pass()
+        : CheckResult.fail(
+            "next epoch "
+                + nextEpoch
+                + " is above the last epoch "
+                + org.calvinseq.core.codec.WireFormat.MAX_EPOCH
+                + ": every batch is skipped as out of range");
+  }
+
   private void startAdmin() throws IOException {
     if (!(registry instanceof PrometheusMeterRegistry prometheus)) {
       throw new IllegalStateException(
@@ -272,6 +289,8 @@ public final class SequencerNode implements AutoCloseable {
                             : CheckResult.pass()))
             .readinessCheck(NodeReadiness.caughtUpCheck(this::progress, config.readyMaxLag()))
             .readinessCheck(NodeReadiness.logWritableCheck(() -> logFailure.getNow(null)))
+            .readinessCheck(
+                new ReadinessCheck("epochs_available", () -> epochsAvailable(core.nextEpoch())))
             .build()
             .start();
     LOG.info(

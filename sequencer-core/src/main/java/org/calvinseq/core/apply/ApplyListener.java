@@ -32,8 +32,14 @@ public interface ApplyListener {
   /** A batch named {@code epoch}, below the expected {@code expected}: it was not applied. */
   default void onStale(long index, long epoch, long expected) {}
 
-  /** The entry could not be decoded (or named an impossible epoch) and was skipped. */
+  /** The entry could not be decoded and was skipped. */
   default void onDecodeError(long index, String message) {}
+
+  /**
+   * A batch named {@code epoch}, more than {@code WireFormat.MAX_EPOCH_GAP} above the expected
+   * {@code expected} (or above {@code WireFormat.MAX_EPOCH}): it was skipped and took no epoch.
+   */
+  default void onEpochOutOfRange(long index, long epoch, long expected) {}
 
   /**
    * The live queue of {@code vshard} refused a txn of {@code epoch} ({@link OfferResult#FULL} or

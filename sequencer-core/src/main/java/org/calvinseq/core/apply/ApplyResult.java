@@ -5,11 +5,13 @@ package org.calvinseq.core.apply;
  *
  * @param kind the outcome
  * @param index the Raft index of the entry
- * @param epoch the epoch the batch got (APPLIED, GAP), or the epoch it named (STALE); -1 otherwise
+ * @param epoch the epoch the batch got (APPLIED, GAP), or the epoch it named (STALE, OUT_OF_RANGE);
+ *     -1 otherwise
  * @param epochSystemMs the epoch's deterministic time (APPLIED, GAP); -1 otherwise
  * @param txnCount txns in the batch, or acks in an ack entry
- * @param expectedEpoch the epoch the state machine expected (GAP, STALE); -1 otherwise
- * @param detail the decode error for DECODE_ERROR; null otherwise
+ * @param expectedEpoch the epoch the state machine expected (GAP, STALE, OUT_OF_RANGE); -1
+ *     otherwise
+ * @param detail the decode error for DECODE_ERROR, the reason for OUT_OF_RANGE; null otherwise
  */
 public record ApplyResult(
     Kind kind,
@@ -32,7 +34,13 @@ public record ApplyResult(
     /** The index was at or below the last applied one (a restart re-applying): nothing done. */
     ALREADY_APPLIED,
     /** The entry did not decode: counted and skipped on every replica alike. */
-    DECODE_ERROR
+    DECODE_ERROR,
+    /**
+     * A batch named an epoch too far above the expected one (more than {@code
+     * WireFormat.MAX_EPOCH_GAP}) or above {@code WireFormat.MAX_EPOCH}: not applied, takes no
+     * epoch, skipped on every replica alike. Last, because receipts carry the ordinal.
+     */
+    OUT_OF_RANGE
   }
 
   static ApplyResult applied(Kind kind, long index, long epoch, long ms, int txns, long expected) {

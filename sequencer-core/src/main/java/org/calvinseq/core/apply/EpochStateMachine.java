@@ -9,6 +9,7 @@ import java.util.concurrent.Executor;
 import org.calvinseq.core.apply.ApplyResult.Kind;
 import org.calvinseq.core.codec.CodecException;
 import org.calvinseq.core.codec.EntryDecoder;
+import org.calvinseq.core.codec.WireFormat;
 import org.calvinseq.core.completion.CompletionRegistry;
 import org.calvinseq.core.metrics.SequencerMetrics;
 import org.calvinseq.core.model.AckBatch;
@@ -35,8 +36,12 @@ import org.slf4j.LoggerFactory;
  *   <li>decode; an undecodable entry is counted, logged and skipped;
  *   <li>epoch check against {@code nextEpoch}: a batch without an epoch takes it; a batch naming it
  *       is applied; a lower one is stale (never applied, counted, reported); a higher one is a gap
- *       (counted, range recorded, applied, {@code nextEpoch} jumps). Epochs never go back;
- *   <li>{@code epochSystemMs = max(proposerMs, previous epochSystemMs + 1)};
+ *       (counted, range recorded, applied, {@code nextEpoch} jumps). Epochs never go back. One
+ *       named more than {@link WireFormat#MAX_EPOCH_GAP} above {@code nextEpoch}, or above {@link
+ *       WireFormat#MAX_EPOCH}, is out of range: counted, reported and skipped, taking no epoch, so
+ *       that no entry can use up the epoch space and stop later batches;
+ *   <li>{@code epochSystemMs = max(previous + 1, min(proposerMs, previous + MAX_EPOCH_MS_STEP))}
+ *       (see {@link #epochSystemMs});
  *   <li>fan-out: each txn is offered, without blocking, to the queue of each participating vshard
  *       hosted here; a full or closed queue puts its vshard behind (see {@link VShardQueue});
  *   <li>advance {@code lastAppliedEpoch}, {@code lastAppliedIndex} and the counters.
@@ -158,9 +163,8 @@ public final class EpochStateMachine {
       listener.onStale(index, epoch, expected);
       return ApplyResult.applied(Kind.STALE, index, epoch, -1, batch.txns().size(), expected);
     }
-    if (epoch == Long.MAX_VALUE) {
-      // No epoch can follow it (nextEpoch would overflow and wedge every later apply).
-      return undecodable(index, "epoch " + epoch + " leaves no room for a next epoch");
+    if (epoch > WireFormat.MAX_EPOCH || epoch - expected > WireFormat.MAX_EPOCH_GAP) {
+      return outOfRange(index, epoch, expected, batch.txns().size());
     }
     long gap = epoch - expected;
     if (gap > 0) {
@@ -171,8 +175,7 @@ public final class EpochStateMachine {
       LOG.warn("epoch gap at index {}: batch names epoch {}, expected {}", index, epoch, expected);
       listener.onGap(index, expected, epoch - 1);
     }
-    long prev = lastEpochSystemMs;
-    long ms = Math.max(batch.proposerMs(), prev == Long.MAX_VALUE ? prev : prev + 1);
+    long ms = epochSystemMs(batch.proposerMs(), lastEpochSystemMs);
     fanOutEpoch = epoch;
     fanOut(index, batch.txns(), epoch, ms);
     epochIndex.append(epoch, index, ms);
@@ -186,6 +189,54 @@ public final class EpochStateMachine {
     }
     return ApplyResult.applied(
         gap > 0 ? Kind.GAP : Kind.APPLIED, index, epoch, ms, batch.txns().size(), expected);
+  }
+
+  /**
+   * A batch that names an epoch more than {@link WireFormat#MAX_EPOCH_GAP} above {@code expected},
+   * or above {@link WireFormat#MAX_EPOCH}: skipped, counted and reported like a stale batch, on
+   * every replica alike; it takes no epoch, so later batches are sequenced as if it were not there.
+   */
+  private ApplyResult outOfRange(long index, long epoch, long expected, int txns) {
+    lastAppliedIndex = index;
+    if (metrics != null) {
+      metrics.outOfRange();
+    }
+    String detail =
+        epoch > WireFormat.MAX_EPOCH
+            ? "epoch " + epoch + " is above the last epoch " + WireFormat.MAX_EPOCH
+            : "epoch "
+                + epoch
+                + " is more than "
+                + WireFormat.MAX_EPOCH_GAP
+                + " above the next epoch "
+                + expected;
+    LOG.warn("skipping out-of-range batch at index {}: {}", index, detail);
+    listener.onEpochOutOfRange(index, epoch, expected);
+    return new ApplyResult(Kind.OUT_OF_RANGE, index, epoch, -1, txns, expected, detail);
+  }
+
+  /**
+   * The deterministic time of an epoch: the proposer's clock, made strictly increasing, and moved
+   * at most {@link WireFormat#MAX_EPOCH_MS_STEP} past the previous epoch's time (never above {@link
+   * WireFormat#MAX_PROPOSER_MS} for the first epoch). {@code previousMs} is -1 before the first
+   * epoch. Total over all longs: nothing overflows, and the result is strictly above {@code
+   * previousMs} unless that is already {@code Long.MAX_VALUE} (only a state written by a version
+   * without the step bound can hold it).
+   */
+  public static long epochSystemMs(long proposerMs, long previousMs) {
+    if (previousMs == Long.MAX_VALUE) {
+      return previousMs;
+    }
+    long floor = Math.max(previousMs + 1, 0);
+    long cap;
+    if (previousMs < 0) {
+      cap = WireFormat.MAX_PROPOSER_MS;
+    } else if (previousMs >= WireFormat.MAX_PROPOSER_MS - WireFormat.MAX_EPOCH_MS_STEP) {
+      cap = WireFormat.MAX_PROPOSER_MS;
+    } else {
+      cap = previousMs + WireFormat.MAX_EPOCH_MS_STEP;
+    }
+    return Math.max(floor, Math.min(proposerMs, cap));
   }
 
   private void fanOut(long index, List<Txn> txns, long epoch, long ms) {

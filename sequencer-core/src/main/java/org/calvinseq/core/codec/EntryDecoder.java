@@ -46,6 +46,11 @@ public final class EntryDecoder {
   private static final int NAME_CACHE_SIZE = 256;
   private static final byte[] EMPTY = new byte[0];
 
+  // The keys seen so far in the entry map and in the txn or ack map being read (maps nest only that
+  // deep: unknown values are skipped without looking at their keys).
+  private final FieldSet entryFields = new FieldSet();
+  private final FieldSet itemFields = new FieldSet();
+
   private final String[] nameCache = new String[NAME_CACHE_SIZE];
   private final byte[][] nameCacheBytes = new byte[NAME_CACHE_SIZE][];
 
@@ -148,10 +153,9 @@ public final class EntryDecoder {
     boolean hasProposerMs = false;
     List<Txn> txns = null;
     List<CompletionAck> acks = null;
-    long seen = 0;
+    entryFields.clear();
     for (int i = 0; i < fields; i++) {
-      int key = fieldKey("entry", seen);
-      seen |= 1L << Math.min(key, 63);
+      int key = fieldKey("entry", entryFields);
       switch (key) {
         case ENTRY_VERSION -> version = uint("version");
         case ENTRY_TYPE -> type = uint("type");
@@ -216,10 +220,9 @@ public final class EntryDecoder {
     List<Key> readSet = List.of();
     List<Key> writeSet = List.of();
     byte[] payload = EMPTY;
-    long seen = 0;
+    itemFields.clear();
     for (int i = 0; i < fields; i++) {
-      int key = fieldKey(null, seen);
-      seen |= 1L << Math.min(key, 63);
+      int key = fieldKey(null, itemFields);
       switch (key) {
         case TXN_CLIENT_ID -> clientId = readClientId();
         case TXN_TENANT -> tenant = uint64("tenant");
@@ -289,10 +292,9 @@ public final class EntryDecoder {
       long position = -1;
       long vshard = -1;
       long participants = -1;
-      long seen = 0;
+      itemFields.clear();
       for (int f = 0; f < fields; f++) {
-        int key = fieldKey(null, seen);
-        seen |= 1L << Math.min(key, 63);
+        int key = fieldKey(null, itemFields);
         switch (key) {
           case ACK_EPOCH -> epoch = uint("epoch");
           case ACK_POSITION -> position = uint("position");
@@ -350,7 +352,8 @@ public final class EntryDecoder {
     return n;
   }
 
-  private int fieldKey(String where, long seen) throws CodecException {
+  /** Consumes a field key of a map whose keys so far are in {@code seen}, and adds it there. */
+  private int fieldKey(String where, FieldSet seen) throws CodecException {
     long key;
     if (pos < end && buf[pos] >= 0) { // positive fixint: every field number in use
       key = buf[pos++];
@@ -364,7 +367,7 @@ public final class EntryDecoder {
     if (key < 0 || key > Integer.MAX_VALUE) {
       throw error(where, "field key out of range: " + key);
     }
-    if (key < 63 && (seen & (1L << key)) != 0) {
+    if (!seen.add((int) key)) {
       throw error(where, "duplicate field " + key);
     }
     return (int) key;
@@ -649,5 +652,36 @@ public final class EntryDecoder {
 
   private static long getLong(byte[] b, int off) {
     return ((long) getInt(b, off) << 32) | (getInt(b, off + 4) & 0xFFFF_FFFFL);
+  }
+
+  /**
+   * The field keys seen in one map, to reject a key that occurs twice. Keys below 64 (every field
+   * in use) are bits of a long; larger ones, which only unknown fields can have, go to a hash set
+   * made the first time one occurs, so that a map of many distinct large keys costs linear time.
+   */
+  private static final class FieldSet {
+    private long low;
+    private java.util.HashSet<Integer> high;
+
+    void clear() {
+      low = 0;
+      high = null;
+    }
+
+    /** Adds {@code key} (>= 0); false if it was already there. */
+    boolean add(int key) {
+      if (key < 64) {
+        long bit = 1L << key;
+        if ((low & bit) != 0) {
+          return false;
+        }
+        low |= bit;
+        return true;
+      }
+      if (high == null) {
+        high = new java.util.HashSet<>();
+      }
+      return high.add(key);
+    }
   }
 }

@@ -11,6 +11,37 @@ public final class WireFormat {
   /** The format version this code writes and the only one it reads. */
   public static final int VERSION = 1;
 
+  /**
+   * How far above the expected epoch ({@code nextEpoch}) a batch may name an epoch. A batch naming
+   * an epoch further ahead is skipped as out of range, identically on every replica, and takes no
+   * epoch: otherwise one entry could use up the epoch space. A protocol constant, not a setting,
+   * because every replica must apply the same rule; a leader refuses such batches long before this
+   * (its {@code maxEpochGap}, at most this value).
+   */
+  public static final long MAX_EPOCH_GAP = 1_000_000_000L;
+
+  /**
+   * The largest epoch a batch can take, 2^63-2, so that the next epoch, {@code epoch + 1}, still
+   * fits a signed 64-bit integer. A batch that names (or would take) a larger epoch is out of
+   * range.
+   */
+  public static final long MAX_EPOCH = Long.MAX_VALUE - 1;
+
+  /**
+   * The most {@code epochSystemMs} can advance from one epoch to the next: a proposer clock further
+   * ahead counts as this far ahead. It keeps one entry with a wild {@code proposerMs} from moving
+   * epoch time (hence completion retention and engines' TTLs) far into the future; after an idle
+   * period epoch time catches up with real clocks by up to this much per epoch.
+   */
+  public static final long MAX_EPOCH_MS_STEP = 3_600_000L;
+
+  /**
+   * The largest {@code epochSystemMs} a proposer clock can set, 9999-12-31T23:59:59.999Z; it bounds
+   * the first epoch of a log, which has no previous epoch to step from. Epoch time still rises by 1
+   * ms per epoch beyond it.
+   */
+  public static final long MAX_PROPOSER_MS = 253_402_300_799_999L;
+
   public static final int TYPE_BATCH = 1;
   public static final int TYPE_ACK = 2;
 

@@ -108,7 +108,7 @@ public final class CompletionRegistry {
     while (!order.isEmpty()) {
       TxnId oldest = order.peekFirst();
       State s = states.get(oldest);
-      if (s != null && order.size() <= maxEntries && nowMs - s.firstAckMs() <= retentionMs) {
+      if (s != null && order.size() <= maxEntries && !expired(s.firstAckMs(), nowMs)) {
         return;
       }
       order.pollFirst();
@@ -117,6 +117,19 @@ public final class CompletionRegistry {
         pending--; // abandoned: some participant never acked within the retention
       }
     }
+  }
+
+  /**
+   * Whether more than the retention has passed from {@code firstAckMs} to {@code nowMs}, without
+   * overflow for any two longs (a plain {@code nowMs - firstAckMs} wraps when they are far apart,
+   * and would keep an old state forever). A time going back never expires anything.
+   */
+  private boolean expired(long firstAckMs, long nowMs) {
+    if (nowMs <= firstAckMs) {
+      return false;
+    }
+    long elapsed = nowMs - firstAckMs; // wraps negative only when the true value exceeds 2^63-1
+    return elapsed < 0 || elapsed > retentionMs;
   }
 
   private static int[] insert(int[] sorted, int v) {

@@ -23,6 +23,7 @@ public final class SequencerMetrics {
   private final Counter epochGaps;
   private final Counter epochGapSize;
   private final Counter staleEpochs;
+  private final Counter outOfRangeEpochs;
   private final Counter decodeErrors;
   private final Counter txnsSequenced;
   private final Counter deliveredLive;
@@ -52,6 +53,11 @@ public final class SequencerMetrics {
     staleEpochs =
         Counter.builder("sequencer.epochs.stale")
             .description("Batches that named an epoch below the expected one (never applied)")
+            .register(registry);
+    outOfRangeEpochs =
+        Counter.builder("sequencer.epochs.out.of.range")
+            .description(
+                "Batches that named an epoch too far above the expected one (skipped, no epoch)")
             .register(registry);
     decodeErrors =
         Counter.builder("sequencer.decode.errors")
@@ -175,6 +181,10 @@ public final class SequencerMetrics {
 
   public void stale() {
     staleEpochs.increment();
+  }
+
+  public void outOfRange() {
+    outOfRangeEpochs.increment();
   }
 
   public void decodeError() {

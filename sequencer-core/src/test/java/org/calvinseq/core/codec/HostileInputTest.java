@@ -213,6 +213,21 @@ class HostileInputTest {
         bad("duplicate entry field", map(0, 1, 0, 1, 1, 1, 3, 0, 4, array()), "entry"),
         bad("duplicate txn field", validBatch(map(2, 1, 2, 1)), "txns[0]"),
         bad("duplicate ack field", validAckEntry(map(1, 7, 1, 7, 2, 1, 3, 3, 4, 2)), "acks[0]"),
+        // Issue 12: unknown fields numbered 63 and above were not checked for duplicates.
+        bad("duplicate unknown entry field 63", map(0, 1, 1, 2, 5, array(), 63, 0, 63, 0), "entry"),
+        bad("duplicate unknown entry field 64", map(0, 1, 1, 2, 5, array(), 64, 0, 64, 1), "entry"),
+        bad(
+            "duplicate unknown entry field 2^31-1",
+            map(0, 1, 1, 2, 5, array(), Integer.MAX_VALUE, 0, 9, 0, Integer.MAX_VALUE, 0),
+            "entry"),
+        bad(
+            "duplicate unknown txn field 300",
+            validBatch(map(2, 1, 300, 0, 4, array(), 300, 1)),
+            "txns[0]"),
+        bad(
+            "duplicate unknown ack field 70",
+            validAckEntry(map(1, 7, 2, 1, 3, 3, 4, 2, 70, 0, 70, 1)),
+            "acks[0]"),
         bad("ack participants 0", validAckEntry(with(validAck(), 4, 0)), "acks[0]"),
         bad("ack without vshard", validAckEntry(with(validAck(), 3, REMOVE)), "acks[0]"),
         bad("ack position above 2^31", validAckEntry(with(validAck(), 2, 1L << 31)), "acks[0]"),
@@ -369,6 +384,32 @@ class HostileInputTest {
   void theSixteenByteEntryDeclaringFourGibIsSixteenBytes() {
     Bad b = hugeLengths().get(5);
     assertThat(b.bytes()).hasSize(16);
+  }
+
+  /**
+   * Every key is checked for duplicates, so a map of many distinct large unknown keys must still
+   * decode in about linear time (a list scan would take minutes here).
+   */
+  @Test
+  void manyDistinctLargeUnknownKeysAreAcceptedQuickly() throws CodecException {
+    int n = 200_000;
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    out.writeBytes(HEX.parseHex("df" + String.format("%08x", n + 3) + "0001" + "0102" + "0590"));
+    for (int k = 64; k < 64 + n; k++) {
+      out.writeBytes(new byte[] {(byte) 0xce, 0, (byte) (k >>> 16), (byte) (k >>> 8), (byte) k});
+      out.write(0xc0);
+    }
+    byte[] bytes = out.toByteArray();
+    byte[] dup = Arrays.copyOf(bytes, bytes.length);
+    dup[dup.length - 4] = 0; // the last key, 0x030d7f, becomes 0x000d7f: an earlier one
+
+    long start = System.nanoTime();
+    assertThat(new EntryDecoder().decode(bytes))
+        .isInstanceOf(org.calvinseq.core.model.AckBatch.class);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new EntryDecoder().decode(dup))
+        .isInstanceOf(CodecException.class)
+        .hasMessageContaining("duplicate field");
+    assertThat(System.nanoTime() - start).as("nanos for two decodes").isLessThan(5_000_000_000L);
   }
 
   /** Deeply nested values in an unknown field must not overflow the stack. */

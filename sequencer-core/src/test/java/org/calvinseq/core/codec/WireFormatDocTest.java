@@ -53,7 +53,7 @@ class WireFormatDocTest {
 
   /** The values of the canonical vectors, by number. */
   private static final Map<String, SequencerEntry> VECTORS =
-      Map.of("1", vector1(), "2", vector2(), "3", vector3(), "4", vector4());
+      Map.of("1", vector1(), "2", vector2(), "3", vector3(), "4", vector4(), "5", vector5());
 
   /** The rejected entries and the field the decoder must report. */
   private static final Map<String, String> REJECTS =
@@ -64,7 +64,8 @@ class WireFormatDocTest {
           "R4", "entry",
           "R5", "version",
           "R6", "entry",
-          "R7", "acks[0]");
+          "R7", "acks[0]",
+          "R8", "entry");
 
   private static final List<String> ACCEPTS = List.of("A1");
 
@@ -127,7 +128,44 @@ class WireFormatDocTest {
         70_000, 1_700_000_000_000L, List.of(new Txn(null, -1L, reads, writes, new byte[0])));
   }
 
+  private static EpochBatch vector5() {
+    return new EpochBatch(Long.MAX_VALUE, 1_700_000_000_000L, List.of());
+  }
+
   // ---- tests ----
+
+  /** Vector 5 decodes, and applying it is out of range: it takes no epoch (section 9). */
+  @Test
+  void vector5IsSkippedAsOutOfRangeAndTheNextBatchTakesEpochZero() {
+    byte[] bytes = section("Vector 5").hex();
+    org.calvinseq.core.apply.EpochStateMachine sm =
+        org.calvinseq.core.apply.EpochStateMachine.builder().build();
+    assertThat(sm.apply(1, bytes).kind())
+        .isEqualTo(org.calvinseq.core.apply.ApplyResult.Kind.OUT_OF_RANGE);
+    assertThat(sm.nextEpoch()).isZero();
+    org.calvinseq.core.apply.ApplyResult next =
+        sm.apply(2, EntryEncoder.encode(EpochBatch.auto(1_700_000_000_001L, List.of())));
+    assertThat(next.kind()).isEqualTo(org.calvinseq.core.apply.ApplyResult.Kind.APPLIED);
+    assertThat(next.epoch()).isZero();
+  }
+
+  /** The protocol constants in the table of section 9 are the code's. */
+  @Test
+  void protocolConstantsTableMatchesTheCode() {
+    String doc = read(locateDoc());
+    assertThat(doc)
+        .contains("| `MAX_EPOCH_GAP` | 1,000,000,000 |")
+        .contains("| `MAX_EPOCH` | 2^63−2 = " + WireFormat.MAX_EPOCH + " |")
+        .contains("| `MAX_EPOCH_MS_STEP` | 3,600,000 (one hour) |")
+        .contains(
+            "| `MAX_PROPOSER_MS` | "
+                + WireFormat.MAX_PROPOSER_MS
+                + " (9999-12-31T23:59:59.999Z) |");
+    assertThat(WireFormat.MAX_EPOCH_GAP).isEqualTo(1_000_000_000L);
+    assertThat(WireFormat.MAX_EPOCH_MS_STEP).isEqualTo(3_600_000L);
+    assertThat(java.time.Instant.ofEpochMilli(WireFormat.MAX_PROPOSER_MS).toString())
+        .isEqualTo("9999-12-31T23:59:59.999Z");
+  }
 
   @Test
   void pageHasExactlyTheKnownVectors() {

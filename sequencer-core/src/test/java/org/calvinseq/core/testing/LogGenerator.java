@@ -59,6 +59,18 @@ public final class LogGenerator {
     return entries;
   }
 
+  /**
+   * Epochs a hostile or broken proposer might name, given the next epoch: most are out of range.
+   */
+  private static final java.util.function.LongUnaryOperator[] HOSTILE_EPOCHS = {
+    n -> Long.MAX_VALUE,
+    n -> Long.MAX_VALUE - 1,
+    n -> n + org.calvinseq.core.codec.WireFormat.MAX_EPOCH_GAP + 1,
+    n -> n + 2 * org.calvinseq.core.codec.WireFormat.MAX_EPOCH_GAP,
+  };
+
+  private static final long[] HOSTILE_MS = {Long.MAX_VALUE, Long.MIN_VALUE, -1, Long.MAX_VALUE - 1};
+
   /** Generates, records and returns the next entry. */
   public Entry next() {
     if (rnd.nextInt(10) == 0) {
@@ -84,8 +96,14 @@ public final class LogGenerator {
         epoch = Math.max(0, next - 1 - rnd.nextInt(3));
       } else if (roll < 42) {
         epoch = next + 1 + rnd.nextInt(3);
+      } else if (roll < 44) {
+        epoch = HOSTILE_EPOCHS[rnd.nextInt(HOSTILE_EPOCHS.length)].applyAsLong(next);
       }
-      EpochBatch b = new EpochBatch(epoch, clock, txns(rnd.nextInt(5)));
+      long ms = clock;
+      if (rnd.nextInt(50) == 0) {
+        ms = HOSTILE_MS[rnd.nextInt(HOSTILE_MS.length)]; // one wild proposer clock
+      }
+      EpochBatch b = new EpochBatch(epoch, ms, txns(rnd.nextInt(5)));
       bytes = EntryEncoder.encode(b);
       kind = model.apply(b);
     }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import org.calvinseq.core.apply.ApplyResult.Kind;
+import org.calvinseq.core.codec.WireFormat;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.Key;
 import org.calvinseq.core.model.SequencedTxn;
@@ -34,8 +35,17 @@ public final class ReferenceModel {
     if (epoch < nextEpoch) {
       return Kind.STALE;
     }
+    if (epoch > Long.MAX_VALUE - 1 || epoch - nextEpoch > WireFormat.MAX_EPOCH_GAP) {
+      return Kind.OUT_OF_RANGE; // takes no epoch, changes nothing
+    }
     Kind kind = epoch > nextEpoch ? Kind.GAP : Kind.APPLIED;
-    long ms = Math.max(b.proposerMs(), lastMs + 1);
+    // The proposer's clock, at most MAX_EPOCH_MS_STEP past the previous epoch (the first epoch: at
+    // most MAX_PROPOSER_MS), and strictly rising. Generated logs keep times far below 2^63.
+    long cap =
+        lastMs < 0
+            ? WireFormat.MAX_PROPOSER_MS
+            : Math.min(WireFormat.MAX_PROPOSER_MS, lastMs + WireFormat.MAX_EPOCH_MS_STEP);
+    long ms = Math.max(Math.min(b.proposerMs(), cap), lastMs + 1);
     for (int pos = 0; pos < b.txns().size(); pos++) {
       Txn t = b.txns().get(pos);
       SequencedTxn s = new SequencedTxn(t, epoch, pos, ms);

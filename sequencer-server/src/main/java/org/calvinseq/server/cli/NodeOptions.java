@@ -123,6 +123,16 @@ final class NodeOptions {
   int maxPayloadBytes;
 
   @Option(
+      names = "--max-epoch-gap",
+      paramLabel = "EPOCHS",
+      description =
+          "Most epochs above the next epoch that a batch may name; the leader refuses batches"
+              + " naming one further ahead (at most "
+              + org.calvinseq.core.codec.WireFormat.MAX_EPOCH_GAP
+              + ", the protocol's bound). Default: ${DEFAULT-VALUE}.")
+  long maxEpochGap;
+
+  @Option(
       names = "--snapshot-every",
       paramLabel = "ENTRIES",
       description = "Take a snapshot after this many applied entries. Default: ${DEFAULT-VALUE}.")
@@ -259,7 +269,8 @@ final class NodeOptions {
             .hosted(hosted)
             .queueCapacity(queueCapacity)
             .limits(
-                new ProposalLimits(maxBatchBytes, maxTxnsPerBatch, maxKeysPerTxn, maxPayloadBytes))
+                new ProposalLimits(
+                    maxBatchBytes, maxTxnsPerBatch, maxKeysPerTxn, maxPayloadBytes, maxEpochGap))
             .snapshotEvery(snapshotEvery)
             .replayRetention(replayRetention)
             .logSegmentBytes(logSegmentBytes)
@@ -293,6 +304,7 @@ final class NodeOptions {
             case "--max-txns-per-batch" -> limits.maxTxnsPerBatch();
             case "--max-keys-per-txn" -> limits.maxKeysPerTxn();
             case "--max-payload-bytes" -> limits.maxPayloadBytes();
+            case "--max-epoch-gap" -> limits.maxEpochGap();
             case "--snapshot-every" -> NodeConfig.DEFAULT_SNAPSHOT_EVERY;
             case "--replay-retention" -> NodeConfig.DEFAULT_REPLAY_RETENTION;
             case "--log-segment-bytes" -> NodeConfig.DEFAULT_LOG_SEGMENT_BYTES;

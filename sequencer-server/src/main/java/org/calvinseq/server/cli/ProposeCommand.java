@@ -42,7 +42,8 @@ import picocli.CommandLine.Spec;
       "Txn: {\"clientId\": N, \"seq\": N (optional pair), \"tenant\": N, \"read\": [key, ...],"
           + " \"write\": [key, ...], \"payload\": \"text\" | \"payloadBase64\": \"...\"}",
       "Key: {\"collection\": \"c\", \"key\": \"text\" | \"keyBase64\": \"...\"}",
-      "Unknown fields are errors. Exit status: 0 all sequenced, 1 some proposal failed,"
+      "Unknown fields are errors. Exit status: 0 all sequenced, 1 some proposal failed or"
+          + " was committed but not sequenced (its receipt is printed, the reason goes to stderr),"
           + " 2 bad input (nothing is proposed)."
     })
 final class ProposeCommand implements Callable<Integer> {
@@ -93,7 +94,13 @@ final class ProposeCommand implements Callable<Integer> {
       for (int i = 0; i < lines.size(); i++) {
         int number = lines.get(i).number();
         try {
-          out.println(receipt(number, fs.get(i).join()));
+          BatchReceipt r = fs.get(i).join();
+          out.println(receipt(number, r));
+          String problem = notSequenced(r);
+          if (problem != null) {
+            failed++;
+            err.println("error: " + source() + " line " + number + ": " + problem);
+          }
         } catch (CompletionException e) {
           failed++;
           Throwable cause = e.getCause() != null ? e.getCause() : e;
@@ -154,6 +161,37 @@ final class ProposeCommand implements Callable<Integer> {
     } catch (NoSuchFileException e) {
       throw new TxnJson.BadInput(file + ": no such file");
     }
+  }
+
+  /**
+   * Why the committed batch of receipt {@code r} took no epoch, or null when it was sequenced
+   * (APPLIED, or GAP: it took the higher epoch it named).
+   */
+  static String notSequenced(BatchReceipt r) {
+    if (r.sequenced()) {
+      return null;
+    }
+    String why =
+        switch (r.outcome()) {
+          case OUT_OF_RANGE ->
+              "it named epoch "
+                  + r.epoch()
+                  + ", too far above the next epoch "
+                  + r.expectedEpoch()
+                  + ", and every replica skipped it";
+          case STALE ->
+              "it named epoch " + r.epoch() + ", below the next epoch " + r.expectedEpoch();
+          case DECODE_ERROR ->
+              "the servers could not decode it and skipped it (see the"
+                  + " decode_error event or the servers' log)";
+          default -> "unexpected outcome for a batch";
+        };
+    return "batch was committed at log index "
+        + r.index()
+        + " but not sequenced ("
+        + r.outcome()
+        + "): "
+        + why;
   }
 
   private static String receipt(int line, BatchReceipt r) {

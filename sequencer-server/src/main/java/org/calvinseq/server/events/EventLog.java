@@ -135,6 +135,15 @@ public final class EventLog implements NodeEventListener, AutoCloseable {
   }
 
   @Override
+  public void onEpochOutOfRange(long index, long epoch, long expected) {
+    record(
+        EventType.EPOCH_OUT_OF_RANGE,
+        epoch,
+        index,
+        "expected epoch " + expected + ", too far ahead: skipped");
+  }
+
+  @Override
   public void onDecodeError(long index, String message) {
     record(EventType.DECODE_ERROR, -1, index, message);
   }

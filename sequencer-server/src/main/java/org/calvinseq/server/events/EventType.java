@@ -10,6 +10,10 @@ public enum EventType {
   STALE_EPOCH("stale_epoch"),
   /** A log entry could not be decoded and was skipped. */
   DECODE_ERROR("decode_error"),
+  /**
+   * A batch named an epoch too far above the expected one and was skipped; epoch: the named one.
+   */
+  EPOCH_OUT_OF_RANGE("epoch_out_of_range"),
   /** A vshard's live queue refused a txn (full or closed): its consumer must replay. */
   VSHARD_BEHIND("vshard_behind"),
   /** A vshard's consumer replayed far enough and live delivery resumed. */

@@ -201,7 +201,10 @@ public final class SequencerStateMachine extends BaseStateMachine {
     } else {
       try {
         entry = leaderDecoders.get().decode(Bytes.view(content));
-        problem = entry instanceof EpochBatch b ? limits.violation(b, size) : null;
+        problem =
+            entry instanceof EpochBatch b
+                ? limits.violation(b, size, core.nextEpoch(), System.currentTimeMillis())
+                : null;
       } catch (CodecException e) {
         problem = "malformed entry: " + e.getMessage();
       }

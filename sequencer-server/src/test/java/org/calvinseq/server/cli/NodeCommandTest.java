@@ -45,6 +45,20 @@ class NodeCommandTest {
     assertThat(c.electionTimeoutMin()).isEqualTo(NodeConfig.DEFAULT_ELECTION_MIN);
     assertThat(c.electionTimeoutMax()).isEqualTo(NodeConfig.DEFAULT_ELECTION_MAX);
     assertThat(c.raftBindPort()).as("listen on the port of its own peer address").isEqualTo(-1);
+    assertThat(c.limits().maxEpochGap()).isEqualTo(1_000_000);
+  }
+
+  @Test
+  void maxEpochGapComesFromTheFileOrAFlagAndIsBoundedByTheProtocol() throws IOException {
+    Path f = file("id=n1", "peers=" + PEERS, "data-dir=" + dir, "max-epoch-gap=5000");
+    assertThat(config("node", "--config", f.toString()).limits().maxEpochGap()).isEqualTo(5000);
+    assertThat(
+            config("node", "--config", f.toString(), "--max-epoch-gap", "7").limits().maxEpochGap())
+        .isEqualTo(7);
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> config("node", "--config", f.toString(), "--max-epoch-gap", "1000000001"))
+        .hasMessageContaining("maxEpochGap")
+        .hasMessageContaining("1000000000");
   }
 
   @Test

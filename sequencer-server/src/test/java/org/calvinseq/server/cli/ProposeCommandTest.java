@@ -7,6 +7,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.calvinseq.core.apply.ApplyResult;
+import org.calvinseq.core.protocol.BatchReceipt;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -123,5 +125,33 @@ class ProposeCommandTest {
     CliRun r = propose(GOOD, "", GOOD);
     assertThat(r.exitCode()).as(r.err()).isEqualTo(1);
     assertThat(r.err()).contains("line 1:").contains("line 3:").contains("unavailable");
+  }
+
+  /** Issue 10: a committed batch that took no epoch must not let {@code propose} exit 0. */
+  @Test
+  void receiptsThatDidNotSequenceTheBatchAreProblemsAndSayWhy() {
+    assertThat(ProposeCommand.notSequenced(receipt(ApplyResult.Kind.APPLIED, 3, -1))).isNull();
+    assertThat(ProposeCommand.notSequenced(receipt(ApplyResult.Kind.GAP, 9, 4)))
+        .as("a gap sequenced the batch at the epoch it named")
+        .isNull();
+    assertThat(
+            ProposeCommand.notSequenced(
+                receipt(ApplyResult.Kind.OUT_OF_RANGE, Long.MAX_VALUE - 1, 1)))
+        .contains("log index 12")
+        .contains("OUT_OF_RANGE")
+        .contains("epoch 9223372036854775806")
+        .contains("next epoch 1");
+    assertThat(ProposeCommand.notSequenced(receipt(ApplyResult.Kind.DECODE_ERROR, -1, -1)))
+        .contains("DECODE_ERROR")
+        .contains("could not decode");
+    assertThat(ProposeCommand.notSequenced(receipt(ApplyResult.Kind.STALE, 2, 5)))
+        .contains("STALE")
+        .contains("below the next epoch 5");
+    assertThat(ProposeCommand.notSequenced(receipt(ApplyResult.Kind.ACKS, -1, -1)))
+        .contains("ACKS");
+  }
+
+  private static BatchReceipt receipt(ApplyResult.Kind kind, long epoch, long expected) {
+    return new BatchReceipt(kind, 12, epoch, -1, 1, expected);
   }
 }

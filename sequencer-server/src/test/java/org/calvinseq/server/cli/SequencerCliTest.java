@@ -41,6 +41,7 @@ class SequencerCliTest {
             "--max-txns-per-batch",
             "--max-keys-per-txn",
             "--max-payload-bytes",
+            "--max-epoch-gap",
             "--snapshot-every",
             "--replay-retention",
             "--election-timeout-min",

@@ -88,6 +88,7 @@ class EventLogTest {
     log.onGap(10, 4, 6);
     log.onStale(11, 2, 7);
     log.onDecodeError(12, "bad");
+    log.onEpochOutOfRange(12, Long.MAX_VALUE - 1, 7);
     log.onVShardBehind(13, 5, 7, OfferResult.FULL);
     log.onVShardCaughtUp(14, 5, 9);
     log.onLeaderChange("", 3, 9, 14);
@@ -101,12 +102,13 @@ class EventLogTest {
             "epoch_gap 7 10 expected epoch 4, skipped 4..6 (3)",
             "stale_epoch 2 11 expected epoch 7, not applied",
             "decode_error - 12 bad",
+            "epoch_out_of_range 9223372036854775806 12 expected epoch 7, too far ahead: skipped",
             "vshard_behind 7 13 vshard 5 queue full",
             "vshard_caught_up 9 14 vshard 5 live again",
             "leader_change 9 14 leader none term 3",
             "snapshot_taken 9 15 term 3, 100 bytes",
             "snapshot_installed 9 16 term 3, from the leader");
-    assertThat(count("sequencer.event.log.written")).isEqualTo(8);
+    assertThat(count("sequencer.event.log.written")).isEqualTo(9);
   }
 
   @Test

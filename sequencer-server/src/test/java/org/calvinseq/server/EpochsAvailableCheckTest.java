@@ -1,0 +1,21 @@
+package org.calvinseq.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.calvinseq.core.codec.WireFormat;
+import org.calvinseq.server.admin.CheckResult;
+import org.junit.jupiter.api.Test;
+
+/** A node whose epoch space is used up (every batch skipped) must not answer /ready with 200. */
+class EpochsAvailableCheckTest {
+  @Test
+  void passesUntilTheLastEpochIsTakenThenFailsNamingIt() {
+    assertThat(SequencerNode.epochsAvailable(0).passed()).isTrue();
+    assertThat(SequencerNode.epochsAvailable(WireFormat.MAX_EPOCH).passed()).isTrue();
+    CheckResult exhausted = SequencerNode.epochsAvailable(Long.MAX_VALUE);
+    assertThat(exhausted.passed()).isFalse();
+    assertThat(exhausted.reason())
+        .contains("next epoch 9223372036854775807")
+        .contains("last epoch 9223372036854775806");
+  }
+}
