@@ -79,6 +79,13 @@ public final class SequencerClient implements AutoCloseable {
   public static final int DEFAULT_PAGE_SIZE = 1000;
 
   private static final AtomicInteger INSTANCES = new AtomicInteger();
+  private static final long STATUS_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+  /**
+   * Room left in a gRPC message for the Ratis request around an entry (ids, call id, routing);
+   * Ratis's client refuses a request whose serialized size exceeds the message limit.
+   */
+  static final int REQUEST_ENVELOPE_BYTES = 4096;
 
   private final RaftGroup group;
   private final Duration requestTimeout;
@@ -90,6 +97,7 @@ public final class SequencerClient implements AutoCloseable {
   private final ClientMetrics metrics;
   private final Semaphore inFlight;
   private final int maxInFlight;
+  private final int maxEntryBytes;
   private final Set<CompletableFuture<?>> pending = ConcurrentHashMap.newKeySet();
   private final ExecutorService callbacks;
   private final ScheduledExecutorService timer;
@@ -117,6 +125,8 @@ public final class SequencerClient implements AutoCloseable {
     this.random = RetryBackoff.shared(b.random);
     this.maxInFlight = b.maxInFlight;
     this.inFlight = new Semaphore(b.maxInFlight);
+    this.maxEntryBytes =
+        Math.min(b.clusterMaxBatchBytes, b.maxMessageBytes - REQUEST_ENVELOPE_BYTES);
     this.vshardCount = b.vshardCount;
     List<RaftPeerId> ids = b.peers.stream().map(RaftPeer::getId).toList();
     this.metrics =
@@ -226,6 +236,12 @@ public final class SequencerClient implements AutoCloseable {
     if (closed) {
       return CompletableFuture.failedFuture(new IllegalStateException("client closed"));
     }
+    if (bytes.size() > maxEntryBytes) {
+      // Sent anyway, the leader would refuse it, or gRPC would, which reads as a broken
+      // connection: retried to every peer until the call timeout, then "unavailable".
+      metrics.proposed("rejected", 0);
+      return CompletableFuture.failedFuture(new ProposalRejectedException(tooLarge(bytes.size())));
+    }
     try {
       if (!inFlight.tryAcquire(callTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
         return CompletableFuture.failedFuture(
@@ -260,6 +276,21 @@ public final class SequencerClient implements AutoCloseable {
               complete(out, r, err);
             });
     return out;
+  }
+
+  private String tooLarge(int size) {
+    int grpc = settings.maxMessageBytes;
+    return "proposal not sent: it is "
+        + size
+        + " bytes encoded, over the limit of "
+        + maxEntryBytes
+        + " bytes (the cluster's max-batch-bytes as given to the client, clusterMaxBatchBytes "
+        + settings.clusterMaxBatchBytes
+        + "; the client's gRPC message limit of "
+        + grpc
+        + " (maxMessageBytes) less "
+        + REQUEST_ENVELOPE_BYTES
+        + " for the request)";
   }
 
   private BatchReceipt receipt(RaftClientReply reply) {
@@ -386,36 +417,39 @@ public final class SequencerClient implements AutoCloseable {
 
   /**
    * Status of every peer, asked in parallel, in the group's peer order. A peer that does not answer
-   * within the request timeout is reported with its error, not thrown.
+   * is asked again, with backoff, until the call timeout; one that has not answered by then is
+   * reported with its last error, not thrown. A peer that answers with an error is not asked again.
    */
   public List<PeerStatus> status() {
     checkOpen();
     List<RaftPeer> ps = peers();
+    long deadline = System.nanoTime() + callTimeout.toNanos();
     List<CompletableFuture<NodeStatus>> fs = new ArrayList<>();
     for (RaftPeer p : ps) {
       fs.add(
           CompletableFuture.supplyAsync(
               () -> {
                 try {
-                  return queries.status(p.getId());
+                  return statusUntil(p.getId(), deadline);
                 } catch (IOException e) {
                   throw new CompletionException(e);
                 }
               },
               queryPool));
     }
-    long deadline = System.nanoTime() + requestTimeout.plusSeconds(1).toNanos();
     List<PeerStatus> out = new ArrayList<>(ps.size());
     for (int i = 0; i < ps.size(); i++) {
       RaftPeer p = ps.get(i);
       NodeStatus s = null;
       String error = null;
       try {
-        s = fs.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        // The grace lets a peer's own last error (which ends its retries at the deadline) win.
+        long wait = deadline + STATUS_GRACE_NANOS - System.nanoTime();
+        s = fs.get(i).get(Math.max(0, wait), TimeUnit.NANOSECONDS);
       } catch (ExecutionException e) {
         error = String.valueOf(ProposalChannel.unwrap(e).getMessage());
       } catch (TimeoutException e) {
-        error = "no answer within " + requestTimeout.toMillis() + " ms";
+        error = "no answer within " + callTimeout.toMillis() + " ms";
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         error = "interrupted";
@@ -423,6 +457,43 @@ public final class SequencerClient implements AutoCloseable {
       out.add(new PeerStatus(p.getId(), p.getAddress(), s, error, health.state(p.getId())));
     }
     return out;
+  }
+
+  /**
+   * Asks {@code peer} until it answers or {@code deadline} (nanoTime) passes; no attempt starts
+   * after the deadline.
+   */
+  private NodeStatus statusUntil(RaftPeerId peer, long deadline) throws IOException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return queries.status(peer);
+      } catch (QueryRefusedException e) {
+        throw new IOException(e.getMessage(), e);
+      } catch (IOException e) {
+        long left = deadline - System.nanoTime();
+        long pause = Math.min(left, backoff.delayNanos(attempt, random));
+        if (pause > 0) {
+          try {
+            Thread.sleep(Math.max(1, pause / 1_000_000));
+          } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", ie);
+          }
+        }
+        if (deadline - System.nanoTime() <= 0) {
+          throw new IOException(
+              "no answer within "
+                  + callTimeout.toMillis()
+                  + " ms ("
+                  + attempt
+                  + (attempt == 1 ? " attempt" : " attempts")
+                  + "; last: "
+                  + e.getMessage()
+                  + ")",
+              e);
+        }
+      }
+    }
   }
 
   /**
