@@ -149,7 +149,7 @@ public final class SequencerClient implements AutoCloseable {
             new TxnBatcher.Settings(
                 b.linger,
                 b.maxBatchTxns,
-                b.maxBatchBytes,
+                Math.min(b.maxBatchBytes, b.clusterMaxBatchBytes),
                 b.maxBufferedTxns,
                 b.maxBlock != null ? b.maxBlock : callTimeout,
                 b.assignClientTxnIds,
@@ -279,18 +279,18 @@ public final class SequencerClient implements AutoCloseable {
   }
 
   private String tooLarge(int size) {
-    int grpc = settings.maxMessageBytes;
     return "proposal not sent: it is "
         + size
         + " bytes encoded, over the limit of "
         + maxEntryBytes
-        + " bytes (the cluster's max-batch-bytes as given to the client, clusterMaxBatchBytes "
+        + " bytes: the smaller of clusterMaxBatchBytes "
         + settings.clusterMaxBatchBytes
-        + "; the client's gRPC message limit of "
-        + grpc
-        + " (maxMessageBytes) less "
+        + " (the servers' max-batch-bytes as the client knows it) and the gRPC message limit"
+        + " maxMessageBytes "
+        + settings.maxMessageBytes
+        + " less "
         + REQUEST_ENVELOPE_BYTES
-        + " for the request)";
+        + " for the request";
   }
 
   private BatchReceipt receipt(RaftClientReply reply) {

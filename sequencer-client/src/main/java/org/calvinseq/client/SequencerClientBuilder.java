@@ -202,7 +202,8 @@ public final class SequencerClientBuilder {
    * larger (or larger than {@link #maxMessageBytes} allows) fails at once with {@link
    * ProposalRejectedException} naming its size and the limit, instead of being sent: the leader
    * would refuse it, and one over the servers' gRPC message limit would fail like a broken
-   * connection, retried until the call timeout. Set it when the servers run with another limit.
+   * connection, retried until the call timeout. Set it when the servers run with another limit. The
+   * submit batcher never fills a batch beyond it, whatever {@link #maxBatchBytes} says.
    */
   public SequencerClientBuilder clusterMaxBatchBytes(int n) {
     this.clusterMaxBatchBytes = n;
@@ -258,14 +259,6 @@ public final class SequencerClientBuilder {
     atLeast("maxBatchBytes", maxBatchBytes, 1024);
     atLeast("maxMessageBytes", maxMessageBytes, 1024 * 1024);
     atLeast("clusterMaxBatchBytes", clusterMaxBatchBytes, 64);
-    if (maxBatchBytes > clusterMaxBatchBytes) {
-      throw new IllegalArgumentException(
-          "maxBatchBytes "
-              + maxBatchBytes
-              + " is over clusterMaxBatchBytes "
-              + clusterMaxBatchBytes
-              + ": every submit batch that large would be refused");
-    }
     if (maxBatchBytes > maxMessageBytes / 2) {
       throw new IllegalArgumentException(
           "maxBatchBytes " + maxBatchBytes + " must be at most half of maxMessageBytes");

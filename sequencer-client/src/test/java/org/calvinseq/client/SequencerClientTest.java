@@ -108,8 +108,8 @@ class SequencerClientTest {
           .cause()
           .isInstanceOf(ProposalRejectedException.class)
           .hasMessageMatching(
-              "proposal not sent: it is 52429\\d\\d bytes encoded, over the limit of 4194304 bytes"
-                  + " \\(the cluster's max-batch-bytes.*");
+              "proposal not sent: it is 52429\\d\\d bytes encoded, over the limit of 4194304 bytes:"
+                  + " the smaller of clusterMaxBatchBytes 4194304 .*");
       assertThat(c.peerHealth()).allMatch(h -> h.state() == PeerHealth.State.HEALTHY);
       assertThat(
               c.meterRegistry()
@@ -134,14 +134,14 @@ class SequencerClientTest {
           .cause()
           .isInstanceOf(ProposalRejectedException.class)
           .hasMessageContaining("over the limit of " + ((8 << 20) - 4096) + " bytes")
-          .hasMessageContaining("gRPC message limit of 8388608 (maxMessageBytes)")
+          .hasMessageContaining("gRPC message limit maxMessageBytes 8388608 less 4096")
           .hasMessageContaining("clusterMaxBatchBytes 67108864");
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
     assertThatThrownBy(
-            () -> SequencerClient.builder().peers(NOWHERE).clusterMaxBatchBytes(512 << 10).build())
-        .hasMessageContaining("maxBatchBytes 1048576 is over clusterMaxBatchBytes 524288");
+            () -> SequencerClient.builder().peers(NOWHERE).clusterMaxBatchBytes(63).build())
+        .hasMessageContaining("clusterMaxBatchBytes must be >= 64: 63");
   }
 
   @Test
