@@ -83,7 +83,7 @@ final class ProposeCommand implements Callable<Integer> {
       return CommandLine.ExitCode.USAGE;
     }
     int failed = 0;
-    try (SequencerClient c = client.builder().build()) {
+    try (SequencerClient c = client.builder().clusterMaxBatchBytes(maxBatchBytes).build()) {
       List<CompletableFuture<BatchReceipt>> fs = new ArrayList<>(lines.size());
       for (Line l : lines) {
         fs.add(c.propose(l.batch()));

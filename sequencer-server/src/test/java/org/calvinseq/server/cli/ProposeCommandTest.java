@@ -195,6 +195,19 @@ class ProposeCommandTest {
   }
 
   @Test
+  void aRaisedBatchLimitIsTheClientsLimitToo() throws IOException {
+    // 5 txns of 1,000,000 payload bytes: over the default 4 MiB, within --max-batch-bytes 8 MiB.
+    String txn =
+        "{\"write\": [{\"collection\": \"c\", \"key\": \"k\"}], \"payload\": \""
+            + "x".repeat(1_000_000)
+            + "\"}";
+    String line = "{\"txns\": [" + String.join(", ", java.util.Collections.nCopies(5, txn)) + "]}";
+    CliRun r = propose(List.of("--max-batch-bytes", Integer.toString(8 << 20)), line);
+    assertThat(r.exitCode()).as(r.err()).isEqualTo(1);
+    assertThat(r.err()).contains("line 1:").contains("unavailable").doesNotContain("not sent");
+  }
+
+  @Test
   void aValidFileGoesOnToTheClusterAndFailsAsUnavailableThere() throws IOException {
     CliRun r = propose(GOOD, "", GOOD);
     assertThat(r.exitCode()).as(r.err()).isEqualTo(1);
