@@ -340,6 +340,14 @@ public final class SequencerClient implements AutoCloseable {
     if (closed) {
       return new IllegalStateException("client closed", c);
     }
+    String tooLarge = GrpcErrors.messageTooLarge(c);
+    if (tooLarge != null) {
+      return new ProposalRejectedException(
+          "proposal rejected by the node's gRPC message limit ("
+              + tooLarge
+              + "): the servers' max-batch-bytes must be below clusterMaxBatchBytes "
+              + settings.clusterMaxBatchBytes);
+    }
     if (c instanceof TimeoutException || c instanceof IOException) {
       return new SequencerUnavailableException(
           "sequencer unavailable: no leader with a quorum answered within "
