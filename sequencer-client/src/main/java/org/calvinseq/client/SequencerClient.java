@@ -345,8 +345,9 @@ public final class SequencerClient implements AutoCloseable {
       return new ProposalRejectedException(
           "proposal rejected by the node's gRPC message limit ("
               + tooLarge
-              + "): the servers' max-batch-bytes must be below clusterMaxBatchBytes "
-              + settings.clusterMaxBatchBytes);
+              + "): the servers' max-batch-bytes is smaller than the clusterMaxBatchBytes "
+              + settings.clusterMaxBatchBytes
+              + " the client was given");
     }
     if (c instanceof TimeoutException || c instanceof IOException) {
       return new SequencerUnavailableException(
