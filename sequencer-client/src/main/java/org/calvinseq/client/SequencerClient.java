@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
@@ -12,7 +11,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -79,7 +77,6 @@ public final class SequencerClient implements AutoCloseable {
   public static final int DEFAULT_PAGE_SIZE = 1000;
 
   private static final AtomicInteger INSTANCES = new AtomicInteger();
-  private static final long STATUS_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
   /**
    * Room left in a gRPC message for the Ratis request around an entry (ids, call id, routing);
@@ -431,78 +428,7 @@ public final class SequencerClient implements AutoCloseable {
    */
   public List<PeerStatus> status() {
     checkOpen();
-    List<RaftPeer> ps = peers();
-    long deadline = System.nanoTime() + callTimeout.toNanos();
-    List<CompletableFuture<NodeStatus>> fs = new ArrayList<>();
-    for (RaftPeer p : ps) {
-      fs.add(
-          CompletableFuture.supplyAsync(
-              () -> {
-                try {
-                  return statusUntil(p.getId(), deadline);
-                } catch (IOException e) {
-                  throw new CompletionException(e);
-                }
-              },
-              queryPool));
-    }
-    List<PeerStatus> out = new ArrayList<>(ps.size());
-    for (int i = 0; i < ps.size(); i++) {
-      RaftPeer p = ps.get(i);
-      NodeStatus s = null;
-      String error = null;
-      try {
-        // The grace lets a peer's own last error (which ends its retries at the deadline) win.
-        long wait = deadline + STATUS_GRACE_NANOS - System.nanoTime();
-        s = fs.get(i).get(Math.max(0, wait), TimeUnit.NANOSECONDS);
-      } catch (ExecutionException e) {
-        error = String.valueOf(ProposalChannel.unwrap(e).getMessage());
-      } catch (TimeoutException e) {
-        error = "no answer within " + callTimeout.toMillis() + " ms";
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        error = "interrupted";
-      }
-      out.add(new PeerStatus(p.getId(), p.getAddress(), s, error, health.state(p.getId())));
-    }
-    return out;
-  }
-
-  /**
-   * Asks {@code peer} until it answers or {@code deadline} (nanoTime) passes; no attempt starts
-   * after the deadline.
-   */
-  private NodeStatus statusUntil(RaftPeerId peer, long deadline) throws IOException {
-    for (int attempt = 1; ; attempt++) {
-      try {
-        return queries.status(peer);
-      } catch (QueryRefusedException e) {
-        throw new IOException(e.getMessage(), e);
-      } catch (IOException e) {
-        long left = deadline - System.nanoTime();
-        long pause = Math.min(left, backoff.delayNanos(attempt, random));
-        if (pause > 0) {
-          try {
-            Thread.sleep(Math.max(1, pause / 1_000_000));
-          } catch (InterruptedException ie) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", ie);
-          }
-        }
-        if (deadline - System.nanoTime() <= 0) {
-          throw new IOException(
-              "no answer within "
-                  + callTimeout.toMillis()
-                  + " ms ("
-                  + attempt
-                  + (attempt == 1 ? " attempt" : " attempts")
-                  + "; last: "
-                  + e.getMessage()
-                  + ")",
-              e);
-        }
-      }
-    }
+    return new StatusQuery(queries, health, callTimeout, backoff, random, queryPool).ask(peers());
   }
 
   /**
