@@ -1,6 +1,7 @@
 package org.calvinseq.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,7 +13,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.calvinseq.client.PeerHealth;
+import org.calvinseq.client.ProposalRejectedException;
+import org.calvinseq.core.model.EpochBatch;
+import org.calvinseq.core.model.Key;
 import org.calvinseq.core.model.SequencedTxn;
+import org.calvinseq.core.model.Txn;
+import org.calvinseq.core.protocol.BatchReceipt;
 import org.calvinseq.server.cli.SequencerCli;
 import org.calvinseq.server.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
@@ -136,6 +145,87 @@ class ClientCliIT {
       cluster.kill(cluster.awaitLeader(Duration.ofSeconds(30)) == 0 ? 1 : 0);
       Run degraded = run("status", "--peers", peers, "--timeout", "3s");
       assertThat(degraded.out().lines().filter(r -> r.contains("UNREACHABLE"))).hasSize(1);
+    }
+  }
+
+  @Test
+  void statusKeepsAskingMembersThatAnswerLateWithinItsTimeout() throws Exception {
+    try (LocalCluster cluster = ClientItSupport.cluster()) {
+      cluster.awaitLeader(Duration.ofSeconds(30));
+      String peers = cluster.peersString();
+      for (int i = 0; i < cluster.size(); i++) {
+        cluster.stop(i);
+      }
+      CompletableFuture<Run> status =
+          CompletableFuture.supplyAsync(() -> run("status", "--peers", peers, "--timeout", "60s"));
+      Thread.sleep(2000);
+      assertThat(status).as("still asking the stopped members").isNotDone();
+      cluster.startStopped();
+      Run r = status.get(90, TimeUnit.SECONDS);
+      List<String> rows = r.out().lines().toList();
+      assertThat(rows).as(r.out()).hasSize(4);
+      assertThat(rows).noneMatch(l -> l.contains("UNREACHABLE"));
+    }
+  }
+
+  @Test
+  void aBatchOverTheNodesMessageLimitFailsAtOnceAndTheClusterGoesOn() throws Exception {
+    try (LocalCluster cluster = ClientItSupport.cluster()) {
+      cluster.awaitLeader(Duration.ofSeconds(30));
+      // 9 txns of 1,000,000 payload bytes: each within the payload limit, the whole over the
+      // nodes' 4 MiB batch limit and their 7 MiB gRPC message limit.
+      List<Txn> txns = new ArrayList<>();
+      for (int i = 0; i < 9; i++) {
+        txns.add(new Txn(null, 0, List.of(), List.of(Key.of("c", "k" + i)), new byte[1_000_000]));
+      }
+      long start = System.nanoTime();
+      assertThatThrownBy(
+              () ->
+                  cluster
+                      .client()
+                      .propose(EpochBatch.auto(System.currentTimeMillis(), txns))
+                      .join())
+          .cause()
+          .isInstanceOf(ProposalRejectedException.class)
+          .hasMessageStartingWith("proposal not sent: it is 9000")
+          .hasMessageContaining("over the limit of 4194304 bytes");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+      assertThat(cluster.client().peerHealth())
+          .allMatch(h -> h.state() == PeerHealth.State.HEALTHY);
+
+      // Told a larger limit than the nodes have, the client sends it; the node's gRPC layer
+      // refuses it, and that answer is final too.
+      StringBuilder line = new StringBuilder("{\"txns\": [");
+      for (int i = 0; i < 9; i++) {
+        line.append(i == 0 ? "" : ", ")
+            .append("{\"write\": [{\"collection\": \"c\", \"key\": \"k\"}], \"payload\": \"")
+            .append("x".repeat(1_000_000))
+            .append("\"}");
+      }
+      Path big = dir.resolve("big.jsonl");
+      Files.writeString(big, line.append("]}\n"), StandardCharsets.UTF_8);
+      start = System.nanoTime();
+      Run lied =
+          run(
+              "propose",
+              "--peers",
+              cluster.peersString(),
+              "--file",
+              big.toString(),
+              "--max-batch-bytes",
+              Integer.toString(16 << 20));
+      assertThat(lied.code()).as(lied.err()).isEqualTo(1);
+      assertThat(lied.err())
+          .contains("line 1: proposal rejected by the node's gRPC message limit")
+          .contains("exceeds maximum size 7340032");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+
+      BatchReceipt ok =
+          cluster
+              .client()
+              .propose(EpochBatch.auto(System.currentTimeMillis(), txns.subList(0, 1)))
+              .get(30, TimeUnit.SECONDS);
+      assertThat(ok.sequenced()).as(ok.toString()).isTrue();
     }
   }
 

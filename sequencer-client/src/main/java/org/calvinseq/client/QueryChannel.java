@@ -7,6 +7,7 @@ import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
+import org.apache.ratis.protocol.exceptions.StaleReadException;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.calvinseq.core.codec.CodecException;
@@ -36,7 +37,8 @@ final class QueryChannel implements AutoCloseable {
   /**
    * Sends {@code query} to {@code peer}; returns the reply content.
    *
-   * @throws IOException when the peer gave no answer (worth asking another)
+   * @throws IOException when the peer gave no answer or cannot serve reads yet (worth asking again,
+   *     or another)
    * @throws QueryRefusedException when it answered with an error (not worth asking another)
    * @throws IllegalStateException {@code "client closed"} once the client is closed, even in a
    *     caller's retry loop that began before (no peer can answer a closed client)
@@ -49,6 +51,9 @@ final class QueryChannel implements AutoCloseable {
           raft.io().sendStaleRead(Message.valueOf(UnsafeByteOperations.unsafeWrap(query)), 0, peer);
     } catch (StateMachineException e) {
       health.success(peer);
+      if (notReadyYet(e)) {
+        throw new IOException(peer + " cannot serve reads yet: " + causeMessage(e), e);
+      }
       throw new QueryRefusedException(peer + " refused the query: " + causeMessage(e), e);
     } catch (IOException e) {
       checkOpen();
@@ -59,6 +64,11 @@ final class QueryChannel implements AutoCloseable {
     }
     health.success(peer);
     if (!reply.isSuccess()) {
+      if (notReadyYet(reply.getException())) {
+        throw new IOException(
+            peer + " cannot serve reads yet: " + causeMessage(reply.getException()),
+            reply.getException());
+      }
       throw new QueryRefusedException(
           peer + " refused the query: " + reply.getException(), reply.getException());
     }
@@ -90,6 +100,19 @@ final class QueryChannel implements AutoCloseable {
     } catch (CodecException e) {
       throw new IOException("bad completion reply from " + peer + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * A peer that has not learnt a commit index yet (just started) refuses stale reads; asked again a
+   * little later, or another peer, it answers.
+   */
+  private static boolean notReadyYet(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof StaleReadException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static String causeMessage(Throwable e) {

@@ -54,6 +54,11 @@ final class RatisRetryPolicy implements RetryPolicy {
   @Override
   public Action handleAttemptFailure(Event event) {
     if (event instanceof ClientRetryEvent ce) {
+      if (GrpcErrors.messageTooLarge(ce.getCause()) != null) {
+        // The peer answered: it takes no message that large, and neither will the others.
+        health.success(ce.getRequest() == null ? null : ce.getRequest().getServerId());
+        return NO_RETRY_ACTION;
+      }
       observe(ce);
       return deadlines.handleAttemptFailure(event);
     }

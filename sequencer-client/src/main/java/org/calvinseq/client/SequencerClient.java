@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
@@ -12,7 +11,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -80,6 +78,12 @@ public final class SequencerClient implements AutoCloseable {
 
   private static final AtomicInteger INSTANCES = new AtomicInteger();
 
+  /**
+   * Room left in a gRPC message for the Ratis request around an entry (ids, call id, routing);
+   * Ratis's client refuses a request whose serialized size exceeds the message limit.
+   */
+  static final int REQUEST_ENVELOPE_BYTES = 4096;
+
   private final RaftGroup group;
   private final Duration requestTimeout;
   private final Duration callTimeout;
@@ -90,6 +94,7 @@ public final class SequencerClient implements AutoCloseable {
   private final ClientMetrics metrics;
   private final Semaphore inFlight;
   private final int maxInFlight;
+  private final int maxEntryBytes;
   private final Set<CompletableFuture<?>> pending = ConcurrentHashMap.newKeySet();
   private final ExecutorService callbacks;
   private final ScheduledExecutorService timer;
@@ -117,6 +122,8 @@ public final class SequencerClient implements AutoCloseable {
     this.random = RetryBackoff.shared(b.random);
     this.maxInFlight = b.maxInFlight;
     this.inFlight = new Semaphore(b.maxInFlight);
+    this.maxEntryBytes =
+        Math.min(b.clusterMaxBatchBytes, b.maxMessageBytes - REQUEST_ENVELOPE_BYTES);
     this.vshardCount = b.vshardCount;
     List<RaftPeerId> ids = b.peers.stream().map(RaftPeer::getId).toList();
     this.metrics =
@@ -139,7 +146,7 @@ public final class SequencerClient implements AutoCloseable {
             new TxnBatcher.Settings(
                 b.linger,
                 b.maxBatchTxns,
-                b.maxBatchBytes,
+                Math.min(b.maxBatchBytes, b.clusterMaxBatchBytes),
                 b.maxBufferedTxns,
                 b.maxBlock != null ? b.maxBlock : callTimeout,
                 b.assignClientTxnIds,
@@ -226,6 +233,12 @@ public final class SequencerClient implements AutoCloseable {
     if (closed) {
       return CompletableFuture.failedFuture(new IllegalStateException("client closed"));
     }
+    if (bytes.size() > maxEntryBytes) {
+      // Sent anyway, the leader would refuse it, or gRPC would, which reads as a broken
+      // connection: retried to every peer until the call timeout, then "unavailable".
+      metrics.proposed("rejected", 0);
+      return CompletableFuture.failedFuture(new ProposalRejectedException(tooLarge(bytes.size())));
+    }
     try {
       if (!inFlight.tryAcquire(callTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
         return CompletableFuture.failedFuture(
@@ -260,6 +273,21 @@ public final class SequencerClient implements AutoCloseable {
               complete(out, r, err);
             });
     return out;
+  }
+
+  private String tooLarge(int size) {
+    return "proposal not sent: it is "
+        + size
+        + " bytes encoded, over the limit of "
+        + maxEntryBytes
+        + " bytes: the smaller of clusterMaxBatchBytes "
+        + settings.clusterMaxBatchBytes
+        + " (the servers' max-batch-bytes as the client knows it) and the gRPC message limit"
+        + " maxMessageBytes "
+        + settings.maxMessageBytes
+        + " less "
+        + REQUEST_ENVELOPE_BYTES
+        + " for the request";
   }
 
   private BatchReceipt receipt(RaftClientReply reply) {
@@ -308,6 +336,15 @@ public final class SequencerClient implements AutoCloseable {
     }
     if (closed) {
       return new IllegalStateException("client closed", c);
+    }
+    String tooLarge = GrpcErrors.messageTooLarge(c);
+    if (tooLarge != null) {
+      return new ProposalRejectedException(
+          "proposal rejected by the node's gRPC message limit ("
+              + tooLarge
+              + "): the servers' max-batch-bytes is smaller than the clusterMaxBatchBytes "
+              + settings.clusterMaxBatchBytes
+              + " the client was given");
     }
     if (c instanceof TimeoutException || c instanceof IOException) {
       return new SequencerUnavailableException(
@@ -386,43 +423,12 @@ public final class SequencerClient implements AutoCloseable {
 
   /**
    * Status of every peer, asked in parallel, in the group's peer order. A peer that does not answer
-   * within the request timeout is reported with its error, not thrown.
+   * is asked again, with backoff, until the call timeout; one that has not answered by then is
+   * reported with its last error, not thrown. A peer that answers with an error is not asked again.
    */
   public List<PeerStatus> status() {
     checkOpen();
-    List<RaftPeer> ps = peers();
-    List<CompletableFuture<NodeStatus>> fs = new ArrayList<>();
-    for (RaftPeer p : ps) {
-      fs.add(
-          CompletableFuture.supplyAsync(
-              () -> {
-                try {
-                  return queries.status(p.getId());
-                } catch (IOException e) {
-                  throw new CompletionException(e);
-                }
-              },
-              queryPool));
-    }
-    long deadline = System.nanoTime() + requestTimeout.plusSeconds(1).toNanos();
-    List<PeerStatus> out = new ArrayList<>(ps.size());
-    for (int i = 0; i < ps.size(); i++) {
-      RaftPeer p = ps.get(i);
-      NodeStatus s = null;
-      String error = null;
-      try {
-        s = fs.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-      } catch (ExecutionException e) {
-        error = String.valueOf(ProposalChannel.unwrap(e).getMessage());
-      } catch (TimeoutException e) {
-        error = "no answer within " + requestTimeout.toMillis() + " ms";
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        error = "interrupted";
-      }
-      out.add(new PeerStatus(p.getId(), p.getAddress(), s, error, health.state(p.getId())));
-    }
-    return out;
+    return new StatusQuery(queries, health, callTimeout, backoff, random, queryPool).ask(peers());
   }
 
   /**

@@ -14,6 +14,7 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
+import org.calvinseq.core.codec.ProposalLimits;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -41,6 +42,7 @@ public final class SequencerClientBuilder {
   int maxInFlight = 32;
   int maxAttempts = 1000;
   int maxMessageBytes = 64 * 1024 * 1024;
+  int clusterMaxBatchBytes = ProposalLimits.DEFAULTS.maxBatchBytes();
   RetryBackoff retryBackoff = RetryBackoff.DEFAULT;
   PeerHealth.Policy healthPolicy = PeerHealth.Policy.DEFAULT;
   MeterRegistry registry;
@@ -195,6 +197,19 @@ public final class SequencerClientBuilder {
     return this;
   }
 
+  /**
+   * The servers' {@code max-batch-bytes}; default 4 MiB, the servers' default. A proposal encoded
+   * larger (or larger than {@link #maxMessageBytes} allows) fails at once with {@link
+   * ProposalRejectedException} naming its size and the limit, instead of being sent: the leader
+   * would refuse it, and one over the servers' gRPC message limit would fail like a broken
+   * connection, retried until the call timeout. Set it when the servers run with another limit. The
+   * submit batcher never fills a batch beyond it, whatever {@link #maxBatchBytes} says.
+   */
+  public SequencerClientBuilder clusterMaxBatchBytes(int n) {
+    this.clusterMaxBatchBytes = n;
+    return this;
+  }
+
   /** The source of jitter and of the client id; shared by the client's threads behind a lock. */
   public SequencerClientBuilder random(RandomGenerator r) {
     this.random = Objects.requireNonNull(r, "random");
@@ -243,6 +258,7 @@ public final class SequencerClientBuilder {
     atLeast("maxBufferedTxns", maxBufferedTxns, maxBatchTxns);
     atLeast("maxBatchBytes", maxBatchBytes, 1024);
     atLeast("maxMessageBytes", maxMessageBytes, 1024 * 1024);
+    atLeast("clusterMaxBatchBytes", clusterMaxBatchBytes, 64);
     if (maxBatchBytes > maxMessageBytes / 2) {
       throw new IllegalArgumentException(
           "maxBatchBytes " + maxBatchBytes + " must be at most half of maxMessageBytes");

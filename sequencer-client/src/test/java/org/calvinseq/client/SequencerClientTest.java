@@ -97,6 +97,85 @@ class SequencerClientTest {
   }
 
   @Test
+  void aBatchOverTheClustersBatchLimitFailsAtOnceWithItsSizeAndTheLimit() throws Exception {
+    try (SequencerClient c =
+        SequencerClient.builder().peers(NOWHERE).callTimeout(Duration.ofSeconds(30)).build()) {
+      Txn big = new Txn(null, 0, List.of(), List.of(Key.of("c", "k")), new byte[5 << 20]);
+      CompletableFuture<BatchReceipt> p = c.propose(EpochBatch.auto(1, List.of(big)));
+      // Not sent: without the check it would be retried against the peers for the call timeout.
+      assertThat(p).isCompletedExceptionally();
+      assertThatThrownBy(p::join)
+          .cause()
+          .isInstanceOf(ProposalRejectedException.class)
+          .hasMessageMatching(
+              "proposal not sent: it is 52429\\d\\d bytes encoded, over the limit of 4194304 bytes:"
+                  + " the smaller of clusterMaxBatchBytes 4194304 .*");
+      assertThat(c.peerHealth()).allMatch(h -> h.state() == PeerHealth.State.HEALTHY);
+      assertThat(
+              c.meterRegistry()
+                  .get("sequencer.client.propose")
+                  .tag("result", "rejected")
+                  .timer()
+                  .count())
+          .isEqualTo(1);
+    }
+  }
+
+  @Test
+  void theSmallerOfTheClustersBatchLimitAndTheGrpcLimitIsNamed() {
+    try (SequencerClient c =
+        SequencerClient.builder()
+            .peers(NOWHERE)
+            .clusterMaxBatchBytes(64 << 20)
+            .maxMessageBytes(8 << 20)
+            .build()) {
+      Txn big = new Txn(null, 0, List.of(), List.of(Key.of("c", "k")), new byte[9 << 20]);
+      assertThatThrownBy(() -> c.propose(EpochBatch.auto(1, List.of(big))).join())
+          .cause()
+          .isInstanceOf(ProposalRejectedException.class)
+          .hasMessageContaining("over the limit of " + ((8 << 20) - 4096) + " bytes")
+          .hasMessageContaining("gRPC message limit maxMessageBytes 8388608 less 4096")
+          .hasMessageContaining("clusterMaxBatchBytes 67108864");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    assertThatThrownBy(
+            () -> SequencerClient.builder().peers(NOWHERE).clusterMaxBatchBytes(63).build())
+        .hasMessageContaining("clusterMaxBatchBytes must be >= 64: 63");
+  }
+
+  @Test
+  void statusRetriesAPeerThatDoesNotAnswerUntilTheCallTimeout() throws Exception {
+    try (SequencerClient c =
+        SequencerClient.builder()
+            .peers(NOWHERE)
+            .requestTimeout(Duration.ofMillis(500))
+            .callTimeout(Duration.ofSeconds(3))
+            .build()) {
+      long start = System.nanoTime();
+      List<PeerStatus> all = c.status();
+      Duration took = Duration.ofNanos(System.nanoTime() - start);
+      assertThat(all).hasSize(3).noneMatch(PeerStatus::reachable);
+      assertThat(all).allSatisfy(s -> assertThat(s.error()).contains("no answer within 3000 ms"));
+      // A refused connection fails at once, so within 3 s each peer is asked several times.
+      for (String peer : List.of("n1", "n2", "n3")) {
+        assertThat(
+                c.meterRegistry()
+                    .get("sequencer.client.connection.attempts")
+                    .tag("peer", peer)
+                    .tag("result", "failure")
+                    .counter()
+                    .count())
+            .as("attempts on %s", peer)
+            .isGreaterThan(1);
+      }
+      assertThat(took)
+          .isGreaterThanOrEqualTo(Duration.ofMillis(2500))
+          .isLessThan(Duration.ofSeconds(6));
+    }
+  }
+
+  @Test
   void unreachableClusterFailsAsUnavailableWithinTheCallTimeout() throws Exception {
     try (SequencerClient c =
         SequencerClient.builder()

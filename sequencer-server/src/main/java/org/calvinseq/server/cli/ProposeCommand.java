@@ -1,10 +1,8 @@
 package org.calvinseq.server.cli;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -86,7 +84,7 @@ final class ProposeCommand implements Callable<Integer> {
       return CommandLine.ExitCode.USAGE;
     }
     int failed = 0;
-    try (SequencerClient c = client.builder().build()) {
+    try (SequencerClient c = client.builder().clusterMaxBatchBytes(maxBatchBytes).build()) {
       List<CompletableFuture<BatchReceipt>> fs = new ArrayList<>(lines.size());
       for (Line l : lines) {
         fs.add(c.propose(l.batch()));
@@ -125,18 +123,28 @@ final class ProposeCommand implements Callable<Integer> {
             maxTxnsPerBatch,
             ProposalLimits.DEFAULTS.maxKeysPerTxn(),
             ProposalLimits.DEFAULTS.maxPayloadBytes());
+    // Unlimited bytes first: a payload, txn or key count over its limit is named as such, not as
+    // the batch size it also causes.
+    ProposalLimits contentOnly =
+        new ProposalLimits(
+            Integer.MAX_VALUE,
+            limits.maxTxnsPerBatch(),
+            limits.maxKeysPerTxn(),
+            limits.maxPayloadBytes());
     List<Line> out = new ArrayList<>();
-    try (BufferedReader r = open()) {
-      String text;
-      int number = 0;
-      while ((text = r.readLine()) != null) {
-        number++;
-        if (text.isBlank()) {
+    try (InputLines r = open()) {
+      int length;
+      while ((length = r.next()) >= 0) {
+        int number = r.number();
+        if (blank(r.bytes(), length)) {
           continue;
         }
         try {
-          EpochBatch b = TxnJson.parseBatch(text, System.currentTimeMillis());
-          String problem = limits.violation(b, EntryEncoder.encode(b).length);
+          EpochBatch b = TxnJson.parseBatch(r.bytes(), length, System.currentTimeMillis());
+          String problem = contentOnly.violation(b, 0);
+          if (problem == null) {
+            problem = limits.violation(b, EntryEncoder.encode(b).length);
+          }
           if (problem != null) {
             throw new TxnJson.BadInput(problem);
           }
@@ -152,14 +160,39 @@ final class ProposeCommand implements Callable<Integer> {
     return out;
   }
 
-  private BufferedReader open() throws IOException, TxnJson.BadInput {
+  private static boolean blank(byte[] b, int length) {
+    for (int i = 0; i < length; i++) {
+      if (b[i] != ' ' && b[i] != '\t' && b[i] != '\r') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * JSON takes more room than the encoded batch (6 bytes for an escaped control character, 4 for 3
+   * of base64, some 30 bytes of field names around a key of a few), but not 16 times as much unless
+   * padded: reading stops there, with a message, instead of filling the heap.
+   */
+  private InputLines open() throws TxnJson.BadInput {
+    int maxLine = (int) Math.min(Integer.MAX_VALUE - 16, 16L * maxBatchBytes);
+    String why =
+        "16 x --max-batch-bytes " + maxBatchBytes + ", more than a batch within it takes as JSON";
     if ("-".equals(file)) {
-      return new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      return new InputLines(System.in, source(), maxLine, why);
+    }
+    Path path = Path.of(file);
+    if (Files.isDirectory(path)) {
+      throw new TxnJson.BadInput(file + ": is a directory");
     }
     try {
-      return Files.newBufferedReader(Path.of(file), StandardCharsets.UTF_8);
+      return new InputLines(Files.newInputStream(path), file, maxLine, why);
     } catch (NoSuchFileException e) {
       throw new TxnJson.BadInput(file + ": no such file");
+    } catch (AccessDeniedException e) {
+      throw new TxnJson.BadInput(file + ": permission denied");
+    } catch (IOException e) {
+      throw new TxnJson.BadInput(file + ": cannot be read: " + e.getMessage());
     }
   }
 

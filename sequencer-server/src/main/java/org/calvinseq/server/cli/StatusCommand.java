@@ -23,7 +23,9 @@ import picocli.CommandLine.Spec;
     description = {
       "Asks every member for its status and prints a table: role, term, last applied epoch and"
           + " how many epochs it is behind the most advanced member. A member that does not"
-          + " answer is listed as UNREACHABLE with the reason.",
+          + " answer is asked again, with backoff, until --timeout; one that has not answered"
+          + " by then is listed as UNREACHABLE with the last reason (so a member that is down"
+          + " makes the command last --timeout).",
       "Exit status: 0 when a majority answered and one of them is the leader, 1 otherwise."
     })
 final class StatusCommand implements Callable<Integer> {

@@ -1,7 +1,9 @@
 package org.calvinseq.server.cli;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -47,8 +49,14 @@ final class TxnJson {
       Set.of("clientId", "seq", "tenant", "read", "write", "payload", "payloadBase64");
   private static final Set<String> KEY_FIELDS = Set.of("collection", "key", "keyBase64");
 
+  // No string length limit of Jackson's own (20,000,000 chars by default): the caller bounds the
+  // line, and a long payload is refused by the payload limit, which says what the limit is.
   static final ObjectMapper MAPPER =
-      new ObjectMapper()
+      new ObjectMapper(
+              JsonFactory.builder()
+                  .streamReadConstraints(
+                      StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build())
+                  .build())
           .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
           .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
@@ -69,12 +77,35 @@ final class TxnJson {
     try {
       root = MAPPER.readTree(line);
     } catch (JsonProcessingException e) {
-      throw new BadInput(
-          "malformed JSON at column "
-              + (e.getLocation() == null ? "?" : e.getLocation().getColumnNr())
-              + ": "
-              + e.getOriginalMessage());
+      throw malformed(e);
     }
+    return batch(root, proposerMs);
+  }
+
+  /**
+   * As {@link #parseBatch(String, long)}, from the first {@code length} bytes (UTF-8) of a line.
+   */
+  static EpochBatch parseBatch(byte[] line, int length, long proposerMs) throws BadInput {
+    JsonNode root;
+    try {
+      root = MAPPER.readTree(line, 0, length);
+    } catch (JsonProcessingException e) {
+      throw malformed(e);
+    } catch (java.io.IOException e) {
+      throw new BadInput("unreadable JSON: " + e.getMessage());
+    }
+    return batch(root, proposerMs);
+  }
+
+  private static BadInput malformed(JsonProcessingException e) {
+    return new BadInput(
+        "malformed JSON at column "
+            + (e.getLocation() == null ? "?" : e.getLocation().getColumnNr())
+            + ": "
+            + e.getOriginalMessage());
+  }
+
+  private static EpochBatch batch(JsonNode root, long proposerMs) throws BadInput {
     if (root == null || !root.isObject()) {
       throw new BadInput("expected a JSON object {\"txns\": [...]}");
     }

@@ -120,6 +120,95 @@ class ProposeCommandTest {
     badInput(r, "nope.jsonl: no such file");
   }
 
+  private CliRun proposeBytes(byte[] content, String... extra) throws IOException {
+    Path f = dir.resolve("bytes.jsonl");
+    Files.write(f, content);
+    List<String> args =
+        new java.util.ArrayList<>(
+            List.of("propose", "--peers", PEERS, "--timeout", "2s", "--file", f.toString()));
+    args.addAll(List.of(extra));
+    return CliRun.of(args.toArray(String[]::new));
+  }
+
+  private static byte[] concat(byte[]... parts) {
+    java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+    for (byte[] p : parts) {
+      b.writeBytes(p);
+    }
+    return b.toByteArray();
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** {@code GOOD} with one invalid UTF-8 byte (0xff) in its payload, after "hi". */
+  private static byte[] invalidUtf8Line() {
+    String[] parts = GOOD.split("hi");
+    return concat(utf8(parts[0] + "hi"), new byte[] {(byte) 0xff}, utf8(parts[1]));
+  }
+
+  @Test
+  void invalidUtf8InAFileIsNamedWithItsLineAndByteOffset() throws IOException {
+    byte[] first = utf8(GOOD + "\n");
+    CliRun r = proposeBytes(concat(first, invalidUtf8Line(), utf8("\n")));
+    int column = GOOD.indexOf("hi") + 2;
+    badInput(
+        r,
+        "bytes.jsonl line 2: invalid UTF-8 at byte " + (column + 1) + " of the line",
+        "byte offset " + (first.length + column) + " of the input");
+  }
+
+  @Test
+  void invalidUtf8OnStandardInputIsRefusedToo() {
+    java.io.InputStream stdin = System.in;
+    try {
+      System.setIn(new java.io.ByteArrayInputStream(concat(invalidUtf8Line(), utf8("\n"))));
+      CliRun r = CliRun.of("propose", "--peers", PEERS, "--timeout", "2s", "--file", "-");
+      badInput(r, "<stdin> line 1: invalid UTF-8 at byte", "byte offset");
+    } finally {
+      System.setIn(stdin);
+    }
+  }
+
+  @Test
+  void aLineWithoutEndIsCutAtABoundInsteadOfFillingTheHeap() throws IOException {
+    // What /dev/zero gives, scaled down: 16 x --max-batch-bytes bytes read, then refused.
+    CliRun r = proposeBytes(new byte[70_000], "--max-batch-bytes", "4096");
+    badInput(r, "bytes.jsonl line 1: longer than 65536 bytes", "--max-batch-bytes 4096");
+  }
+
+  @Test
+  void aDirectoryIsNamed() {
+    CliRun r = CliRun.of("propose", "--peers", PEERS, "--file", dir.toString());
+    badInput(r, dir + ": is a directory");
+  }
+
+  @Test
+  void anOversizedPayloadIsRefusedByThePayloadLimitWithItsNumbers() throws IOException {
+    // Over Jackson's own string limit (20,000,000 chars), which must not be what answers.
+    int size = 21_000_000;
+    String line =
+        "{\"txns\": [{\"write\": [{\"collection\": \"c\", \"key\": \"k\"}], \"payload\": \""
+            + "x".repeat(size)
+            + "\"}]}";
+    badInput(
+        propose(line), "line 1: txns[0] payload is " + size + " bytes, over the limit of 1048576");
+  }
+
+  @Test
+  void aRaisedBatchLimitIsTheClientsLimitToo() throws IOException {
+    // 5 txns of 1,000,000 payload bytes: over the default 4 MiB, within --max-batch-bytes 8 MiB.
+    String txn =
+        "{\"write\": [{\"collection\": \"c\", \"key\": \"k\"}], \"payload\": \""
+            + "x".repeat(1_000_000)
+            + "\"}";
+    String line = "{\"txns\": [" + String.join(", ", java.util.Collections.nCopies(5, txn)) + "]}";
+    CliRun r = propose(List.of("--max-batch-bytes", Integer.toString(8 << 20)), line);
+    assertThat(r.exitCode()).as(r.err()).isEqualTo(1);
+    assertThat(r.err()).contains("line 1:").contains("unavailable").doesNotContain("not sent");
+  }
+
   @Test
   void aValidFileGoesOnToTheClusterAndFailsAsUnavailableThere() throws IOException {
     CliRun r = propose(GOOD, "", GOOD);
