@@ -59,9 +59,7 @@ public final class ClusterAdmin implements AutoCloseable {
    *
    * @param members the voting members
    * @param leader the leader that answered
-   * @param stable false while a change is under way (the old members are then in {@code old});
-   *     Ratis 3.2.2 does not send the configuration's halves to clients, so there it is always true
-   *     and {@code members} holds both halves during a change
+   * @param stable false while a change is under way (the old members are then in {@code old})
    * @param old the members of the old configuration during a change, else empty
    */
   public record Membership(
@@ -244,8 +242,9 @@ public final class ClusterAdmin implements AutoCloseable {
     while (true) {
       Membership m = membership(deadline);
       if (!probed && !m.contains(extra.getId())) {
-        // Ratis 3.2.2 keeps a change pending on the leader while a new member does not answer,
-        // and refuses every other change meanwhile: never start one for a node that is not up.
+        // Ratis (seen with 3.2.2) keeps a change pending on the leader while a new member does not
+        // answer, and refuses every other change meanwhile: never start one for a node that is not
+        // up.
         probe(extra, deadline);
         probed = true;
       }
@@ -315,19 +314,12 @@ public final class ClusterAdmin implements AutoCloseable {
         try {
           GroupInfoReply info = info(id);
           RoleInfoProto role = info.getRoleInfoProto();
-          // Ratis 3.2.2 does not send the configuration itself over gRPC (the reply's conf is
-          // empty); the group holds every peer of the current configuration (both halves during a
-          // change, which then reads as unstable).
-          Optional<RaftConfigurationProto> conf = info.getConf();
-          List<RaftPeer> members =
-              conf.map(c -> ProtoUtils.toRaftPeers(c.getPeersList()))
-                  .orElse(new ArrayList<>(info.getGroup().getPeers()));
-          List<RaftPeer> old =
-              conf.map(c -> ProtoUtils.toRaftPeers(c.getOldPeersList())).orElse(List.of());
-          remember(members);
+          Membership m = membership(info, id);
+          remember(m.members());
+          remember(m.old());
           if (role.getRole() == RaftPeerRole.LEADER) {
             leaderHint = id;
-            return new Membership(members, id, old.isEmpty(), old);
+            return m;
           }
           if (role.hasFollowerInfo() && role.getFollowerInfo().hasLeaderInfo()) {
             RaftPeer leader = ProtoUtils.toRaftPeer(role.getFollowerInfo().getLeaderInfo().getId());
@@ -347,6 +339,24 @@ public final class ClusterAdmin implements AutoCloseable {
       }
       sleep(RETRY_SLEEP_MS);
     }
+  }
+
+  /**
+   * The configuration in member {@code from}'s group info, with {@code from} as the leader. Ratis
+   * (from 3.3.0) sends the member's current configuration, with the old members while a change is
+   * under way. A member on an older release sends none; then its group's peers stand in for it
+   * (both halves during a change, which then reads as stable: the leader refuses a change started
+   * meanwhile, and the caller tries again).
+   */
+  static Membership membership(GroupInfoReply info, RaftPeerId from) {
+    Optional<RaftConfigurationProto> conf = info.getConf();
+    if (conf.isEmpty()) {
+      LOG.debug("{} sent no configuration (an older release); using its group's peers", from);
+      return new Membership(new ArrayList<>(info.getGroup().getPeers()), from, true, List.of());
+    }
+    List<RaftPeer> members = ProtoUtils.toRaftPeers(conf.get().getPeersList());
+    List<RaftPeer> old = ProtoUtils.toRaftPeers(conf.get().getOldPeersList());
+    return new Membership(members, from, old.isEmpty(), old);
   }
 
   /** Waits until the new node {@code p} answers; fails at the deadline without a change. */

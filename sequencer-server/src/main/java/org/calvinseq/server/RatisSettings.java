@@ -17,7 +17,7 @@ public final class RatisSettings {
   /** The Ratis properties of a node with configuration {@code c}. */
   public static RaftProperties of(NodeConfig c) {
     RaftProperties p = new RaftProperties();
-    // gRPC, with leaders whose log appenders recover where Ratis 3.2.2's give up for good.
+    // gRPC, whose leaders' failed log appenders pause before Ratis replaces them.
     RaftConfigKeys.Rpc.setType(p, new SequencerRpcType());
     RaftServerConfigKeys.setStorageDir(p, List.of(c.dataDir().toFile()));
     String address = c.self().getAddress();

@@ -308,12 +308,12 @@ public final class SequencerNode implements AutoCloseable {
   }
 
   /**
-   * Ratis's log worker failed to write (disk full, I/O error). Ratis 3.2.2 then fails every later
-   * write of this log, even once space is back, while the node stays a follower that the leader
-   * keeps resending entries to: nothing but a restart helps. So the node reports it once at ERROR,
-   * fails {@code log_writable} in {@code /ready}, closes its Raft server (the other members see it
-   * down) and completes {@link #logFailure()}, on which {@code sequencer node} exits with status 3
-   * for its supervisor to restart it.
+   * Ratis's log worker failed to write (disk full, I/O error). Ratis then fails every later write
+   * of this log, even once space is back, while the node stays a follower that the leader keeps
+   * resending entries to: nothing but a restart helps. So the node reports it once at ERROR, fails
+   * {@code log_writable} in {@code /ready}, closes its Raft server (the other members see it down)
+   * and completes {@link #logFailure()}, on which {@code sequencer node} exits with status 3 for
+   * its supervisor to restart it.
    */
   private void logFailed(Throwable cause, long index) {
     if (logFailure.isDone()) {
@@ -349,9 +349,9 @@ public final class SequencerNode implements AutoCloseable {
   /**
    * Completes with the reason once a write of this node's Raft log has failed (disk full, I/O
    * error). The node has then closed its Raft server: it no longer takes part in the cluster and
-   * cannot recover in place (Ratis 3.2.2 fails every later write of a log that failed once). Close
-   * it and start a new node on the same data directory once the disk is fixed; {@code sequencer
-   * node} exits with status 3 for its supervisor to do that.
+   * cannot recover in place (Ratis fails every later write of a log that failed once). Close it and
+   * start a new node on the same data directory once the disk is fixed; {@code sequencer node}
+   * exits with status 3 for its supervisor to do that.
    */
   public CompletableFuture<String> logFailure() {
     return logFailure.copy();

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What a node does when Ratis reports a failed write of its Raft log (as it does on ENOSPC): it
- * says so once, stops being ready, and closes its Raft server, since Ratis 3.2.2 fails every later
- * write of that log anyway.
+ * says so once, stops being ready, and closes its Raft server, since Ratis fails every later write
+ * of that log anyway.
  */
 class LogFailureTest {
   @TempDir Path dir;

@@ -26,12 +26,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One follower's storage stops taking writes under load (see {@link DiskFull} for how, depending on
- * what this machine allows). Its Raft log fails; Ratis 3.2.2 then refuses every later write of that
- * log, so the node cannot recover in place: it reports itself not ready (/ready 503 naming the
- * failed write, /status, {@code sequencer_raft_log_failed} 1), leaves the cluster and its process
- * exits with status 3 a few seconds later. The test kit, acting as the supervisor, starts it again
- * once the space is back, and the cluster regains three ready, caught-up members with no manual
- * step; the other two keep sequencing throughout and every engine ends identical.
+ * what this machine allows). Its Raft log fails; Ratis then refuses every later write of that log,
+ * so the node cannot recover in place: it reports itself not ready (/ready 503 naming the failed
+ * write, /status, {@code sequencer_raft_log_failed} 1), leaves the cluster and its process exits
+ * with status 3 a few seconds later. The test kit, acting as the supervisor, starts it again once
+ * the space is back, and the cluster regains three ready, caught-up members with no manual step;
+ * the other two keep sequencing throughout and every engine ends identical.
  */
 class DiskFullIT {
   private static final Logger LOG = LoggerFactory.getLogger(DiskFullIT.class);

@@ -11,7 +11,7 @@ import java.util.function.Supplier;
  *       entries of the highest commit index it knows of. A follower learns the leader's commit
  *       index from every append-entries request (Ratis's commit infos), so a follower that applied
  *       everything it has, but has far less than the leader, is not ready;
- *   <li>{@code log_writable}: the node's Raft log can be written. After a failed write Ratis 3.2.2
+ *   <li>{@code log_writable}: the node's Raft log can be written. After a failed write Ratis
  *       refuses every later write of that log, so the node can only be restarted.
  * </ul>
  */

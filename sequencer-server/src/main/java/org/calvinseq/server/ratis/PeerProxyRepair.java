@@ -14,7 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Repairs the peer proxies that Ratis 3.2.2 leaves broken for good.
+ * Repairs the peer proxies that Ratis (3.2.2, and 3.3.0 still) leaves broken for good.
  *
  * <p>A node reaches each peer through a proxy (a gRPC client) created on first use. When that
  * creation fails with anything but an {@code IOException} (it happens when an election ends and

@@ -108,8 +108,8 @@ public final class SequencerStateMachine extends BaseStateMachine {
   public interface LogFailureListener {
     /**
      * The Raft log failed to write; {@code index} is the failed entry's index, or -1 when no single
-     * entry failed (closing a segment). Ratis 3.2.2 fails every later write of this log too, so
-     * this is called again and again; it must return at once and must not close the server.
+     * entry failed (closing a segment). Ratis fails every later write of this log too, so this is
+     * called again and again; it must return at once and must not close the server.
      */
     void logFailed(Throwable cause, long index);
   }

@@ -31,10 +31,11 @@ class PeerProxyRepairTest {
   @TempDir Path dir;
 
   /**
-   * A proxy whose creation threw something other than an IOException stays failed in Ratis 3.2.2
-   * ("EXCEPTION -> STARTING" on every use) until it is reset. In the fault suite the throw came
-   * from an election interrupting the creation; here a peer address gRPC cannot parse throws the
-   * same way, every time, so the test sees each repair hand back a proxy that tries again.
+   * A proxy whose creation threw something other than an IOException stays failed in Ratis (3.2.2
+   * and 3.3.0) ("EXCEPTION -> STARTING" on every use) until it is reset. In the fault suite the
+   * throw came from an election interrupting the creation; here a peer address gRPC cannot parse
+   * throws the same way, every time, so the test sees each repair hand back a proxy that tries
+   * again.
    */
   @Test
   void aProxyStuckAfterAFailedCreationIsReplaced() throws Exception {
@@ -50,7 +51,7 @@ class PeerProxyRepairTest {
       assertThat(first).as("the creation fails, not with an IOException").isNotNull();
       assertThat(first).isNotInstanceOf(IOException.class);
       assertThatThrownBy(() -> proxies.getProxy(n2))
-          .as("Ratis 3.2.2 never tries to create that proxy again")
+          .as("Ratis never tries to create that proxy again")
           .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("EXCEPTION -> STARTING");
 

@@ -3,6 +3,7 @@ package org.calvinseq.server.ratis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
@@ -15,18 +16,24 @@ import org.junit.jupiter.api.io.TempDir;
 
 class RecoveringLogAppenderTest {
   @Test
-  void aFollowerWhoseNextIndexIsTheLeadersLogStartNeedsTheSnapshot() {
-    // Leader's log starts at 101 (1..100 purged, snapshot at 150); follower next index 101.
-    assertThat(RecoveringLogAppender.previousIsMissing(101, 300, false, 150)).isTrue();
+  void aFailedAppenderWaitsBeforeItIsReplaced() {
+    long start = System.nanoTime();
+    RecoveringLogAppender.pauseBeforeRestart();
+    assertThat(System.nanoTime() - start)
+        .isGreaterThanOrEqualTo(
+            TimeUnit.MILLISECONDS.toNanos(RecoveringLogAppender.RESTART_PAUSE_MS));
+    assertThat(Thread.currentThread().isInterrupted()).isFalse();
   }
 
   @Test
-  void anAppendRequestCanBeBuiltWhenThePreviousEntryIsInTheLogOrIsTheSnapshot() {
-    assertThat(RecoveringLogAppender.previousIsMissing(101, 300, true, 150)).isFalse();
-    assertThat(RecoveringLogAppender.previousIsMissing(151, 300, false, 150)).isFalse();
-    // The very first entry has no previous; a follower that is caught up needs nothing.
-    assertThat(RecoveringLogAppender.previousIsMissing(0, 300, false, 150)).isFalse();
-    assertThat(RecoveringLogAppender.previousIsMissing(300, 300, false, 150)).isFalse();
+  void anAppenderClosedWhileItWaitsStopsWaitingAndStaysInterrupted() {
+    Thread.currentThread().interrupt();
+    long start = System.nanoTime();
+    RecoveringLogAppender.pauseBeforeRestart();
+    long waited = System.nanoTime() - start;
+    assertThat(Thread.interrupted()).as("the interrupt is kept for Ratis to see").isTrue();
+    assertThat(waited)
+        .isLessThan(TimeUnit.MILLISECONDS.toNanos(RecoveringLogAppender.RESTART_PAUSE_MS));
   }
 
   @Test
