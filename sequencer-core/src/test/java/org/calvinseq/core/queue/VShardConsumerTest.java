@@ -72,6 +72,52 @@ class VShardConsumerTest {
     assertThat(c.isBehind()).isFalse();
   }
 
+  /**
+   * Subscribing at the current epoch and receiving the next txn is not a drop: the consumer has
+   * missed nothing, so its first txn comes live even when it did not poll before it.
+   */
+  @Test
+  void aConsumerSubscribedAtTheCurrentEpochGetsTheNextTxnLiveWithoutPollingFirst() {
+    batch(); // epoch 0
+    batch(); // epoch 1
+    long current = h.sm.currentCommittedEpoch();
+    VShardConsumer c =
+        new VShardConsumer(h.sm.subscriptions(), va, current, h.replayer(), h.metrics);
+    assertThat(c.isBehind()).isFalse();
+
+    batch(); // epoch 2, delivered before the first poll
+
+    assertThat(drain(c))
+        .extracting(SequencedTxn::id)
+        .containsExactly(new TxnId(current + 1, 0), new TxnId(current + 1, 1));
+    assertThat(h.counter("sequencer.drops", "reason", "behind")).isZero();
+    assertThat(replayed()).isZero();
+    assertThat(live()).isEqualTo(2);
+
+    // The same for a second vshard subscribed later at the then current epoch.
+    VShardConsumer b =
+        new VShardConsumer(
+            h.sm.subscriptions(), vb, h.sm.currentCommittedEpoch(), h.replayer(), h.metrics);
+    batch();
+    assertThat(drain(b)).hasSize(2);
+    assertThat(h.counter("sequencer.drops", "reason", "behind")).isZero();
+  }
+
+  /** A consumer that stopped inside the current epoch has missed the rest of it: it replays. */
+  @Test
+  void aConsumerSubscribedInsideTheCurrentEpochStillReplaysTheRestOfIt() {
+    batch(); // epoch 0: positions 0 and 1 touch vshard a
+    VShardConsumer mid =
+        new VShardConsumer(h.sm.subscriptions(), va, new TxnId(0, 0), h.replayer(), h.metrics);
+    assertThat(mid.isBehind()).isTrue();
+
+    batch(); // epoch 1
+
+    assertThat(drain(mid))
+        .extracting(SequencedTxn::id)
+        .containsExactly(new TxnId(0, 1), new TxnId(1, 0), new TxnId(1, 1));
+  }
+
   @Test
   void aStalledConsumerGetsEverythingOnceInOrderPartLivePartReplayThenIsLiveAgain() {
     VShardConsumer a = h.consumer(va);
