@@ -322,6 +322,8 @@ public final class SequencerNode implements AutoCloseable {
     long leaderCommit = stateMachine.leaderCommitIndex();
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("nodeId", s.nodeId());
+    m.put("clusterName", config.clusterName());
+    m.put("raftGroupId", Peers.groupId(config.clusterName()).getUuid().toString());
     m.put("role", s.role());
     m.put("leaderId", s.leaderId());
     m.put("term", s.term());
