@@ -7,6 +7,7 @@ import static org.calvinseq.core.testing.Fixtures.writing;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.calvinseq.core.metrics.SequencerCounters;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.model.TxnId;
@@ -101,6 +102,32 @@ class VShardConsumerTest {
     batch();
     assertThat(drain(b)).hasSize(2);
     assertThat(h.counter("sequencer.drops", "reason", "behind")).isZero();
+  }
+
+  /** The typed counters view reads the same values as the Micrometer counters. */
+  @Test
+  void theCountersViewMatchesTheMeters() {
+    VShardConsumer a = h.consumer(va); // starts at -1 on an empty log: live at once
+    for (int i = 0; i < 3; i++) {
+      batch(); // 2 live deliveries to vshard a per batch; vshard b has no queue
+      drain(a);
+    }
+    a.close();
+    batch(); // vshard a's queue is gone: nothing dropped, nothing delivered
+
+    SequencerCounters c = h.sm.metrics().counters();
+
+    assertThat(c.epochsApplied()).isEqualTo(4);
+    assertThat(c.txnsSequenced()).isEqualTo(12);
+    assertThat(c.deliveredLive()).isEqualTo(6).isEqualTo((long) live());
+    assertThat(c.deliveredReplay()).isZero();
+    assertThat(c.droppedBehind())
+        .isEqualTo((long) h.counter("sequencer.drops", "reason", "behind"))
+        .isZero();
+    assertThat(c.droppedFull()).isZero();
+    assertThat(c.droppedClosed()).isZero();
+    assertThat(c.staleEpochs()).isZero();
+    assertThat(c.decodeErrors()).isZero();
   }
 
   /** A consumer that stopped inside the current epoch has missed the rest of it: it replays. */
