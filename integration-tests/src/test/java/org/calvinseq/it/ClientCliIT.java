@@ -85,8 +85,10 @@ class ClientCliIT {
       assertThat(status.code()).as(status.err()).isZero();
       List<String> rows = status.out().lines().toList();
       assertThat(rows.get(0)).startsWith("PEER").contains("ROLE", "TERM", "APPLIED_EPOCH", "LAG");
-      assertThat(rows).hasSize(4);
-      assertThat(rows.stream().filter(r -> r.split("\\s+")[2].equals("LEADER"))).hasSize(1);
+      assertThat(rows).hasSize(5);
+      assertThat(rows.get(4)).startsWith("cluster ").contains(": Raft group id ");
+      assertThat(rows.subList(0, 4).stream().filter(r -> r.split("\\s+")[2].equals("LEADER")))
+          .hasSize(1);
 
       int vshard =
           new org.calvinseq.core.routing.CollectionHashRouter(ClientItSupport.VSHARDS)

@@ -69,6 +69,13 @@ public final class Peers {
     return sb.toString();
   }
 
+  /**
+   * The Raft group id of the cluster named {@code clusterName}: the name-based (version 3, MD5)
+   * UUID of the UTF-8 bytes of {@code "calvinseq:" + clusterName}, as {@link
+   * UUID#nameUUIDFromBytes} computes it; {@code calvinseq} gives {@code
+   * 30e87bda-4160-3a20-ac8d-ca2c0e4ba05b}. Shown in {@code /status} ({@code raftGroupId}) and by
+   * {@code sequencer status}; tools such as ratis-shell take it as {@code -groupid}.
+   */
   public static RaftGroupId groupId(String clusterName) {
     return RaftGroupId.valueOf(
         UUID.nameUUIDFromBytes(("calvinseq:" + clusterName).getBytes(StandardCharsets.UTF_8)));

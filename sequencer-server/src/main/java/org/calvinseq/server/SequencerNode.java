@@ -31,6 +31,7 @@ import org.calvinseq.client.SequencerClient;
 import org.calvinseq.core.apply.ApplyListener;
 import org.calvinseq.core.apply.EpochStateMachine;
 import org.calvinseq.core.codec.ProposalLimits;
+import org.calvinseq.core.metrics.SequencerCounters;
 import org.calvinseq.core.model.CompletionAck;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.TxnId;
@@ -365,6 +366,8 @@ public final class SequencerNode implements AutoCloseable {
     // The state machine learns its id only once the Raft server has started.
     m.put("nodeId", config.nodeId());
     m.put("state", started ? "running" : "starting");
+    m.put("clusterName", config.clusterName());
+    m.put("raftGroupId", Peers.groupId(config.clusterName()).getUuid().toString());
     m.put("role", s.role());
     m.put("leaderId", s.leaderId());
     m.put("term", s.term());
@@ -487,6 +490,16 @@ public final class SequencerNode implements AutoCloseable {
 
   public NodeStatus status() {
     return stateMachine.status();
+  }
+
+  /**
+   * The core's counters as typed values, read now: epochs applied, gaps, stale batches, decode
+   * errors, txns sequenced, deliveries (live, replay), drops (full, closed, behind), acks and
+   * completions. The same numbers as the {@code sequencer_*} meters; docs/metrics.md maps each
+   * accessor to its meter.
+   */
+  public SequencerCounters counters() {
+    return core.metrics().counters();
   }
 
   public MeterRegistry meterRegistry() {
@@ -657,6 +670,11 @@ public final class SequencerNode implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Bound of each vshard's delivery queue (default 65536). The real bound is {@code n} rounded up
+     * to a power of two, and at least 4: 1 gives 4, 1000 gives 1024. A full queue puts its vshard
+     * behind; its consumer then catches up by replay.
+     */
     public Builder queueCapacity(int n) {
       this.queueCapacity = n;
       return this;

@@ -47,6 +47,11 @@ class LogFailureTest {
           Duration.ofSeconds(30), () -> get(port, "/ready").startsWith("200 "), "n1 to be ready");
       assertThat(node.logFailure()).isNotDone();
       assertThat(node.statusDocument().get("logFailure")).isNull();
+      // /status also names the cluster and the Raft group id derived from it (for ratis-shell).
+      assertThat(get(port, "/status"))
+          .contains("\"clusterName\":\"" + node.config().clusterName() + "\"")
+          .contains(
+              "\"raftGroupId\":\"" + Peers.groupId(node.config().clusterName()).getUuid() + "\"");
 
       SequencerStateMachine sm =
           (SequencerStateMachine)

@@ -202,6 +202,28 @@ public final class SequencerMetrics {
     deliveredReplay.increment(n);
   }
 
+  /** The counters as typed values, read now (each counter on its own: not one atomic cut). */
+  public SequencerCounters counters() {
+    return new SequencerCounters(
+        n(epochsApplied),
+        n(epochGaps),
+        n(epochGapSize),
+        n(staleEpochs),
+        n(decodeErrors),
+        n(txnsSequenced),
+        n(deliveredLive),
+        n(deliveredReplay),
+        n(droppedFull),
+        n(droppedClosed),
+        n(skippedBehind),
+        n(acksApplied),
+        n(completions));
+  }
+
+  private static long n(Counter c) {
+    return (long) c.count();
+  }
+
   /** Recorded by the driver around each apply call; the apply path itself reads no clock. */
   public Timer applyTimer() {
     return applyTime;

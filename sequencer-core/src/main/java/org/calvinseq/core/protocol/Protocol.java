@@ -21,8 +21,9 @@ import org.msgpack.core.MessageUnpacker;
 /**
  * Encodings of the messages between client and node that are not log entries: receipts (the reply
  * to a proposal) and read-only queries (status, replay pages, completion state). Positional msgpack
- * arrays with a leading kind; these never enter the log, so they need no evolvability beyond the
- * kind and the version of the jar on both sides.
+ * arrays with a leading kind; these never enter the log. Receipts carry a format version and are
+ * specified in docs/wire-format.md (section 13), since clients in other languages read them; the
+ * queries need no evolvability beyond the kind and the version of the jar on both sides.
  */
 public final class Protocol {
   private Protocol() {}
@@ -47,25 +48,75 @@ public final class Protocol {
 
   // ---- receipts ----
 
+  /** The receipt format this code writes, and the only one it reads (besides the unversioned). */
+  public static final int RECEIPT_VERSION = 1;
+
+  /** Elements of an unversioned receipt, as written before the version was added. */
+  private static final int RECEIPT_FIELDS_V0 = 6;
+
+  /**
+   * A receipt as a msgpack array {@code [outcome, index, epoch, epochSystemMs, txnCount,
+   * expectedEpoch, version]}, specified in docs/wire-format.md (section 13). The version is last so
+   * that readers written before it existed, which read six elements and ignore the rest, still read
+   * it.
+   */
   public static byte[] encodeReceipt(BatchReceipt r) {
     return pack(
         p -> {
-          p.packArrayHeader(6);
+          p.packArrayHeader(RECEIPT_FIELDS_V0 + 1);
           p.packInt(r.outcome().ordinal());
           p.packLong(r.index()).packLong(r.epoch()).packLong(r.epochSystemMs());
           p.packInt(r.txnCount()).packLong(r.expectedEpoch());
+          p.packInt(RECEIPT_VERSION);
         });
   }
 
+  /**
+   * Reads a receipt of version 1, or an unversioned one (six elements, the same meaning). Elements
+   * after the version are skipped: later versions of the same meaning may append fields.
+   *
+   * @throws CodecException when the bytes are not a receipt, name an unknown outcome, or carry a
+   *     version other than 1 (field {@code receipt.version})
+   */
   public static BatchReceipt decodeReceipt(ByteBuffer bytes) throws CodecException {
-    return unpack(
-        bytes,
-        u -> {
-          u.unpackArrayHeader();
-          ApplyResult.Kind kind = ApplyResult.Kind.values()[u.unpackInt()];
-          return new BatchReceipt(
-              kind, u.unpackLong(), u.unpackLong(), u.unpackLong(), u.unpackInt(), u.unpackLong());
-        });
+    int[] version = {RECEIPT_VERSION};
+    BatchReceipt r =
+        unpack(
+            bytes,
+            u -> {
+              int n = u.unpackArrayHeader();
+              if (n < RECEIPT_FIELDS_V0) {
+                throw new IllegalArgumentException(
+                    "a receipt has at least " + RECEIPT_FIELDS_V0 + " elements, not " + n);
+              }
+              ApplyResult.Kind kind = ApplyResult.Kind.values()[u.unpackInt()];
+              BatchReceipt read =
+                  new BatchReceipt(
+                      kind,
+                      u.unpackLong(),
+                      u.unpackLong(),
+                      u.unpackLong(),
+                      u.unpackInt(),
+                      u.unpackLong());
+              if (n > RECEIPT_FIELDS_V0) {
+                version[0] = u.unpackInt();
+                for (int i = RECEIPT_FIELDS_V0 + 1; i < n; i++) {
+                  u.skipValue();
+                }
+              }
+              return read;
+            });
+    if (version[0] != RECEIPT_VERSION) {
+      throw new CodecException(
+          "receipt.version",
+          0,
+          "unsupported receipt version "
+              + version[0]
+              + " (this client reads "
+              + RECEIPT_VERSION
+              + ")");
+    }
+    return r;
   }
 
   // ---- queries ----

@@ -77,6 +77,13 @@ public final class VShardConsumer implements AutoCloseable {
     this.lastEpoch = lastEpoch;
     this.lastPosition = lastPosition;
     this.queue = subscriptions.subscribe(vshard);
+    // A consumer that has processed every epoch the apply thread may have handled before it saw
+    // the queue has nothing to replay: ask to resume now, so that the vshard's next txn arrives
+    // live even if it comes before the first poll. Refused (no request made) when it did miss
+    // something; the first poll then replays. A consumer stopped inside an epoch has completed
+    // only the epoch before.
+    long completedThrough = lastPosition == Integer.MAX_VALUE ? lastEpoch : lastEpoch - 1;
+    queue.tryRequestResume(completedThrough);
   }
 
   public int vshard() {

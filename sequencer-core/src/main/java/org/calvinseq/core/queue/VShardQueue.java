@@ -49,7 +49,10 @@ public final class VShardQueue {
     return vshard;
   }
 
-  /** The real bound: the requested capacity rounded up to a power of two. */
+  /**
+   * The real bound: the requested capacity rounded up to a power of two, and at least 4 (1 gives 4,
+   * 5 gives 8, 1000 gives 1024).
+   */
   public int capacity() {
     return queue.capacity();
   }

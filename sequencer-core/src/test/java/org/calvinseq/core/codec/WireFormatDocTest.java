@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.calvinseq.core.apply.ApplyResult;
 import org.calvinseq.core.apply.Participants;
 import org.calvinseq.core.model.AckBatch;
 import org.calvinseq.core.model.ClientTxnId;
@@ -26,6 +27,8 @@ import org.calvinseq.core.model.Key;
 import org.calvinseq.core.model.SequencerEntry;
 import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.model.TxnId;
+import org.calvinseq.core.protocol.BatchReceipt;
+import org.calvinseq.core.protocol.Protocol;
 import org.calvinseq.core.routing.CollectionHashRouter;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -45,11 +48,13 @@ class WireFormatDocTest {
   private static final HexFormat HEX = HexFormat.of();
   private static final Pattern HEADING = Pattern.compile("^#{1,6} .*");
   private static final Pattern CASE_HEADING =
-      Pattern.compile("^#{3,4} (Vector|Accept|Reject) ([AR]?\\d+): (.+)$");
+      Pattern.compile("^#{3,4} (Vector|Accept|Reject|Receipt) ([ACR]?\\d+): (.+)$");
   private static final Pattern TABLE_ROW = Pattern.compile("^\\| (\\d+) \\| `([0-9a-f ]+)` \\|.*");
   private static final Pattern REJECTED_AT = Pattern.compile("Rejected at field `([^`]+)`");
   private static final Pattern DECODES_TO =
       Pattern.compile("Decodes to the value of Vector (\\d+)");
+  private static final Pattern RECEIPT_DECODES_TO =
+      Pattern.compile("Decodes to the value of Receipt (C\\d+)");
 
   /** The values of the canonical vectors, by number. */
   private static final Map<String, SequencerEntry> VECTORS =
@@ -68,6 +73,16 @@ class WireFormatDocTest {
           "R8", "entry");
 
   private static final List<String> ACCEPTS = List.of("A1");
+
+  /** The receipt vectors (section 13): canonical values, accepted variants, rejected ones. */
+  private static final Map<String, BatchReceipt> RECEIPTS =
+      Map.of(
+          "C1", new BatchReceipt(ApplyResult.Kind.APPLIED, 17, 42, 1_700_000_000_123L, 2, -1),
+          "C2", new BatchReceipt(ApplyResult.Kind.STALE, 70_000, 7, -1, 1, 300));
+
+  private static final List<String> RECEIPT_ACCEPTS = List.of("A1", "A2");
+
+  private static final Map<String, String> RECEIPT_REJECTS = Map.of("R1", "receipt.version");
 
   private static final Map<String, Section> SECTIONS = parse(read(locateDoc()));
 
@@ -173,6 +188,9 @@ class WireFormatDocTest {
     VECTORS.keySet().forEach(id -> expected.add("Vector " + id));
     ACCEPTS.forEach(id -> expected.add("Accept " + id));
     REJECTS.keySet().forEach(id -> expected.add("Reject " + id));
+    RECEIPTS.keySet().forEach(id -> expected.add("Receipt " + id));
+    RECEIPT_ACCEPTS.forEach(id -> expected.add("Receipt " + id));
+    RECEIPT_REJECTS.keySet().forEach(id -> expected.add("Receipt " + id));
     assertThat(SECTIONS.keySet())
         .as("test vectors on docs/wire-format.md")
         .containsExactlyInAnyOrderElementsOf(expected);
@@ -235,6 +253,66 @@ class WireFormatDocTest {
                       assertThat(m.find()).as("'Rejected at field' in " + e.getKey()).isTrue();
                       assertThat(m.group(1)).isEqualTo(e.getValue());
                       assertThatThrownBy(() -> new EntryDecoder().decode(s.hex()))
+                          .isInstanceOfSatisfying(
+                              CodecException.class,
+                              c -> assertThat(c.field()).isEqualTo(e.getValue()));
+                    }));
+  }
+
+  @TestFactory
+  Stream<DynamicTest> receiptVectorsDecodeAndReEncode() {
+    return RECEIPTS.entrySet().stream()
+        .map(
+            e ->
+                DynamicTest.dynamicTest(
+                    "Receipt " + e.getKey(),
+                    () -> {
+                      Section s = section("Receipt " + e.getKey());
+                      byte[] bytes = s.hex();
+                      assertThat(Protocol.decodeReceipt(ByteBuffer.wrap(bytes)))
+                          .isEqualTo(e.getValue());
+                      assertThat(HEX.formatHex(Protocol.encodeReceipt(e.getValue())))
+                          .isEqualTo(HEX.formatHex(bytes));
+                      assertThat(HEX.formatHex(s.tableBytes()))
+                          .as("the byte-by-byte table of Receipt %s", e.getKey())
+                          .isEqualTo(HEX.formatHex(bytes));
+                    }));
+  }
+
+  @TestFactory
+  Stream<DynamicTest> acceptedReceiptsDecodeToTheirCanonicalValue() {
+    return RECEIPT_ACCEPTS.stream()
+        .map(
+            id ->
+                DynamicTest.dynamicTest(
+                    "Receipt " + id,
+                    () -> {
+                      Section s = section("Receipt " + id);
+                      Matcher m = RECEIPT_DECODES_TO.matcher(s.body());
+                      assertThat(m.find())
+                          .as("'Decodes to the value of Receipt CN' in " + id)
+                          .isTrue();
+                      BatchReceipt decoded = Protocol.decodeReceipt(ByteBuffer.wrap(s.hex()));
+                      assertThat(decoded).isEqualTo(RECEIPTS.get(m.group(1)));
+                      assertThat(Protocol.encodeReceipt(decoded))
+                          .isEqualTo(section("Receipt " + m.group(1)).hex())
+                          .isNotEqualTo(s.hex());
+                    }));
+  }
+
+  @TestFactory
+  Stream<DynamicTest> rejectedReceiptsFailAtTheDocumentedField() {
+    return RECEIPT_REJECTS.entrySet().stream()
+        .map(
+            e ->
+                DynamicTest.dynamicTest(
+                    "Receipt " + e.getKey(),
+                    () -> {
+                      Section s = section("Receipt " + e.getKey());
+                      Matcher m = REJECTED_AT.matcher(s.body());
+                      assertThat(m.find()).as("'Rejected at field' in " + e.getKey()).isTrue();
+                      assertThat(m.group(1)).isEqualTo(e.getValue());
+                      assertThatThrownBy(() -> Protocol.decodeReceipt(ByteBuffer.wrap(s.hex())))
                           .isInstanceOfSatisfying(
                               CodecException.class,
                               c -> assertThat(c.field()).isEqualTo(e.getValue()));

@@ -7,6 +7,7 @@ import static org.calvinseq.core.testing.Fixtures.writing;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.calvinseq.core.metrics.SequencerCounters;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.model.TxnId;
@@ -70,6 +71,78 @@ class VShardConsumerTest {
     assertThat(live()).isEqualTo(4);
     assertThat(replayed()).isZero();
     assertThat(c.isBehind()).isFalse();
+  }
+
+  /**
+   * Subscribing at the current epoch and receiving the next txn is not a drop: the consumer has
+   * missed nothing, so its first txn comes live even when it did not poll before it.
+   */
+  @Test
+  void aConsumerSubscribedAtTheCurrentEpochGetsTheNextTxnLiveWithoutPollingFirst() {
+    batch(); // epoch 0
+    batch(); // epoch 1
+    long current = h.sm.currentCommittedEpoch();
+    VShardConsumer c =
+        new VShardConsumer(h.sm.subscriptions(), va, current, h.replayer(), h.metrics);
+    assertThat(c.isBehind()).isFalse();
+
+    batch(); // epoch 2, delivered before the first poll
+
+    assertThat(drain(c))
+        .extracting(SequencedTxn::id)
+        .containsExactly(new TxnId(current + 1, 0), new TxnId(current + 1, 1));
+    assertThat(h.counter("sequencer.drops", "reason", "behind")).isZero();
+    assertThat(replayed()).isZero();
+    assertThat(live()).isEqualTo(2);
+
+    // The same for a second vshard subscribed later at the then current epoch.
+    VShardConsumer b =
+        new VShardConsumer(
+            h.sm.subscriptions(), vb, h.sm.currentCommittedEpoch(), h.replayer(), h.metrics);
+    batch();
+    assertThat(drain(b)).hasSize(2);
+    assertThat(h.counter("sequencer.drops", "reason", "behind")).isZero();
+  }
+
+  /** The typed counters view reads the same values as the Micrometer counters. */
+  @Test
+  void theCountersViewMatchesTheMeters() {
+    VShardConsumer a = h.consumer(va); // starts at -1 on an empty log: live at once
+    for (int i = 0; i < 3; i++) {
+      batch(); // 2 live deliveries to vshard a per batch; vshard b has no queue
+      drain(a);
+    }
+    a.close();
+    batch(); // vshard a's queue is gone: nothing dropped, nothing delivered
+
+    SequencerCounters c = h.sm.metrics().counters();
+
+    assertThat(c.epochsApplied()).isEqualTo(4);
+    assertThat(c.txnsSequenced()).isEqualTo(12);
+    assertThat(c.deliveredLive()).isEqualTo(6).isEqualTo((long) live());
+    assertThat(c.deliveredReplay()).isZero();
+    assertThat(c.droppedBehind())
+        .isEqualTo((long) h.counter("sequencer.drops", "reason", "behind"))
+        .isZero();
+    assertThat(c.droppedFull()).isZero();
+    assertThat(c.droppedClosed()).isZero();
+    assertThat(c.staleEpochs()).isZero();
+    assertThat(c.decodeErrors()).isZero();
+  }
+
+  /** A consumer that stopped inside the current epoch has missed the rest of it: it replays. */
+  @Test
+  void aConsumerSubscribedInsideTheCurrentEpochStillReplaysTheRestOfIt() {
+    batch(); // epoch 0: positions 0 and 1 touch vshard a
+    VShardConsumer mid =
+        new VShardConsumer(h.sm.subscriptions(), va, new TxnId(0, 0), h.replayer(), h.metrics);
+    assertThat(mid.isBehind()).isTrue();
+
+    batch(); // epoch 1
+
+    assertThat(drain(mid))
+        .extracting(SequencedTxn::id)
+        .containsExactly(new TxnId(0, 1), new TxnId(1, 0), new TxnId(1, 1));
   }
 
   @Test

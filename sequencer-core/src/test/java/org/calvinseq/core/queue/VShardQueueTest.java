@@ -19,6 +19,19 @@ class VShardQueueTest {
   private static final Txn TXN = new Txn(null, 0, List.of(), List.of(), new byte[0]);
 
   /**
+   * The real bound is the requested capacity rounded up to a power of two, and at least 4 (the
+   * minimum of the JCTools queue underneath): 1 gives 4, as the builder, the CLI and the docs say.
+   */
+  @org.junit.jupiter.api.Test
+  void capacityIsRoundedUpToAPowerOfTwoOfAtLeastFour() {
+    assertThat(new VShardQueue(0, 1, false).capacity()).isEqualTo(4);
+    assertThat(new VShardQueue(0, 4, false).capacity()).isEqualTo(4);
+    assertThat(new VShardQueue(0, 5, false).capacity()).isEqualTo(8);
+    assertThat(new VShardQueue(0, 1000, false).capacity()).isEqualTo(1024);
+    assertThat(new VShardQueue(0, 65536, false).capacity()).isEqualTo(65536);
+  }
+
+  /**
    * Ops: 0-5 deliver the next txn, 6-7 poll, 8 request resume at the last polled epoch, 9 close.
    */
   @Property(tries = 300)

@@ -95,7 +95,9 @@ final class NodeOptions {
   @Option(
       names = "--queue-capacity",
       paramLabel = "N",
-      description = "Bound of each vshard's delivery queue. Default: ${DEFAULT-VALUE}.")
+      description =
+          "Bound of each vshard's delivery queue, rounded up to a power of two of at least 4"
+              + " (1 gives 4, 1000 gives 1024). Default: ${DEFAULT-VALUE}.")
   int queueCapacity;
 
   @Option(

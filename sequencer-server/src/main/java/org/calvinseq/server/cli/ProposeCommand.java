@@ -40,6 +40,8 @@ import picocli.CommandLine.Spec;
       "Txn: {\"clientId\": N, \"seq\": N (optional pair), \"tenant\": N, \"read\": [key, ...],"
           + " \"write\": [key, ...], \"payload\": \"text\" | \"payloadBase64\": \"...\"}",
       "Key: {\"collection\": \"c\", \"key\": \"text\" | \"keyBase64\": \"...\"}",
+      "Every N may be a number or a decimal string (\"18446744073709551615\"). Receipts write"
+          + " epoch, index and epochSystemMs as strings (64-bit, as protobuf's JSON does).",
       "Unknown fields are errors. Exit status: 0 all sequenced, 1 some proposal failed or"
           + " was committed but not sequenced (its receipt is printed, the reason goes to stderr),"
           + " 2 bad input (nothing is proposed)."
@@ -231,9 +233,9 @@ final class ProposeCommand implements Callable<Integer> {
     var o = TxnJson.MAPPER.createObjectNode();
     o.put("line", line);
     o.put("outcome", r.outcome().name());
-    o.put("epoch", r.epoch());
-    o.put("index", r.index());
-    o.put("epochSystemMs", r.epochSystemMs());
+    o.put("epoch", Long.toString(r.epoch()));
+    o.put("index", Long.toString(r.index()));
+    o.put("epochSystemMs", Long.toString(r.epochSystemMs()));
     o.put("txns", r.txnCount());
     return o.toString();
   }

@@ -24,6 +24,10 @@ import picocli.CommandLine.Spec;
     description = {
       "Prints the txns of --vshard in epochs [--from, --to], in order, one JSON object per line:"
           + " the txn (as propose reads it) plus epoch, position and epochSystemMs.",
+      "64-bit values (epoch, epochSystemMs, clientId, seq, tenant) are decimal strings, as in"
+          + " protobuf's JSON mapping, so JavaScript's JSON.parse keeps them exact; position is a"
+          + " number. A key or payload is text (\"key\", \"payload\") when its bytes are valid"
+          + " UTF-8, else base64 (\"keyBase64\", \"payloadBase64\").",
       "Pages come from --peer, or from the best peer; another peer takes over if it stops"
           + " answering. Exit status: 0 done, 1 failed (range no longer retained, or no peer"
           + " answered)."

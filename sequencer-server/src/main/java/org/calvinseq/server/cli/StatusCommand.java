@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.calvinseq.client.PeerStatus;
+import org.calvinseq.client.Peers;
 import org.calvinseq.client.SequencerClient;
 import org.calvinseq.core.protocol.NodeStatus;
 import picocli.CommandLine;
@@ -25,7 +26,8 @@ import picocli.CommandLine.Spec;
           + " how many epochs it is behind the most advanced member. A member that does not"
           + " answer is asked again, with backoff, until --timeout; one that has not answered"
           + " by then is listed as UNREACHABLE with the last reason (so a member that is down"
-          + " makes the command last --timeout).",
+          + " makes the command last --timeout). The last line names the Raft group id, derived from"
+          + " --cluster-name (for tools such as ratis-shell).",
       "Exit status: 0 when a majority answered and one of them is the leader, 1 otherwise."
     })
 final class StatusCommand implements Callable<Integer> {
@@ -75,6 +77,11 @@ final class StatusCommand implements Callable<Integer> {
           });
     }
     print(out, rows);
+    out.println(
+        "cluster "
+            + client.clusterName
+            + ": Raft group id "
+            + Peers.groupId(client.clusterName).getUuid());
     out.flush();
     boolean healthy = leader && reachable > all.size() / 2;
     return healthy ? CommandLine.ExitCode.OK : CommandLine.ExitCode.SOFTWARE;

@@ -40,7 +40,12 @@ import org.calvinseq.core.model.Txn;
  * <p>Unknown fields, duplicate fields and values of the wrong type are errors that name the field
  * ({@code txns[2].read[0].colection}), so a typo never silently drops data. Replay output adds
  * {@code epoch}, {@code position} and {@code epochSystemMs} to each txn, and writes a key or
- * payload as text when its bytes are UTF-8 and as base64 otherwise.
+ * payload as text when its bytes are valid UTF-8 and as base64 otherwise.
+ *
+ * <p>64-bit values ({@code epoch}, {@code epochSystemMs}, {@code clientId}, {@code seq}, {@code
+ * tenant}) are written as decimal strings, as protobuf's JSON mapping writes int64 and uint64, so
+ * that parsers that read numbers as doubles (JavaScript's {@code JSON.parse}) cannot round values
+ * above 2^53; {@code position}, an int32, stays a number. Input takes them either way.
  */
 final class TxnJson {
   private static final BigInteger TWO_64 = BigInteger.ONE.shiftLeft(64);
@@ -220,12 +225,19 @@ final class TxnJson {
     }
   }
 
-  /** A non-negative integer; up to 2^64-1 (carried in a long's bits) when {@code wide}. */
+  /**
+   * A non-negative integer, as a JSON number or a decimal string (as replay writes it); up to
+   * 2^64-1 (carried in a long's bits) when {@code wide}.
+   */
   private static long unsigned(JsonNode n, String at, boolean wide) throws BadInput {
-    if (n == null || !n.isIntegralNumber()) {
-      throw new BadInput(at + ": expected a non-negative integer");
+    BigInteger v;
+    if (n != null && n.isIntegralNumber()) {
+      v = n.bigIntegerValue();
+    } else if (n != null && n.isTextual() && n.textValue().matches("-?[0-9]{1,20}")) {
+      v = new BigInteger(n.textValue());
+    } else {
+      throw new BadInput(at + ": expected a non-negative integer (a number or a decimal string)");
     }
-    BigInteger v = n.bigIntegerValue();
     BigInteger limit = wide ? TWO_64 : BigInteger.valueOf(Long.MAX_VALUE).add(BigInteger.ONE);
     if (v.signum() < 0 || v.compareTo(limit) >= 0) {
       throw new BadInput(
@@ -239,15 +251,15 @@ final class TxnJson {
   /** One replayed txn as a JSON line. */
   static String write(SequencedTxn s) {
     ObjectNode o = MAPPER.createObjectNode();
-    o.put("epoch", s.epoch());
+    o.put("epoch", Long.toString(s.epoch()));
     o.put("position", s.position());
-    o.put("epochSystemMs", s.epochSystemMs());
+    o.put("epochSystemMs", Long.toString(s.epochSystemMs()));
     Txn t = s.txn();
     if (t.clientTxnId() != null) {
-      o.put("clientId", unsignedValue(t.clientTxnId().clientId()));
-      o.put("seq", unsignedValue(t.clientTxnId().sequence()));
+      o.put("clientId", Long.toUnsignedString(t.clientTxnId().clientId()));
+      o.put("seq", Long.toUnsignedString(t.clientTxnId().sequence()));
     }
-    o.put("tenant", unsignedValue(t.tenantId()));
+    o.put("tenant", Long.toUnsignedString(t.tenantId()));
     o.set("read", keys(t.readSet()));
     o.set("write", keys(t.writeSet()));
     bytes(o, "payload", t.payload());
@@ -284,9 +296,5 @@ final class TxnJson {
     } catch (CharacterCodingException e) {
       return null;
     }
-  }
-
-  private static BigInteger unsignedValue(long v) {
-    return v >= 0 ? BigInteger.valueOf(v) : BigInteger.valueOf(v).add(TWO_64);
   }
 }

@@ -47,4 +47,21 @@ class ClientCommandsTest {
     assertThat(r.out()).contains("PEER").contains("UNREACHABLE");
     assertThat(r.out().lines().filter(l -> l.contains("UNREACHABLE"))).hasSize(3);
   }
+
+  /**
+   * The Raft group id is a name-based (version 3) UUID of "calvinseq:" + the cluster name, which
+   * tools such as ratis-shell need; status prints it. The expected values were computed outside
+   * Java: MD5 of the UTF-8 bytes with the version and variant bits set (RFC 4122).
+   */
+  @Test
+  void statusPrintsTheRaftGroupIdDerivedFromTheClusterName() {
+    CliRun r = CliRun.of("status", "--peers", "n1@127.0.0.1:1", "--timeout", "1s");
+    assertThat(r.out())
+        .contains("cluster calvinseq: Raft group id 30e87bda-4160-3a20-ac8d-ca2c0e4ba05b");
+    CliRun local =
+        CliRun.of(
+            "status", "--peers", "n1@127.0.0.1:1", "--cluster-name", "local", "--timeout", "1s");
+    assertThat(local.out())
+        .contains("cluster local: Raft group id 56ad6c63-d94c-38cd-96b7-86d32f0bd7b3");
+  }
 }

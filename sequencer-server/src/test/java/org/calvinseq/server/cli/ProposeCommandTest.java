@@ -97,7 +97,8 @@ class ProposeCommandTest {
             "{\"txns\": [{\"tenant\": -1, \"write\": [{\"collection\": \"c\", \"key\": \"k\"}]}]}"),
         "txns[0].tenant: -1 is out of range");
     badInput(
-        propose("{\"txns\": [{\"tenant\": \"1\"}]}"), "txns[0].tenant: expected a non-negative");
+        propose("{\"txns\": [{\"tenant\": \"one\"}]}"), "txns[0].tenant: expected a non-negative");
+    badInput(propose("{\"txns\": [{\"tenant\": 1.5}]}"), "txns[0].tenant: expected a non-negative");
     badInput(
         propose(
             "{\"txns\": [{\"write\": [{\"collection\": \"c\", \"key\": \"k\"}],"
