@@ -165,7 +165,7 @@ class ClientCliIT {
       cluster.startStopped();
       Run r = status.get(90, TimeUnit.SECONDS);
       List<String> rows = r.out().lines().toList();
-      assertThat(rows).as(r.out()).hasSize(4);
+      assertThat(rows).as(r.out()).hasSize(5); // the header, three members, the group id
       assertThat(rows).noneMatch(l -> l.contains("UNREACHABLE"));
     }
   }
