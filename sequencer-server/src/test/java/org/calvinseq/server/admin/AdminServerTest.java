@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
+import org.calvinseq.server.testkit.IdleSocketFlood;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

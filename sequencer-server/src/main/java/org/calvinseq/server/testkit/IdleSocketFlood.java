@@ -1,4 +1,4 @@
-package org.calvinseq.it;
+package org.calvinseq.server.testkit;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,12 +16,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One bad local client: holds {@code sockets} connections to a port open without ever sending a
- * byte, and opens a new one as soon as the server closes one. One thread, one selector; {@link
- * #close()} stops the thread and closes every socket. (A copy of the one in sequencer-server's
- * admin tests, which this module cannot see.)
+ * A fault for tests of an admin endpoint (or any HTTP port): one bad local client that holds {@code
+ * sockets} connections to a port open without ever sending a byte, and opens a new one as soon as
+ * the server closes one. One thread, one selector; {@link #close()} stops the thread and closes
+ * every socket.
  */
-final class IdleSocketFlood implements AutoCloseable {
+public final class IdleSocketFlood implements AutoCloseable {
   private final InetSocketAddress target;
   private final int sockets;
   private final Selector selector;
@@ -41,19 +41,19 @@ final class IdleSocketFlood implements AutoCloseable {
   }
 
   /** Starts flooding {@code 127.0.0.1:port} with {@code sockets} idle connections. */
-  static IdleSocketFlood start(int port, int sockets) throws IOException {
+  public static IdleSocketFlood start(int port, int sockets) throws IOException {
     IdleSocketFlood flood = new IdleSocketFlood(port, sockets);
     flood.thread.start();
     return flood;
   }
 
   /** Connections opened so far, reopenings included. */
-  long opened() {
+  public long opened() {
     return opened.get();
   }
 
   /** The most connections that were established at once. */
-  int maxConnected() {
+  public int maxConnected() {
     return maxConnected.get();
   }
 
@@ -140,7 +140,7 @@ final class IdleSocketFlood implements AutoCloseable {
    * @return the status code
    * @throws IOException if the connection is refused, closed without an answer or too slow
    */
-  static int probe(int port, String path, Duration timeout) throws IOException {
+  public static int probe(int port, String path, Duration timeout) throws IOException {
     long deadline = System.nanoTime() + timeout.toNanos();
     try (Socket socket = new Socket()) {
       socket.connect(new InetSocketAddress("127.0.0.1", port), (int) timeout.toMillis());
