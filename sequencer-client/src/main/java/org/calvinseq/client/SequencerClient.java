@@ -363,8 +363,11 @@ public final class SequencerClient implements AutoCloseable {
    * cluster with backoff; fails with {@link CompletionTimeoutException} naming the vshards that had
    * not acked when {@code timeout} passed.
    *
-   * <p>A txn's ack state is kept by the cluster for a limited time after its first ack; waiting for
-   * a txn that completed longer ago than that times out.
+   * <p>A txn's ack state is kept by the cluster for a limited time after its first ack (the nodes'
+   * {@code completion-retention} and {@code completion-max-entries}); waiting for a txn whose state
+   * was evicted fails at once with {@link CompletionStateEvictedException}: it completed, or
+   * expired partly acked, or was never acked, and the cluster no longer knows which. Nodes that
+   * predate eviction watermarks do not say so, and the wait times out instead.
    */
   public CompletableFuture<TxnId> awaitCompletion(
       TxnId txnId, int[] participants, Duration timeout) {

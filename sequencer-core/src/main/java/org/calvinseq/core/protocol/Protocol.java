@@ -9,6 +9,7 @@ import org.calvinseq.core.apply.ApplyResult;
 import org.calvinseq.core.codec.CodecException;
 import org.calvinseq.core.codec.EntryDecoder;
 import org.calvinseq.core.codec.EntryEncoder;
+import org.calvinseq.core.completion.CompletionOutcome;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.Txn;
@@ -57,8 +58,26 @@ public final class Protocol {
     }
   }
 
-  /** Completion state of a txn on one node. */
-  public record CompletionState(TxnId txnId, boolean completed, int[] acked) {}
+  /**
+   * Completion state of a txn on one node.
+   *
+   * @param outcome what the node can say; {@link CompletionOutcome#UNKNOWN} from older nodes that
+   *     neither completed nor had acks of it
+   * @param acked the vshards that acked it, ascending; empty unless COMPLETED or PENDING
+   * @param evictedThroughEpoch for EVICTED: the eviction watermark's epoch; -1 otherwise
+   * @param evictedAtMs for EVICTED: the epoch time of the node's last eviction, by which the state
+   *     was gone; -1 otherwise
+   */
+  public record CompletionState(
+      TxnId txnId,
+      CompletionOutcome outcome,
+      int[] acked,
+      long evictedThroughEpoch,
+      long evictedAtMs) {
+    public boolean completed() {
+      return outcome == CompletionOutcome.COMPLETED;
+    }
+  }
 
   // ---- receipts ----
 
@@ -279,12 +298,14 @@ public final class Protocol {
   public static byte[] encodeCompletion(CompletionState s) {
     return pack(
         p -> {
-          p.packArrayHeader(4).packLong(s.txnId().epoch()).packInt(s.txnId().position());
+          p.packArrayHeader(7).packLong(s.txnId().epoch()).packInt(s.txnId().position());
           p.packBoolean(s.completed());
           p.packArrayHeader(s.acked().length);
           for (int v : s.acked()) {
             p.packInt(v);
           }
+          p.packInt(s.outcome().code());
+          p.packLong(s.evictedThroughEpoch()).packLong(s.evictedAtMs());
         });
   }
 
@@ -292,14 +313,22 @@ public final class Protocol {
     return unpack(
         bytes,
         u -> {
-          u.unpackArrayHeader();
+          int fields = u.unpackArrayHeader();
           TxnId id = new TxnId(u.unpackLong(), u.unpackInt());
           boolean done = u.unpackBoolean();
           int[] acked = new int[u.unpackArrayHeader()];
           for (int i = 0; i < acked.length; i++) {
             acked[i] = u.unpackInt();
           }
-          return new CompletionState(id, done, acked);
+          if (fields < 7) { // a node that predates outcomes
+            CompletionOutcome o =
+                done
+                    ? CompletionOutcome.COMPLETED
+                    : acked.length > 0 ? CompletionOutcome.PENDING : CompletionOutcome.UNKNOWN;
+            return new CompletionState(id, o, acked, -1, -1);
+          }
+          CompletionOutcome o = CompletionOutcome.ofCode(u.unpackInt());
+          return new CompletionState(id, o, acked, u.unpackLong(), u.unpackLong());
         });
   }
 

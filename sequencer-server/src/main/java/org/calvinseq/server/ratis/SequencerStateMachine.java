@@ -336,12 +336,8 @@ public final class SequencerStateMachine extends BaseStateMachine {
       return CompletableFuture.completedFuture(bytes(Protocol.encodeStatus(status())));
     }
     if (q instanceof Protocol.CompletionQ c) {
-      var reg = core.completions();
       return CompletableFuture.completedFuture(
-          bytes(
-              Protocol.encodeCompletion(
-                  new Protocol.CompletionState(
-                      c.txnId(), reg.isCompleted(c.txnId()), reg.acked(c.txnId())))));
+          bytes(Protocol.encodeCompletion(core.completions().query(c.txnId()))));
     }
     Protocol.ReplayQuery rq = ((Protocol.ReplayQ) q).query();
     return CompletableFuture.supplyAsync(() -> bytes(Protocol.encodePage(page(rq))), queryExecutor);
