@@ -48,6 +48,15 @@ class CompletionEvictionIT {
       }
       awaitAppliedIndex(cluster, lastIndex);
 
+      for (int n = 0; n < cluster.size(); n++) {
+        var status = cluster.node(n).statusDocument();
+        assertThat(status)
+            .as("node %d: the settings, alike everywhere, and the replicated watermark", n)
+            .containsEntry("completionMaxEntries", 2)
+            .containsEntry("completionRetentionMs", 600_000L)
+            .containsEntry("completionsEvictedThroughEpoch", ids.get(1).epoch());
+      }
+
       assertThat(client.awaitCompletion(ids.get(3), parts.get(3), Duration.ofSeconds(20)))
           .succeedsWithin(Duration.ofSeconds(30))
           .isEqualTo(ids.get(3));

@@ -386,6 +386,9 @@ public final class SequencerNode implements AutoCloseable {
     m.put("firstReplayableEpoch", s.firstReplayableEpoch());
     m.put("vshardCount", s.vshardCount());
     m.put("vshardsBehind", core.subscriptions().behindCount());
+    m.put("completionRetentionMs", config.completionRetention().toMillis());
+    m.put("completionMaxEntries", config.completionMaxEntries());
+    m.put("completionsEvictedThroughEpoch", core.completions().watermark().throughEpoch());
     m.put("raftAddress", config.self().getAddress());
     m.put("dataDir", config.dataDir().toString());
     m.put("version", ServerMetrics.VERSION);
