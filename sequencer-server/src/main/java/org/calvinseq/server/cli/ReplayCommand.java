@@ -91,11 +91,8 @@ final class ReplayCommand implements Callable<Integer> {
       long through = it.completeThroughEpoch();
       PrintWriter err = spec.commandLine().getErr();
       String line = "vshard " + vshard + ": " + n + " txns, complete through epoch " + through;
-      if (through < last) {
-        line +=
-            " (the serving peer had applied no further"
-                + (to != null ? "; asked for --to " + to : "")
-                + ")";
+      if (to != null && through < to) {
+        line += " (asked for --to " + to + "; the serving peer had applied no further)";
       }
       err.println(line);
       err.flush();
