@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.calvinseq.client.Peers;
+import org.calvinseq.server.testkit.FreePorts;
 
 /**
  * Where the members of a {@code local-cluster} live: ids, Raft ports and admin ports, kept in
@@ -137,21 +138,6 @@ record ClusterLayout(List<RaftPeer> peers, List<Integer> adminPorts) {
 
   /** Distinct free ports, all held open until every one is chosen. */
   private static int[] freePorts(int n) throws IOException {
-    int[] ports = new int[n];
-    List<ServerSocket> held = new ArrayList<>();
-    try {
-      for (int i = 0; i < n; i++) {
-        ServerSocket s = new ServerSocket();
-        s.setReuseAddress(true);
-        s.bind(new InetSocketAddress(HOST, 0));
-        held.add(s);
-        ports[i] = s.getLocalPort();
-      }
-    } finally {
-      for (ServerSocket s : held) {
-        s.close();
-      }
-    }
-    return ports;
+    return FreePorts.pick(HOST, n);
   }
 }
