@@ -360,8 +360,7 @@ public final class EpochStateMachine {
         new ArrayList<>(gaps),
         epochIndex.droppedThroughEpoch(),
         epochIndex.export(),
-        completions.export(),
-        completions.watermark());
+        completions.export());
   }
 
   /**
@@ -381,7 +380,7 @@ public final class EpochStateMachine {
     gaps.clear();
     gaps.addAll(s.gaps());
     epochIndex.load(s.droppedThroughEpoch(), s.epochIndex());
-    completions.load(s.completions(), s.completionsEvicted());
+    completions.load(s.completions());
     lastAppliedIndex = s.lastAppliedIndex();
     nextEpoch = s.nextEpoch();
     lastEpochSystemMs = s.lastEpochSystemMs();

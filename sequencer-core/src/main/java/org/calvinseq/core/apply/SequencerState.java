@@ -17,8 +17,6 @@ import org.calvinseq.core.completion.CompletionRegistry;
  * @param droppedThroughEpoch highest epoch dropped from the replay index (-1 for none)
  * @param epochIndex retained replay index as {epoch, logIndex, epochSystemMs} triples
  * @param completions tracked completion states, in eviction order
- * @param completionsEvicted the completion registry's eviction watermark ({@link
- *     CompletionRegistry.Watermark#NONE} in snapshots that predate it)
  */
 public record SequencerState(
     int vshardCount,
@@ -29,35 +27,9 @@ public record SequencerState(
     List<GapRange> gaps,
     long droppedThroughEpoch,
     long[] epochIndex,
-    List<CompletionRegistry.State> completions,
-    CompletionRegistry.Watermark completionsEvicted) {
-
-  /** A state with no completion eviction watermark. */
-  public SequencerState(
-      int vshardCount,
-      long lastAppliedIndex,
-      long nextEpoch,
-      long lastAppliedEpoch,
-      long lastEpochSystemMs,
-      List<GapRange> gaps,
-      long droppedThroughEpoch,
-      long[] epochIndex,
-      List<CompletionRegistry.State> completions) {
-    this(
-        vshardCount,
-        lastAppliedIndex,
-        nextEpoch,
-        lastAppliedEpoch,
-        lastEpochSystemMs,
-        gaps,
-        droppedThroughEpoch,
-        epochIndex,
-        completions,
-        CompletionRegistry.Watermark.NONE);
-  }
+    List<CompletionRegistry.State> completions) {
 
   public SequencerState {
-    java.util.Objects.requireNonNull(completionsEvicted, "completionsEvicted");
     gaps = List.copyOf(gaps);
     epochIndex = epochIndex.clone();
     completions = List.copyOf(completions);
@@ -77,8 +49,7 @@ public record SequencerState(
         && gaps.equals(s.gaps)
         && droppedThroughEpoch == s.droppedThroughEpoch
         && Arrays.equals(epochIndex, s.epochIndex)
-        && completions.equals(s.completions)
-        && completionsEvicted.equals(s.completionsEvicted);
+        && completions.equals(s.completions);
   }
 
   @Override
