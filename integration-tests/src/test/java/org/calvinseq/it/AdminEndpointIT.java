@@ -7,7 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -121,32 +123,49 @@ class AdminEndpointIT {
       int port = cluster.node(0).adminPort();
       LocalCluster.await(
           Duration.ofSeconds(20), () -> status(port, "/ready") == 200, "node 0 to be ready");
+      // A probe whose client stalls between connecting and sending its request, while the flood
+      // reopens sockets as fast as it can, can lose its slot to eviction (docs/operations.md):
+      // kubelet acts only on failureThreshold (3) failures in a row, so two in a row fail here.
       List<String> failures = new ArrayList<>();
+      List<String> allFailures = new ArrayList<>();
       List<Long> probeMs = new ArrayList<>();
 
       try (IdleSocketFlood flood = IdleSocketFlood.start(port, 500)) {
         LocalCluster.await(
             Duration.ofSeconds(10), () -> flood.maxConnected() >= 64, "the flood to fill the cap");
         long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        Map<String, Integer> failedInARow = new HashMap<>();
         while (System.nanoTime() < end) {
           for (String path : List.of("/health", "/ready", "/metrics")) {
             long startNanos = System.nanoTime();
+            String failure = null;
             try {
               int code = IdleSocketFlood.probe(port, path, Duration.ofSeconds(5));
               if (code != 200) {
-                failures.add(path + " answered " + code);
+                failure = path + " answered " + code;
               }
             } catch (IOException e) {
-              failures.add(path + ": " + e);
+              failure = path + ": " + e;
             }
             probeMs.add((System.nanoTime() - startNanos) / 1_000_000);
+            if (failure == null) {
+              failedInARow.put(path, 0);
+            } else {
+              allFailures.add(failure);
+              if (failedInARow.merge(path, 1, Integer::sum) >= 2) {
+                failures.add(failure + " (the second in a row)");
+              }
+            }
           }
           Thread.sleep(250);
         }
         assertThat(flood.opened()).isGreaterThan(500); // the node did close idle sockets
       }
 
-      assertThat(failures).as("probe times in ms: %s", probeMs).isEmpty();
+      assertThat(failures)
+          .as("probe times in ms: %s; isolated failures: %s", probeMs, allFailures)
+          .isEmpty();
+      assertThat(allFailures).as("isolated failures").hasSizeLessThanOrEqualTo(probeMs.size() / 20);
       assertThat(probeMs).hasSizeGreaterThanOrEqualTo(30);
       double evicted =
           Http.get(port, "/metrics")

@@ -180,6 +180,7 @@ class AdminServerTest {
     List<String> failures = new ArrayList<>();
     List<Long> probeMs = new ArrayList<>();
     String[] paths = {"/health", "/ready", "/metrics"};
+    int inARow = 0;
 
     try (IdleSocketFlood flood = IdleSocketFlood.start(server.port(), 500)) {
       awaitTrue(() -> flood.maxConnected() >= AdminServer.DEFAULT_MAX_CONNECTIONS);
@@ -187,15 +188,23 @@ class AdminServerTest {
       while (System.nanoTime() < end) {
         String path = paths[probeMs.size() % paths.length];
         long startNanos = System.nanoTime();
+        String failure = null;
         try {
           int status = IdleSocketFlood.probe(server.port(), path, Duration.ofSeconds(5));
           if (status != 200) {
-            failures.add(path + " answered " + status);
+            failure = path + " answered " + status;
           }
         } catch (IOException e) {
-          failures.add(path + ": " + e);
+          failure = path + ": " + e;
         }
         probeMs.add((System.nanoTime() - startNanos) / 1_000_000);
+        // A probe stalled between connect and request can lose its slot (operations.md); kubelet
+        // acts on three failures in a row, so two in a row (of any path) fail here.
+        if (failure == null) {
+          inARow = 0;
+        } else if (++inARow >= 2) {
+          failures.add(failure + " (the second failure in a row)");
+        }
         Thread.sleep(100);
       }
       assertThat(flood.opened()).isGreaterThan(500); // the server did close idle connections
