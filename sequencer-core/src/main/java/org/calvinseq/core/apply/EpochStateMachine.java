@@ -377,6 +377,11 @@ public final class EpochStateMachine {
               + router.vshardCount()
               + "; the vshard count is fixed for a cluster's life");
     }
+    // Live queues would otherwise skip silently from their last epoch to the restored one. They
+    // fall behind BEFORE the restored epoch becomes visible: a consumer that reads the new
+    // committed epoch and then sees itself not behind takes every epoch up to it as delivered
+    // (the reference engine advanced its state across a snapshot install that way, unapplied).
+    subscriptions.fallBehindThrough(s.lastAppliedEpoch());
     gaps.clear();
     gaps.addAll(s.gaps());
     epochIndex.load(s.droppedThroughEpoch(), s.epochIndex());
@@ -385,7 +390,7 @@ public final class EpochStateMachine {
     nextEpoch = s.nextEpoch();
     lastEpochSystemMs = s.lastEpochSystemMs();
     lastAppliedEpoch = s.lastAppliedEpoch();
-    // Live queues would otherwise skip silently from their last epoch to the restored one.
+    // Again, for a queue subscribed meanwhile: it may have taken the old epoch as its start.
     subscriptions.fallBehindThrough(s.lastAppliedEpoch());
   }
 
