@@ -109,6 +109,7 @@ class ClientCliIT {
               "--page-size",
               "2");
       assertThat(replay.code()).as(replay.err()).isZero();
+      assertThat(replay.err()).contains(": 3 txns, complete through epoch " + last + "\n");
       List<JsonNode> txns = parse(replay.out());
       List<SequencedTxn> local = new ArrayList<>();
       cluster.node(0).replay(vshard, 0, last).forEachRemaining(local::add);

@@ -156,7 +156,20 @@ class ClientSubmitIT {
       }
       assertThat(drain(client.replay(v, from, to)))
           .isEqualTo(drain(cluster.node(0).replay(v, from, to)));
+      var it = client.replay(v, from, to);
+      assertThatThrownBy(it::completeThroughEpoch)
+          .as("not known before the end")
+          .isInstanceOf(IllegalStateException.class);
+      drain(it);
+      // Nothing else proposes here, so every node has applied exactly through last.
+      assertThat(cluster.node(0).status().lastAppliedEpoch()).isEqualTo(last);
+      assertThat(it.completeThroughEpoch())
+          .as("[%d, %d] with the cluster applied through %d", from, to, last)
+          .isEqualTo(Math.min(to, last));
     }
+    var beyond = client.replay(0, last + 1, last + 10);
+    assertThat(beyond.hasNext()).isFalse();
+    assertThat(beyond.completeThroughEpoch()).as("nothing of the range applied").isEqualTo(last);
   }
 
   @Test

@@ -7,13 +7,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.calvinseq.core.completion.CompletionOutcome;
 import org.calvinseq.core.model.TxnId;
 import org.calvinseq.core.protocol.Protocol;
 
 /**
  * Waits for a txn's completion by polling the COMPLETION query with backoff (10 ms growing to 250
  * ms), asking the leader first and any other peer when it does not answer. Every replica applies
- * the same acks, so any peer's answer is good; the leader's is the freshest.
+ * the same acks, so any peer's answer is good; the leader's is the freshest. A peer that no longer
+ * keeps the txn's state (EVICTED) ends the wait at once with {@link
+ * CompletionStateEvictedException}.
  */
 final class CompletionPoller {
   private static final RetryBackoff POLL =
@@ -72,6 +75,13 @@ final class CompletionPoller {
         acked = s.acked();
         if (s.completed() || missing().length == 0) {
           client.complete(out, id, null);
+          return;
+        }
+        if (s.outcome() == CompletionOutcome.EVICTED) {
+          client.complete(
+              out,
+              null,
+              new CompletionStateEvictedException(id, s.evictedThroughEpoch(), s.evictedAtMs()));
           return;
         }
       }

@@ -20,9 +20,10 @@ import org.calvinseq.core.replay.ReplayUnavailableException;
  * <p>Consistency across failover: the range is cut at a horizon, the last epoch the first peer to
  * answer had applied (at most {@code toEpoch}). A peer taken over mid-range must have applied
  * through the horizon, so the pages it serves continue the same sequence (every replica holds the
- * same committed log). Pages continue after the last txn received, so nothing repeats.
+ * same committed log). Pages continue after the last txn received, so nothing repeats. The horizon
+ * is what {@link #completeThroughEpoch()} reports.
  */
-final class RemoteReplay implements Iterator<SequencedTxn> {
+final class RemoteReplay implements ReplayIterator {
   private final QueryChannel queries;
   private final PeerHealth health;
   private final RaftPeerId preferred;
@@ -41,6 +42,7 @@ final class RemoteReplay implements Iterator<SequencedTxn> {
   private int afterPosition = Integer.MAX_VALUE;
   private Iterator<SequencedTxn> page = Collections.emptyIterator();
   private boolean done;
+  private long completeThrough = Protocol.UNKNOWN_EPOCH;
 
   RemoteReplay(
       QueryChannel queries,
@@ -70,6 +72,18 @@ final class RemoteReplay implements Iterator<SequencedTxn> {
     this.backoff = backoff;
     this.random = random;
     this.done = from < 0 || to < from;
+    if (done) {
+      completeThrough = to < from ? to : -1;
+    }
+  }
+
+  @Override
+  public long completeThroughEpoch() {
+    if (page.hasNext() || !done) {
+      throw new IllegalStateException(
+          "replay of vshard " + vshard + " not finished: iterate until hasNext() is false");
+    }
+    return completeThrough;
   }
 
   @Override
@@ -142,6 +156,7 @@ final class RemoteReplay implements Iterator<SequencedTxn> {
       checkedPeer = p;
       if (horizon < from) {
         done = true;
+        completeThrough = horizon;
         page = Collections.emptyIterator();
         return;
       }
@@ -160,6 +175,14 @@ final class RemoteReplay implements Iterator<SequencedTxn> {
       afterPosition = lastTxn.position();
     }
     done = pg.done();
+    if (done) {
+      // The page was read with toEpoch = horizon, which this peer had applied: the range is
+      // complete through the horizon. A node that reports the field cannot say less.
+      completeThrough =
+          pg.completeThroughEpoch() == Protocol.UNKNOWN_EPOCH
+              ? horizon
+              : Math.min(horizon, pg.completeThroughEpoch());
+    }
     page = txns.iterator();
   }
 

@@ -5,7 +5,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -38,7 +37,6 @@ import org.calvinseq.core.codec.CodecException;
 import org.calvinseq.core.codec.EntryEncoder;
 import org.calvinseq.core.model.AckBatch;
 import org.calvinseq.core.model.EpochBatch;
-import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.SequencerEntry;
 import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.model.TxnId;
@@ -365,8 +363,11 @@ public final class SequencerClient implements AutoCloseable {
    * cluster with backoff; fails with {@link CompletionTimeoutException} naming the vshards that had
    * not acked when {@code timeout} passed.
    *
-   * <p>A txn's ack state is kept by the cluster for a limited time after its first ack; waiting for
-   * a txn that completed longer ago than that times out.
+   * <p>A txn's ack state is kept by the cluster for a limited time after its first ack (the nodes'
+   * {@code completion-retention} and {@code completion-max-entries}); waiting for a txn whose state
+   * was evicted fails at once with {@link CompletionStateEvictedException}: it completed, or
+   * expired partly acked, or was never acked, and the cluster no longer knows which. Nodes that
+   * predate eviction watermarks do not say so, and the wait times out instead.
    */
   public CompletableFuture<TxnId> awaitCompletion(
       TxnId txnId, int[] participants, Duration timeout) {
@@ -435,13 +436,14 @@ public final class SequencerClient implements AutoCloseable {
    * The txns of {@code vshard} in {@code [fromEpoch, toEpoch]}, {@code pageSize} per request, from
    * {@code peer} (or the peer the client thinks best when null), failing over to the other peers
    * when it stops answering: the same content as a node's local replay. The range ends at the last
-   * epoch the first peer asked had applied.
+   * epoch the first peer asked had applied; once the txns are exhausted, {@link
+   * ReplayIterator#completeThroughEpoch()} says through which epoch the range is complete.
    *
    * @throws ReplayUnavailableException from iteration, when the range is no longer retained
    * @throws SequencerUnavailableException from iteration, when no peer served a page within the
    *     call timeout
    */
-  public Iterator<SequencedTxn> replay(
+  public ReplayIterator replay(
       RaftPeerId peer, int vshard, long fromEpoch, long toEpoch, int pageSize) {
     checkOpen();
     return new RemoteReplay(
@@ -458,7 +460,7 @@ public final class SequencerClient implements AutoCloseable {
   }
 
   /** {@link #replay(RaftPeerId, int, long, long, int)} from any peer, 1000 txns per page. */
-  public Iterator<SequencedTxn> replay(int vshard, long fromEpoch, long toEpoch) {
+  public ReplayIterator replay(int vshard, long fromEpoch, long toEpoch) {
     return replay(null, vshard, fromEpoch, toEpoch, DEFAULT_PAGE_SIZE);
   }
 

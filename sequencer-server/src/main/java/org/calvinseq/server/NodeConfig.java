@@ -35,6 +35,10 @@ import org.calvinseq.core.routing.VShardRouter;
  *     the address the peers dial and the node
  * @param readyMaxLag how many committed entries the node may trail the leader's commit index by and
  *     still answer {@code /ready} with 200
+ * @param completionRetention how long, in epoch time, a txn's completion-ack state is kept after
+ *     its first ack; affects the apply path, so every member must use the same value
+ * @param completionMaxEntries the most txns whose completion-ack state is kept at once (oldest
+ *     evicted first); affects the apply path, so every member must use the same value
  */
 public record NodeConfig(
     String nodeId,
@@ -54,7 +58,9 @@ public record NodeConfig(
     Duration electionTimeoutMin,
     Duration electionTimeoutMax,
     int raftBindPort,
-    long readyMaxLag) {
+    long readyMaxLag,
+    Duration completionRetention,
+    int completionMaxEntries) {
 
   public static final int DEFAULT_QUEUE_CAPACITY = 65_536;
   public static final long DEFAULT_SNAPSHOT_EVERY = 10_000;
@@ -63,6 +69,8 @@ public record NodeConfig(
   public static final Duration DEFAULT_ELECTION_MIN = Duration.ofMillis(1000);
   public static final Duration DEFAULT_ELECTION_MAX = Duration.ofMillis(2000);
   public static final long DEFAULT_READY_MAX_LAG = 1000;
+  public static final Duration DEFAULT_COMPLETION_RETENTION = Duration.ofMinutes(10);
+  public static final int DEFAULT_COMPLETION_MAX_ENTRIES = 1_000_000;
 
   public NodeConfig {
     Objects.requireNonNull(nodeId, "nodeId");
@@ -101,6 +109,15 @@ public record NodeConfig(
     }
     if (readyMaxLag < 0) {
       throw new IllegalArgumentException("readyMaxLag must be >= 0: " + readyMaxLag);
+    }
+    Objects.requireNonNull(completionRetention, "completionRetention");
+    if (completionRetention.isNegative() || completionRetention.toMillis() < 1) {
+      throw new IllegalArgumentException(
+          "completionRetention must be >= 1 ms: " + completionRetention);
+    }
+    if (completionMaxEntries < 1) {
+      throw new IllegalArgumentException(
+          "completionMaxEntries must be >= 1: " + completionMaxEntries);
     }
   }
 

@@ -121,6 +121,8 @@ public final class SequencerNode implements AutoCloseable {
             .hosted(config.hosted())
             .queueCapacity(config.queueCapacity())
             .epochRetention(Math.max(1, config.replayRetention() + config.snapshotEvery() * 2))
+            .completionRetentionMs(config.completionRetention().toMillis())
+            .completionMaxEntries(config.completionMaxEntries())
             .notifier(notifier)
             .metrics(metrics.core())
             .listener(events != null ? events : ApplyListener.NONE)
@@ -384,6 +386,9 @@ public final class SequencerNode implements AutoCloseable {
     m.put("firstReplayableEpoch", s.firstReplayableEpoch());
     m.put("vshardCount", s.vshardCount());
     m.put("vshardsBehind", core.subscriptions().behindCount());
+    m.put("completionRetentionMs", config.completionRetention().toMillis());
+    m.put("completionMaxEntries", config.completionMaxEntries());
+    m.put("completionsEvictedThroughEpoch", core.completions().watermark().throughEpoch());
     m.put("raftAddress", config.self().getAddress());
     m.put("dataDir", config.dataDir().toString());
     m.put("version", ServerMetrics.VERSION);
@@ -594,6 +599,8 @@ public final class SequencerNode implements AutoCloseable {
     private Duration electionMax = NodeConfig.DEFAULT_ELECTION_MAX;
     private int raftBindPort = -1;
     private long readyMaxLag = NodeConfig.DEFAULT_READY_MAX_LAG;
+    private Duration completionRetention = NodeConfig.DEFAULT_COMPLETION_RETENTION;
+    private int completionMaxEntries = NodeConfig.DEFAULT_COMPLETION_MAX_ENTRIES;
     private MeterRegistry registry;
     private EventLogConfig eventLog;
     private boolean join;
@@ -640,6 +647,26 @@ public final class SequencerNode implements AutoCloseable {
      */
     public Builder readyMaxLag(long entries) {
       this.readyMaxLag = entries;
+      return this;
+    }
+
+    /**
+     * How long, in epoch time, a txn's completion-ack state is kept after its first ack (default 10
+     * minutes). It decides what every replica evicts while applying the log, so all members must be
+     * configured alike.
+     */
+    public Builder completionRetention(Duration retention) {
+      this.completionRetention = retention;
+      return this;
+    }
+
+    /**
+     * The most txns whose completion-ack state is kept at once, oldest evicted first (default
+     * {@value NodeConfig#DEFAULT_COMPLETION_MAX_ENTRIES}). Like {@link #completionRetention}, all
+     * members must be configured alike.
+     */
+    public Builder completionMaxEntries(int n) {
+      this.completionMaxEntries = n;
       return this;
     }
 
@@ -775,7 +802,9 @@ public final class SequencerNode implements AutoCloseable {
           electionMin,
           electionMax,
           raftBindPort,
-          readyMaxLag);
+          readyMaxLag,
+          completionRetention,
+          completionMaxEntries);
     }
 
     public SequencerNode build() {

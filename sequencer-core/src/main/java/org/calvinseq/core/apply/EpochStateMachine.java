@@ -360,7 +360,8 @@ public final class EpochStateMachine {
         new ArrayList<>(gaps),
         epochIndex.droppedThroughEpoch(),
         epochIndex.export(),
-        completions.export());
+        completions.export(),
+        completions.watermark());
   }
 
   /**
@@ -385,7 +386,7 @@ public final class EpochStateMachine {
     gaps.clear();
     gaps.addAll(s.gaps());
     epochIndex.load(s.droppedThroughEpoch(), s.epochIndex());
-    completions.load(s.completions());
+    completions.load(s.completions(), s.completionsEvicted());
     lastAppliedIndex = s.lastAppliedIndex();
     nextEpoch = s.nextEpoch();
     lastEpochSystemMs = s.lastEpochSystemMs();

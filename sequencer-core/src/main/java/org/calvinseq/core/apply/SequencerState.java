@@ -17,6 +17,8 @@ import org.calvinseq.core.completion.CompletionRegistry;
  * @param droppedThroughEpoch highest epoch dropped from the replay index (-1 for none)
  * @param epochIndex retained replay index as {epoch, logIndex, epochSystemMs} triples
  * @param completions tracked completion states, in eviction order
+ * @param completionsEvicted the completion registry's eviction watermark ({@link
+ *     CompletionRegistry.Watermark#NONE} in snapshots that predate it)
  */
 public record SequencerState(
     int vshardCount,
@@ -27,9 +29,35 @@ public record SequencerState(
     List<GapRange> gaps,
     long droppedThroughEpoch,
     long[] epochIndex,
-    List<CompletionRegistry.State> completions) {
+    List<CompletionRegistry.State> completions,
+    CompletionRegistry.Watermark completionsEvicted) {
+
+  /** A state with no completion eviction watermark. */
+  public SequencerState(
+      int vshardCount,
+      long lastAppliedIndex,
+      long nextEpoch,
+      long lastAppliedEpoch,
+      long lastEpochSystemMs,
+      List<GapRange> gaps,
+      long droppedThroughEpoch,
+      long[] epochIndex,
+      List<CompletionRegistry.State> completions) {
+    this(
+        vshardCount,
+        lastAppliedIndex,
+        nextEpoch,
+        lastAppliedEpoch,
+        lastEpochSystemMs,
+        gaps,
+        droppedThroughEpoch,
+        epochIndex,
+        completions,
+        CompletionRegistry.Watermark.NONE);
+  }
 
   public SequencerState {
+    java.util.Objects.requireNonNull(completionsEvicted, "completionsEvicted");
     gaps = List.copyOf(gaps);
     epochIndex = epochIndex.clone();
     completions = List.copyOf(completions);
@@ -49,7 +77,8 @@ public record SequencerState(
         && gaps.equals(s.gaps)
         && droppedThroughEpoch == s.droppedThroughEpoch
         && Arrays.equals(epochIndex, s.epochIndex)
-        && completions.equals(s.completions);
+        && completions.equals(s.completions)
+        && completionsEvicted.equals(s.completionsEvicted);
   }
 
   @Override

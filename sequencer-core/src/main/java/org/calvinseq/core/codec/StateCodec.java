@@ -15,8 +15,11 @@ import org.msgpack.core.MessageUnpacker;
 /**
  * Snapshot encoding of {@link SequencerState}: a msgpack array {@code [version, vshardCount,
  * lastAppliedIndex, nextEpoch, lastAppliedEpoch, lastEpochSystemMs, gaps, droppedThroughEpoch,
- * epochIndex, completions]}. Snapshots are local files, not a cross-language contract, so a
- * positional layout with a version is enough.
+ * epochIndex, completions, completionsEvictedThroughEpoch, completionsEvictedAtMs]}. Snapshots are
+ * local files, not a cross-language contract, so a positional layout with a version is enough.
+ * Fields are only appended within a version: a reader accepts 10 elements and more, reads the ones
+ * it knows and ignores the rest (the two watermark elements were added later; a 10-element snapshot
+ * has no watermark), so old snapshots stay readable and old nodes read new ones.
  */
 public final class StateCodec {
   public static final int VERSION = 1;
@@ -25,7 +28,7 @@ public final class StateCodec {
 
   public static byte[] encode(SequencerState s) {
     try (MessageBufferPacker p = MessagePack.newDefaultBufferPacker()) {
-      p.packArrayHeader(10);
+      p.packArrayHeader(12);
       p.packInt(VERSION);
       p.packInt(s.vshardCount());
       p.packLong(s.lastAppliedIndex());
@@ -52,6 +55,7 @@ public final class StateCodec {
         }
         p.packLong(c.firstAckMs()).packBoolean(c.completed());
       }
+      p.packLong(s.completionsEvicted().throughEpoch()).packLong(s.completionsEvicted().atMs());
       return p.toByteArray();
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
@@ -95,8 +99,12 @@ public final class StateCodec {
             new CompletionRegistry.State(
                 id, participants, acked, u.unpackLong(), u.unpackBoolean()));
       }
+      CompletionRegistry.Watermark evicted =
+          n >= 12
+              ? new CompletionRegistry.Watermark(u.unpackLong(), u.unpackLong())
+              : CompletionRegistry.Watermark.NONE;
       return new SequencerState(
-          vshardCount, lastIndex, nextEpoch, lastEpoch, lastMs, gaps, dropped, idx, comps);
+          vshardCount, lastIndex, nextEpoch, lastEpoch, lastMs, gaps, dropped, idx, comps, evicted);
     } catch (IOException | MessagePackException | IllegalArgumentException e) {
       throw new CodecException("snapshot", 0, "corrupt snapshot: " + e.getMessage(), e);
     }

@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import org.calvinseq.core.model.CompletionAck;
 import org.calvinseq.core.model.TxnId;
+import org.calvinseq.core.protocol.Protocol;
 
 /**
  * Tracks completion acks. A txn completes when as many distinct vshards as its participant count
@@ -18,6 +19,12 @@ import org.calvinseq.core.model.TxnId;
  * <p>Memory is bounded: a txn's state is evicted once it is older than the retention, measured in
  * deterministic epoch time, or when more than {@code maxEntries} are tracked (oldest first), so
  * every replica evicts the same entries at the same point of the log.
+ *
+ * <p>Eviction keeps one bounded marker, the {@link Watermark}: the highest epoch of any evicted
+ * txn, and the epoch time of the last eviction. A query for an untracked txn at or below it answers
+ * {@link CompletionOutcome#EVICTED} (its state, if it had any, is gone); above it, {@link
+ * CompletionOutcome#NOT_ACKED} (no ack for it was ever applied). The watermark is replicated state
+ * and part of snapshots.
  */
 public final class CompletionRegistry {
   /** Replicated state of one txn's acks. */
@@ -49,6 +56,14 @@ public final class CompletionRegistry {
     }
   }
 
+  /**
+   * The highest epoch of any txn whose state was evicted, and the epoch time of the last eviction;
+   * {@link #NONE} before any.
+   */
+  public record Watermark(long throughEpoch, long atMs) {
+    public static final Watermark NONE = new Watermark(-1, -1);
+  }
+
   private final long retentionMs;
   private final int maxEntries;
   private final Executor notifier;
@@ -57,6 +72,7 @@ public final class CompletionRegistry {
   private final ConcurrentHashMap<TxnId, CompletableFuture<TxnId>> waiters =
       new ConcurrentHashMap<>();
   private volatile int pending; // written by the apply thread only
+  private volatile Watermark watermark = Watermark.NONE; // written by the apply thread only
 
   /**
    * @param retentionMs how long, in epoch time, a txn's ack state is kept after its first ack
@@ -112,6 +128,8 @@ public final class CompletionRegistry {
         return;
       }
       order.pollFirst();
+      // Raised before the state goes, so that a query that misses the state sees the watermark.
+      watermark = new Watermark(Math.max(watermark.throughEpoch(), oldest.epoch()), nowMs);
       State gone = states.remove(oldest);
       if (gone != null && !gone.completed()) {
         pending--; // abandoned: some participant never acked within the retention
@@ -164,6 +182,30 @@ public final class CompletionRegistry {
     return s != null && s.completed();
   }
 
+  /** What this replica can say about {@code txnId}'s completion. Any thread. */
+  public Protocol.CompletionState query(TxnId txnId) {
+    State s = states.get(txnId);
+    if (s != null) {
+      return new Protocol.CompletionState(
+          txnId,
+          s.completed() ? CompletionOutcome.COMPLETED : CompletionOutcome.PENDING,
+          s.acked(),
+          -1,
+          -1);
+    }
+    Watermark w = watermark;
+    if (txnId.epoch() <= w.throughEpoch()) {
+      return new Protocol.CompletionState(
+          txnId, CompletionOutcome.EVICTED, new int[0], w.throughEpoch(), w.atMs());
+    }
+    return new Protocol.CompletionState(txnId, CompletionOutcome.NOT_ACKED, new int[0], -1, -1);
+  }
+
+  /** The eviction watermark, for snapshots. */
+  public Watermark watermark() {
+    return watermark;
+  }
+
   /** The vshards that have acked {@code txnId}, sorted; empty if none or evicted. */
   public int[] acked(TxnId txnId) {
     State s = states.get(txnId);
@@ -187,8 +229,14 @@ public final class CompletionRegistry {
     return out;
   }
 
-  /** Replaces the tracked states (snapshot restore). Apply thread only. */
+  /** Replaces the tracked states, with no eviction watermark (an older snapshot). */
   public void load(List<State> snapshot) {
+    load(snapshot, Watermark.NONE);
+  }
+
+  /** Replaces the tracked states and the watermark (snapshot restore). Apply thread only. */
+  public void load(List<State> snapshot, Watermark restored) {
+    watermark = restored;
     states.clear();
     order.clear();
     int p = 0;

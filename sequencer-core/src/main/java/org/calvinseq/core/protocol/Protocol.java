@@ -9,6 +9,7 @@ import org.calvinseq.core.apply.ApplyResult;
 import org.calvinseq.core.codec.CodecException;
 import org.calvinseq.core.codec.EntryDecoder;
 import org.calvinseq.core.codec.EntryEncoder;
+import org.calvinseq.core.completion.CompletionOutcome;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.Txn;
@@ -23,7 +24,8 @@ import org.msgpack.core.MessageUnpacker;
  * to a proposal) and read-only queries (status, replay pages, completion state). Positional msgpack
  * arrays with a leading kind; these never enter the log. Receipts carry a format version and are
  * specified in docs/wire-format.md (section 13), since clients in other languages read them; the
- * queries need no evolvability beyond the kind and the version of the jar on both sides.
+ * queries and their answers are in section 14. Answers only ever grow by appended elements, which
+ * older readers ignore.
  */
 public final class Protocol {
   private Protocol() {}
@@ -36,15 +38,46 @@ public final class Protocol {
   public record ReplayQuery(
       int vshard, long fromEpoch, long toEpoch, long afterEpoch, int afterPosition, int maxTxns) {}
 
+  /** An epoch a message does not give (a node of an older version did not send it). */
+  public static final long UNKNOWN_EPOCH = -1;
+
   /**
    * One page of a replay. {@code done} when the range is exhausted; otherwise the next page starts
    * after the last txn of this one. {@code firstAvailableEpoch >= 0} signals that the range is no
    * longer retained (and {@code txns} is empty).
+   *
+   * @param completeThroughEpoch on the last page ({@code done}) of a served range: the last epoch
+   *     through which the range is complete, {@code min(toEpoch, the serving node's last applied
+   *     epoch when it read the page)}; a value below {@code fromEpoch} means none of the range was
+   *     applied yet. {@link #UNKNOWN_EPOCH} on other pages and from nodes that predate the field.
    */
-  public record ReplayPage(List<SequencedTxn> txns, boolean done, long firstAvailableEpoch) {}
+  public record ReplayPage(
+      List<SequencedTxn> txns, boolean done, long firstAvailableEpoch, long completeThroughEpoch) {
+    public ReplayPage(List<SequencedTxn> txns, boolean done, long firstAvailableEpoch) {
+      this(txns, done, firstAvailableEpoch, UNKNOWN_EPOCH);
+    }
+  }
 
-  /** Completion state of a txn on one node. */
-  public record CompletionState(TxnId txnId, boolean completed, int[] acked) {}
+  /**
+   * Completion state of a txn on one node.
+   *
+   * @param outcome what the node can say; {@link CompletionOutcome#UNKNOWN} from older nodes that
+   *     neither completed nor had acks of it
+   * @param acked the vshards that acked it, ascending; empty unless COMPLETED or PENDING
+   * @param evictedThroughEpoch for EVICTED: the eviction watermark's epoch; -1 otherwise
+   * @param evictedAtMs for EVICTED: the epoch time of the node's last eviction, by which the state
+   *     was gone; -1 otherwise
+   */
+  public record CompletionState(
+      TxnId txnId,
+      CompletionOutcome outcome,
+      int[] acked,
+      long evictedThroughEpoch,
+      long evictedAtMs) {
+    public boolean completed() {
+      return outcome == CompletionOutcome.COMPLETED;
+    }
+  }
 
   // ---- receipts ----
 
@@ -216,13 +249,16 @@ public final class Protocol {
   }
 
   /**
-   * Replay pages carry each txn as [epoch, position, epochSystemMs, bin(batch entry holding just
-   * that txn)], so the txn uses the log's own wire format.
+   * A page as {@code [txns, done, firstAvailableEpoch, completeThroughEpoch]} (docs/wire-format.md,
+   * section 14). Replay pages carry each txn as [epoch, position, epochSystemMs, bin(batch entry
+   * holding just that txn)], so the txn uses the log's own wire format. The fourth element is
+   * newer: readers that read three ignore it, and a three-element page reads as {@link
+   * #UNKNOWN_EPOCH}.
    */
   public static byte[] encodePage(ReplayPage page) {
     return pack(
         p -> {
-          p.packArrayHeader(3);
+          p.packArrayHeader(4);
           p.packArrayHeader(page.txns().size());
           for (SequencedTxn t : page.txns()) {
             p.packArrayHeader(4).packLong(t.epoch()).packInt(t.position());
@@ -232,13 +268,14 @@ public final class Protocol {
           }
           p.packBoolean(page.done());
           p.packLong(page.firstAvailableEpoch());
+          p.packLong(page.completeThroughEpoch());
         });
   }
 
   public static ReplayPage decodePage(ByteBuffer bytes) throws CodecException {
     EntryDecoder decoder = new EntryDecoder();
     try (MessageUnpacker u = unpacker(bytes)) {
-      u.unpackArrayHeader();
+      int fields = u.unpackArrayHeader();
       int n = u.unpackArrayHeader();
       List<SequencedTxn> txns = new ArrayList<>(Math.min(n, 65_536));
       for (int i = 0; i < n; i++) {
@@ -249,7 +286,10 @@ public final class Protocol {
         byte[] entry = u.readPayload(u.unpackBinaryHeader());
         txns.add(new SequencedTxn(singleTxn(decoder, ByteBuffer.wrap(entry)), epoch, position, ms));
       }
-      return new ReplayPage(txns, u.unpackBoolean(), u.unpackLong());
+      boolean done = u.unpackBoolean();
+      long firstAvailable = u.unpackLong();
+      long completeThrough = fields > 3 ? u.unpackLong() : UNKNOWN_EPOCH;
+      return new ReplayPage(txns, done, firstAvailable, completeThrough);
     } catch (IOException | MessagePackException | IllegalArgumentException e) {
       throw new CodecException("replayPage", 0, e.getMessage(), e);
     }
@@ -258,12 +298,14 @@ public final class Protocol {
   public static byte[] encodeCompletion(CompletionState s) {
     return pack(
         p -> {
-          p.packArrayHeader(4).packLong(s.txnId().epoch()).packInt(s.txnId().position());
+          p.packArrayHeader(7).packLong(s.txnId().epoch()).packInt(s.txnId().position());
           p.packBoolean(s.completed());
           p.packArrayHeader(s.acked().length);
           for (int v : s.acked()) {
             p.packInt(v);
           }
+          p.packInt(s.outcome().code());
+          p.packLong(s.evictedThroughEpoch()).packLong(s.evictedAtMs());
         });
   }
 
@@ -271,14 +313,22 @@ public final class Protocol {
     return unpack(
         bytes,
         u -> {
-          u.unpackArrayHeader();
+          int fields = u.unpackArrayHeader();
           TxnId id = new TxnId(u.unpackLong(), u.unpackInt());
           boolean done = u.unpackBoolean();
           int[] acked = new int[u.unpackArrayHeader()];
           for (int i = 0; i < acked.length; i++) {
             acked[i] = u.unpackInt();
           }
-          return new CompletionState(id, done, acked);
+          if (fields < 7) { // a node that predates outcomes
+            CompletionOutcome o =
+                done
+                    ? CompletionOutcome.COMPLETED
+                    : acked.length > 0 ? CompletionOutcome.PENDING : CompletionOutcome.UNKNOWN;
+            return new CompletionState(id, o, acked, -1, -1);
+          }
+          CompletionOutcome o = CompletionOutcome.ofCode(u.unpackInt());
+          return new CompletionState(id, o, acked, u.unpackLong(), u.unpackLong());
         });
   }
 

@@ -140,6 +140,57 @@ class CompletionRegistryTest {
   }
 
   @Test
+  void aQueryTellsCompletedPendingNotAckedAndEvictedApart() {
+    reg.apply(acks(ack(4, 0, 7, 1)), 100); // completed, evicted later
+    reg.apply(acks(ack(2, 0, 7, 2)), 150); // partly acked, evicted later
+    assertThat(reg.query(new TxnId(4, 0)).outcome()).isEqualTo(CompletionOutcome.COMPLETED);
+    assertThat(reg.query(new TxnId(2, 0)).outcome()).isEqualTo(CompletionOutcome.PENDING);
+    assertThat(reg.query(new TxnId(2, 0)).acked()).containsExactly(7);
+    assertThat(reg.query(new TxnId(3, 0)).outcome()).isEqualTo(CompletionOutcome.NOT_ACKED);
+    assertThat(reg.watermark()).isEqualTo(CompletionRegistry.Watermark.NONE);
+
+    reg.apply(acks(ack(9, 0, 7, 2)), 1_151); // both older ones expire
+    assertThat(reg.watermark()).isEqualTo(new CompletionRegistry.Watermark(4, 1_151));
+    var completedThenEvicted = reg.query(new TxnId(4, 0));
+    assertThat(completedThenEvicted.outcome()).isEqualTo(CompletionOutcome.EVICTED);
+    assertThat(completedThenEvicted.completed()).isFalse();
+    assertThat(completedThenEvicted.evictedThroughEpoch()).isEqualTo(4);
+    assertThat(completedThenEvicted.evictedAtMs()).isEqualTo(1_151);
+    assertThat(reg.query(new TxnId(2, 0)).outcome())
+        .as("partly acked, then expired: evicted too")
+        .isEqualTo(CompletionOutcome.EVICTED);
+    assertThat(reg.query(new TxnId(3, 5)).outcome())
+        .as("at or below the watermark, whatever happened to it is no longer known")
+        .isEqualTo(CompletionOutcome.EVICTED);
+    assertThat(reg.query(new TxnId(5, 0)).outcome())
+        .as("above the watermark and untracked: certainly never acked")
+        .isEqualTo(CompletionOutcome.NOT_ACKED);
+    assertThat(reg.query(new TxnId(9, 0)).outcome()).isEqualTo(CompletionOutcome.PENDING);
+
+    reg.apply(acks(ack(1, 0, 7, 1)), 1_152); // a late first ack below the watermark: tracked again
+    assertThat(reg.query(new TxnId(1, 0)).outcome()).isEqualTo(CompletionOutcome.COMPLETED);
+    assertThat(reg.watermark().throughEpoch()).as("never lowered").isEqualTo(4);
+  }
+
+  @Test
+  void theWatermarkIsRaisedByMaxEntriesEvictionAndSurvivesExportAndLoad() {
+    CompletionRegistry small = new CompletionRegistry(1_000_000, 1, Runnable::run);
+    small.apply(acks(ack(6, 0, 7, 1), ack(5, 0, 7, 1)), 40);
+    assertThat(small.watermark()).isEqualTo(new CompletionRegistry.Watermark(6, 40));
+    assertThat(small.query(new TxnId(6, 0)).outcome()).isEqualTo(CompletionOutcome.EVICTED);
+    assertThat(small.query(new TxnId(5, 0)).outcome()).isEqualTo(CompletionOutcome.COMPLETED);
+
+    CompletionRegistry restored = new CompletionRegistry(1_000_000, 1, Runnable::run);
+    restored.load(small.export(), small.watermark());
+    assertThat(restored.watermark()).isEqualTo(small.watermark());
+    assertThat(restored.query(new TxnId(6, 0)).outcome()).isEqualTo(CompletionOutcome.EVICTED);
+    restored.load(small.export());
+    assertThat(restored.watermark())
+        .as("a snapshot without a watermark")
+        .isEqualTo(CompletionRegistry.Watermark.NONE);
+  }
+
+  @Test
   void exportedStatesAreCopies() {
     reg.apply(acks(ack(1, 0, 7, 2)), 10);
     CompletionRegistry.State s = reg.export().get(0);

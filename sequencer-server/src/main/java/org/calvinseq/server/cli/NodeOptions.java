@@ -187,6 +187,23 @@ final class NodeOptions {
   long readyMaxLag;
 
   @Option(
+      names = "--completion-retention",
+      paramLabel = "MS",
+      description =
+          "How long, in epoch time (ms), a txn's completion-ack state is kept after its first ack;"
+              + " older states are evicted. Every member must use the same value."
+              + " Default: ${DEFAULT-VALUE}.")
+  long completionRetentionMs;
+
+  @Option(
+      names = "--completion-max-entries",
+      paramLabel = "N",
+      description =
+          "Most txns whose completion-ack state is kept at once, oldest evicted first. Every"
+              + " member must use the same value. Default: ${DEFAULT-VALUE}.")
+  int completionMaxEntries;
+
+  @Option(
       names = "--join",
       description =
           "Start as a new member of a running cluster: wait outside the configuration until"
@@ -280,6 +297,8 @@ final class NodeOptions {
                 Duration.ofMillis(electionTimeoutMinMs), Duration.ofMillis(electionTimeoutMaxMs))
             .raftBindPort(raftBindPort)
             .readyMaxLag(readyMaxLag)
+            .completionRetention(Duration.ofMillis(completionRetentionMs))
+            .completionMaxEntries(completionMaxEntries)
             .join(join)
             .eventLog(eventLog)
             .tls(org.calvinseq.client.TlsFiles.ofNullable(tlsCert, tlsKey, tlsCa));
@@ -314,6 +333,8 @@ final class NodeOptions {
             case "--election-timeout-max" -> NodeConfig.DEFAULT_ELECTION_MAX.toMillis();
             case "--raft-bind-port" -> -1;
             case "--ready-max-lag" -> NodeConfig.DEFAULT_READY_MAX_LAG;
+            case "--completion-retention" -> NodeConfig.DEFAULT_COMPLETION_RETENTION.toMillis();
+            case "--completion-max-entries" -> NodeConfig.DEFAULT_COMPLETION_MAX_ENTRIES;
             default -> null;
           };
       return v == null ? null : v.toString();

@@ -2,11 +2,10 @@ package org.calvinseq.server.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.util.Iterator;
 import java.util.concurrent.Callable;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.calvinseq.client.ReplayIterator;
 import org.calvinseq.client.SequencerClient;
-import org.calvinseq.core.model.SequencedTxn;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -30,7 +29,10 @@ import picocli.CommandLine.Spec;
           + " UTF-8, else base64 (\"keyBase64\", \"payloadBase64\").",
       "Pages come from --peer, or from the best peer; another peer takes over if it stops"
           + " answering. Exit status: 0 done, 1 failed (range no longer retained, or no peer"
-          + " answered)."
+          + " answered).",
+      "At the end, a line on standard error says through which epoch the range is complete:"
+          + " 'complete through epoch N'. A range reaching past the last epoch the serving peer"
+          + " had applied stops there, and the line says so; replay again from N+1 for the rest."
     })
 final class ReplayCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -77,7 +79,7 @@ final class ReplayCommand implements Callable<Integer> {
             spec.commandLine(), "--peer " + peer + " is not one of --peers");
       }
       long last = to != null ? to : Long.MAX_VALUE;
-      Iterator<SequencedTxn> it = c.replay(first, vshard, from, last, pageSize);
+      ReplayIterator it = c.replay(first, vshard, from, last, pageSize);
       long n = 0;
       while (it.hasNext()) {
         out.println(TxnJson.write(it.next()));
@@ -86,6 +88,14 @@ final class ReplayCommand implements Callable<Integer> {
         }
       }
       out.flush();
+      long through = it.completeThroughEpoch();
+      PrintWriter err = spec.commandLine().getErr();
+      String line = "vshard " + vshard + ": " + n + " txns, complete through epoch " + through;
+      if (to != null && through < to) {
+        line += " (asked for --to " + to + "; the serving peer had applied no further)";
+      }
+      err.println(line);
+      err.flush();
       return CommandLine.ExitCode.OK;
     }
   }

@@ -336,12 +336,8 @@ public final class SequencerStateMachine extends BaseStateMachine {
       return CompletableFuture.completedFuture(bytes(Protocol.encodeStatus(status())));
     }
     if (q instanceof Protocol.CompletionQ c) {
-      var reg = core.completions();
       return CompletableFuture.completedFuture(
-          bytes(
-              Protocol.encodeCompletion(
-                  new Protocol.CompletionState(
-                      c.txnId(), reg.isCompleted(c.txnId()), reg.acked(c.txnId())))));
+          bytes(Protocol.encodeCompletion(core.completions().query(c.txnId()))));
     }
     Protocol.ReplayQuery rq = ((Protocol.ReplayQ) q).query();
     return CompletableFuture.supplyAsync(() -> bytes(Protocol.encodePage(page(rq))), queryExecutor);
@@ -352,10 +348,13 @@ public final class SequencerStateMachine extends BaseStateMachine {
     long start = System.nanoTime();
     int max = Math.max(1, Math.min(q.maxTxns(), 10_000));
     long from = Math.max(q.fromEpoch(), q.afterEpoch());
+    // Cut at what this node has applied when the page is read, so that the last page can say
+    // exactly through which epoch the range is complete (epochs applied meanwhile are not read).
+    long through = Math.min(q.toEpoch(), core.lastAppliedEpoch());
     List<SequencedTxn> out = new ArrayList<>();
     boolean done = true;
     try {
-      Iterator<SequencedTxn> it = replayer.replay(q.vshard(), from, q.toEpoch());
+      Iterator<SequencedTxn> it = replayer.replay(q.vshard(), from, through);
       while (it.hasNext()) {
         SequencedTxn t = it.next();
         if (t.epoch() == q.afterEpoch() && t.position() <= q.afterPosition()) {
@@ -372,7 +371,8 @@ public final class SequencerStateMachine extends BaseStateMachine {
       return new Protocol.ReplayPage(List.of(), true, e.firstAvailableEpoch());
     }
     metrics.replayed(out.size(), System.nanoTime() - start);
-    return new Protocol.ReplayPage(out, done, -1);
+    return new Protocol.ReplayPage(
+        out, done, -1, done ? Math.max(through, q.fromEpoch() - 1) : Protocol.UNKNOWN_EPOCH);
   }
 
   public NodeStatus status() {

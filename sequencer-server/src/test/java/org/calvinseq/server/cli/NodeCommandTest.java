@@ -62,6 +62,35 @@ class NodeCommandTest {
   }
 
   @Test
+  void completionRetentionComesFromTheFileOrAFlagAndIsValidated() throws IOException {
+    NodeConfig d = config("node", "--id", "n2", "--peers", PEERS, "--data-dir", "/tmp/d");
+    assertThat(d.completionRetention()).isEqualTo(Duration.ofMinutes(10));
+    assertThat(d.completionMaxEntries()).isEqualTo(1_000_000);
+
+    Path f =
+        file(
+            "id=n1",
+            "peers=" + PEERS,
+            "data-dir=" + dir,
+            "completion-retention=60000",
+            "completion-max-entries=5000");
+    NodeConfig c = config("node", "--config", f.toString());
+    assertThat(c.completionRetention()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(c.completionMaxEntries()).isEqualTo(5000);
+    assertThat(
+            config("node", "--config", f.toString(), "--completion-max-entries", "7")
+                .completionMaxEntries())
+        .isEqualTo(7);
+
+    CliRun run = base("--completion-retention", "0");
+    assertThat(run.exitCode()).isEqualTo(ExitCode.USAGE);
+    assertThat(run.err()).contains("completionRetention must be >= 1 ms");
+    run = base("--completion-max-entries", "0");
+    assertThat(run.exitCode()).isEqualTo(ExitCode.USAGE);
+    assertThat(run.err()).contains("completionMaxEntries must be >= 1");
+  }
+
+  @Test
   void raftBindPortSeparatesTheListeningPortFromThePeerAddress() {
     NodeConfig c =
         config(
