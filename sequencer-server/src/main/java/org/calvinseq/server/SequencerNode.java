@@ -30,8 +30,10 @@ import org.calvinseq.client.Peers;
 import org.calvinseq.client.SequencerClient;
 import org.calvinseq.core.apply.ApplyListener;
 import org.calvinseq.core.apply.EpochStateMachine;
+import org.calvinseq.core.codec.EntryEncoder;
 import org.calvinseq.core.codec.ProposalLimits;
 import org.calvinseq.core.metrics.SequencerCounters;
+import org.calvinseq.core.model.ClusterInit;
 import org.calvinseq.core.model.CompletionAck;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.TxnId;
@@ -92,6 +94,8 @@ public final class SequencerNode implements AutoCloseable {
   /** Completes with the reason once a write of the Raft log has failed. */
   private final CompletableFuture<String> logFailure = new CompletableFuture<>();
 
+  private final CompletableFuture<String> clusterMismatch = new CompletableFuture<>();
+
   private SequencerNode(
       NodeConfig config,
       MeterRegistry registry,
@@ -125,6 +129,7 @@ public final class SequencerNode implements AutoCloseable {
             .completionMaxEntries(config.completionMaxEntries())
             .notifier(notifier)
             .metrics(metrics.core())
+            .clusterName(config.clusterName())
             .listener(events != null ? events : ApplyListener.NONE)
             .build();
     this.stateMachine =
@@ -137,6 +142,8 @@ public final class SequencerNode implements AutoCloseable {
     metrics.bindRaft(registry, stateMachine::status);
     metrics.bindReadiness(registry, stateMachine::leaderCommitIndex, logFailure::isDone);
     stateMachine.onLogFailed(this::logFailed);
+    stateMachine.onClusterMismatch(this::clusterMismatched);
+    stateMachine.onClusterInitNeeded(this::proposeClusterInit);
     this.acks = new AckBatcher(timer, b -> client().proposeAcks(b), 1000, 4096);
   }
 
@@ -293,6 +300,15 @@ public final class SequencerNode implements AutoCloseable {
             .readinessCheck(NodeReadiness.caughtUpCheck(this::progress, config.readyMaxLag()))
             .readinessCheck(NodeReadiness.logWritableCheck(() -> logFailure.getNow(null)))
             .readinessCheck(
+                new ReadinessCheck(
+                    "cluster_settings",
+                    () -> {
+                      String m = clusterMismatch.getNow(null);
+                      return m == null
+                          ? CheckResult.pass()
+                          : CheckResult.fail(m + "; the node has left the cluster");
+                    }))
+            .readinessCheck(
                 new ReadinessCheck("epochs_available", () -> epochsAvailable(core.nextEpoch())))
             .build()
             .start();
@@ -331,6 +347,66 @@ public final class SequencerNode implements AutoCloseable {
         config.nodeId(),
         reason);
     // Not on the log worker thread: closing the server waits for that thread to end.
+    closeRaftServerInBackground();
+  }
+
+  /**
+   * A cluster-init entry in the log records another vshard count (or cluster name) than this
+   * node's: its routing disagrees with the cluster's, so its state machine applies nothing more.
+   * The node reports it once at ERROR, fails {@code cluster_settings} in {@code /ready}, closes its
+   * Raft server and completes {@link #clusterMismatch()}, on which {@code sequencer node} exits
+   * with status 4. Restarting does not help: fix the setting and give the node a new data
+   * directory. Called on the apply thread.
+   */
+  private void clusterMismatched(String reason) {
+    if (!clusterMismatch.complete(reason)) {
+      return;
+    }
+    LOG.error(
+        "node {}: {}; closing its Raft server: start it with the cluster's settings and an empty"
+            + " data directory",
+        config.nodeId(),
+        reason);
+    // Not on the apply thread: closing the server waits for that thread to end.
+    closeRaftServerInBackground();
+  }
+
+  /**
+   * Completes with the reason once this node found a cluster-init entry that disagrees with its
+   * settings; it has then closed its Raft server. {@code sequencer node} exits with status 4.
+   */
+  public CompletableFuture<String> clusterMismatch() {
+    return clusterMismatch.copy();
+  }
+
+  /**
+   * Proposes the cluster-init entry: this node became a ready leader without having applied one
+   * since it started. Losing the race to another leader's entry, or leadership, is harmless: the
+   * next leader proposes again, and a second entry with the same settings changes nothing.
+   */
+  private void proposeClusterInit() {
+    byte[] entry = EntryEncoder.encode(new ClusterInit(config.vshardCount(), config.clusterName()));
+    client()
+        .proposeRaw(entry)
+        .whenComplete(
+            (receipt, e) -> {
+              if (e != null) {
+                LOG.info(
+                    "node {}: cluster-init entry not proposed ({}); the next leader proposes it",
+                    config.nodeId(),
+                    e.toString());
+              } else {
+                LOG.info(
+                    "node {}: cluster-init entry recorded at index {} (vshardCount={}, cluster {})",
+                    config.nodeId(),
+                    receipt.index(),
+                    config.vshardCount(),
+                    config.clusterName());
+              }
+            });
+  }
+
+  private void closeRaftServerInBackground() {
     Thread closer =
         new Thread(
             () -> {
@@ -382,6 +458,7 @@ public final class SequencerNode implements AutoCloseable {
         new NodeReadiness.Progress(s.lastAppliedIndex(), s.commitIndex(), leaderCommit).lag());
     m.put("readyMaxLag", config.readyMaxLag());
     m.put("logFailure", logFailure.getNow(null));
+    m.put("clusterMismatch", clusterMismatch.getNow(null));
     m.put("nextEpoch", core.nextEpoch());
     m.put("firstReplayableEpoch", s.firstReplayableEpoch());
     m.put("vshardCount", s.vshardCount());

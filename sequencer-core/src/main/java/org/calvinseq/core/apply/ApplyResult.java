@@ -11,7 +11,8 @@ package org.calvinseq.core.apply;
  * @param txnCount txns in the batch, or acks in an ack entry
  * @param expectedEpoch the epoch the state machine expected (GAP, STALE, OUT_OF_RANGE); -1
  *     otherwise
- * @param detail the decode error for DECODE_ERROR, the reason for OUT_OF_RANGE; null otherwise
+ * @param detail the decode error for DECODE_ERROR, the reason for OUT_OF_RANGE, for CLUSTER_INIT
+ *     how the entry differs from this node's settings (null when they agree); null otherwise
  */
 public record ApplyResult(
     Kind kind,
@@ -38,9 +39,15 @@ public record ApplyResult(
     /**
      * A batch named an epoch too far above the expected one (more than {@code
      * WireFormat.MAX_EPOCH_GAP}) or above {@code WireFormat.MAX_EPOCH}: not applied, takes no
-     * epoch, skipped on every replica alike. Last, because receipts carry the ordinal.
+     * epoch, skipped on every replica alike.
      */
-    OUT_OF_RANGE
+    OUT_OF_RANGE,
+    /**
+     * A cluster-init entry: it takes no epoch. {@code detail} is null when the recorded settings
+     * are this node's, else says what differs: the node must then stop applying (its routing
+     * disagrees with the cluster's). Last, because receipts carry the ordinal.
+     */
+    CLUSTER_INIT
   }
 
   static ApplyResult applied(Kind kind, long index, long epoch, long ms, int txns, long expected) {

@@ -13,6 +13,7 @@ import org.calvinseq.core.codec.WireFormat;
 import org.calvinseq.core.completion.CompletionRegistry;
 import org.calvinseq.core.metrics.SequencerMetrics;
 import org.calvinseq.core.model.AckBatch;
+import org.calvinseq.core.model.ClusterInit;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.SequencerEntry;
@@ -61,6 +62,7 @@ public final class EpochStateMachine {
   private final SequencerMetrics metrics;
   private final ApplyListener listener;
   private final int maxGapRanges;
+  private final String clusterName;
   private final EntryDecoder decoder = new EntryDecoder();
   private final Participants participants;
   private final ArrayDeque<GapRange> gaps = new ArrayDeque<>();
@@ -76,6 +78,7 @@ public final class EpochStateMachine {
     this.metrics = b.metrics;
     this.listener = b.listener;
     this.maxGapRanges = b.maxGapRanges;
+    this.clusterName = b.clusterName;
     this.participants = new Participants(router);
     this.epochIndex = new EpochIndex(b.epochRetention);
     this.completions =
@@ -131,6 +134,11 @@ public final class EpochStateMachine {
       }
       return new ApplyResult(Kind.ACKS, index, -1, -1, acks.acks().size(), -1, null);
     }
+    if (entry instanceof ClusterInit init) {
+      lastAppliedIndex = index;
+      String mismatch = clusterInitMismatch(init);
+      return new ApplyResult(Kind.CLUSTER_INIT, index, -1, -1, 0, -1, mismatch);
+    }
     return applyBatch(index, (EpochBatch) entry);
   }
 
@@ -142,6 +150,14 @@ public final class EpochStateMachine {
     LOG.warn("skipping undecodable log entry at index {}: {}", index, detail);
     listener.onDecodeError(index, detail);
     return new ApplyResult(Kind.DECODE_ERROR, index, -1, -1, 0, -1, detail);
+  }
+
+  /**
+   * Null when {@code init} records this node's settings (its router's vshard count and, if the
+   * builder was given one, its cluster name), else one line saying what differs.
+   */
+  public String clusterInitMismatch(ClusterInit init) {
+    return init.mismatch(router.vshardCount(), clusterName);
   }
 
   /** Records that the entry at {@code index} was not for the state machine (e.g. configuration). */
@@ -407,6 +423,16 @@ public final class EpochStateMachine {
     private Executor notifier = Runnable::run;
     private SequencerMetrics metrics;
     private ApplyListener listener = ApplyListener.NONE;
+    private String clusterName;
+
+    /**
+     * The cluster name that cluster-init entries must record (default null: only their vshard count
+     * is checked, against the router's).
+     */
+    public Builder clusterName(String clusterName) {
+      this.clusterName = clusterName;
+      return this;
+    }
 
     public Builder router(VShardRouter router) {
       this.router = router;

@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.calvinseq.core.model.AckBatch;
 import org.calvinseq.core.model.ClientTxnId;
+import org.calvinseq.core.model.ClusterInit;
 import org.calvinseq.core.model.CompletionAck;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.Key;
@@ -153,6 +154,8 @@ public final class EntryDecoder {
     boolean hasProposerMs = false;
     List<Txn> txns = null;
     List<CompletionAck> acks = null;
+    int vshardCountAt = -1; // cluster-init fields: read once the type is known (section 6a)
+    int clusterNameAt = -1;
     entryFields.clear();
     for (int i = 0; i < fields; i++) {
       int key = fieldKey("entry", entryFields);
@@ -166,6 +169,14 @@ public final class EntryDecoder {
         }
         case BATCH_TXNS -> txns = readTxns();
         case ACK_ACKS -> acks = readAcks();
+        case INIT_VSHARD_COUNT -> {
+          vshardCountAt = pos;
+          skipValue();
+        }
+        case INIT_CLUSTER_NAME -> {
+          clusterNameAt = pos;
+          skipValue();
+        }
         default -> skipValue();
       }
     }
@@ -198,7 +209,38 @@ public final class EntryDecoder {
       }
       return new AckBatch(acks);
     }
+    if (type == TYPE_CLUSTER_INIT) {
+      return readClusterInit(txns, acks, vshardCountAt, clusterNameAt);
+    }
     throw error("type", type < 0 ? "missing entry type" : "unknown entry type " + type);
+  }
+
+  /**
+   * A cluster-init entry from the offsets of its two fields. Other entry types skip fields 6 and 7
+   * as unknown, as decoders did before the type existed, so no entry changes meaning.
+   */
+  private ClusterInit readClusterInit(
+      List<Txn> txns, List<CompletionAck> acks, int vshardCountAt, int clusterNameAt)
+      throws CodecException {
+    if (txns != null || acks != null) {
+      throw error(txns != null ? "txns" : "acks", "txns or acks field in a cluster-init entry");
+    }
+    if (vshardCountAt < 0) {
+      throw error("vshardCount", "cluster-init entry without vshardCount field");
+    }
+    if (clusterNameAt < 0) {
+      throw error("clusterName", "cluster-init entry without clusterName field");
+    }
+    int after = pos;
+    pos = vshardCountAt;
+    long vshards = uint("vshardCount");
+    if (vshards < 1 || vshards > Integer.MAX_VALUE) {
+      throw error("vshardCount", "must be in [1, 2^31-1]: " + vshards);
+    }
+    pos = clusterNameAt;
+    String name = collection("clusterName");
+    pos = after;
+    return new ClusterInit((int) vshards, name);
   }
 
   private List<Txn> readTxns() throws CodecException {
@@ -478,7 +520,7 @@ public final class EntryDecoder {
       throw error(
           where,
           n == 0
-              ? "empty collection name"
+              ? "empty " + (where.equals("clusterName") ? "cluster name" : "collection name")
               : "declares " + n + " bytes but " + remaining() + " remain");
     }
     int from = pos;

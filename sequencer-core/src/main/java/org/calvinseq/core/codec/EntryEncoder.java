@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.util.List;
 import org.calvinseq.core.model.AckBatch;
 import org.calvinseq.core.model.ClientTxnId;
+import org.calvinseq.core.model.ClusterInit;
 import org.calvinseq.core.model.CompletionAck;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.Key;
@@ -36,9 +37,19 @@ public final class EntryEncoder {
   public static void write(MessagePacker p, SequencerEntry entry) throws IOException {
     if (entry instanceof EpochBatch b) {
       writeBatch(p, b);
+    } else if (entry instanceof AckBatch a) {
+      writeAcks(p, a);
     } else {
-      writeAcks(p, (AckBatch) entry);
+      writeInit(p, (ClusterInit) entry);
     }
+  }
+
+  private static void writeInit(MessagePacker p, ClusterInit init) throws IOException {
+    p.packMapHeader(4);
+    p.packInt(ENTRY_VERSION).packInt(VERSION);
+    p.packInt(ENTRY_TYPE).packInt(TYPE_CLUSTER_INIT);
+    p.packInt(INIT_VSHARD_COUNT).packInt(init.vshardCount());
+    p.packInt(INIT_CLUSTER_NAME).packString(init.clusterName());
   }
 
   private static void writeBatch(MessagePacker p, EpochBatch b) throws IOException {

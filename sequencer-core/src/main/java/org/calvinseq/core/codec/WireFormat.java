@@ -44,6 +44,7 @@ public final class WireFormat {
 
   public static final int TYPE_BATCH = 1;
   public static final int TYPE_ACK = 2;
+  public static final int TYPE_CLUSTER_INIT = 3;
 
   // Entry fields.
   public static final int ENTRY_VERSION = 0;
@@ -52,6 +53,8 @@ public final class WireFormat {
   public static final int BATCH_PROPOSER_MS = 3;
   public static final int BATCH_TXNS = 4;
   public static final int ACK_ACKS = 5;
+  public static final int INIT_VSHARD_COUNT = 6;
+  public static final int INIT_CLUSTER_NAME = 7;
 
   // Txn fields.
   public static final int TXN_CLIENT_ID = 1;

@@ -8,7 +8,8 @@ import org.calvinseq.core.model.TxnId;
 /**
  * What a proposer learns about its committed entry.
  *
- * @param outcome APPLIED, GAP or STALE for a batch; ACKS for an ack entry
+ * @param outcome APPLIED, GAP, STALE or OUT_OF_RANGE for a batch; ACKS for an ack entry;
+ *     CLUSTER_INIT for a cluster-init entry; DECODE_ERROR for an entry that did not decode
  * @param index the Raft log index
  * @param epoch the epoch the batch got (or, when stale, the one it named)
  * @param epochSystemMs the epoch's deterministic time, -1 when stale

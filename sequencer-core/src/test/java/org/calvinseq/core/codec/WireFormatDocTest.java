@@ -58,7 +58,19 @@ class WireFormatDocTest {
 
   /** The values of the canonical vectors, by number. */
   private static final Map<String, SequencerEntry> VECTORS =
-      Map.of("1", vector1(), "2", vector2(), "3", vector3(), "4", vector4(), "5", vector5());
+      Map.of(
+          "1",
+          vector1(),
+          "2",
+          vector2(),
+          "3",
+          vector3(),
+          "4",
+          vector4(),
+          "5",
+          vector5(),
+          "6",
+          new org.calvinseq.core.model.ClusterInit(1024, "calvinseq"));
 
   /** The rejected entries and the field the decoder must report. */
   private static final Map<String, String> REJECTS =

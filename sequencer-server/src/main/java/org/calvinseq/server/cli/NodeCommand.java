@@ -46,8 +46,15 @@ final class NodeCommand implements Callable<Integer> {
   static final int EXIT_LOG_FAILED = 3;
 
   /**
-   * How long a node whose log failed keeps serving its admin endpoint (/ready 503 with the reason,
-   * {@code sequencer_raft_log_failed} 1) before it exits, so that probes and a scrape see why.
+   * Exit status when the cluster's log records another vshard count or cluster name than this
+   * node's: restarting will not help; fix the setting and start on an empty data directory.
+   */
+  static final int EXIT_CLUSTER_MISMATCH = 4;
+
+  /**
+   * How long a node whose log failed (or that disagrees with its cluster's settings) keeps serving
+   * its admin endpoint (/ready 503 with the reason, {@code sequencer_raft_log_failed} 1) before it
+   * exits, so that probes and a scrape see why.
    */
   static final Duration LOG_FAILED_EXIT_DELAY = Duration.ofSeconds(15);
 
@@ -120,15 +127,19 @@ final class NodeCommand implements Callable<Integer> {
             ? "admin " + c.nodeId() + ": off"
             : "admin " + c.nodeId() + ": " + adminUrl(c.adminHost(), node.adminPort()));
     out.flush();
-    CompletableFuture<String> failure = node.logFailure();
+    CompletableFuture<String> logFailure = node.logFailure();
+    CompletableFuture<String> mismatch = node.clusterMismatch();
     long failedAt = 0;
     while (!stop.await(Duration.ofMillis(200))) {
+      CompletableFuture<String> failure = mismatch.isDone() ? mismatch : logFailure;
       if (!failure.isDone()) {
         continue;
       }
       if (failedAt == 0) {
         failedAt = System.nanoTime();
       } else if (System.nanoTime() - failedAt >= LOG_FAILED_EXIT_DELAY.toNanos()) {
+        boolean settings = failure == mismatch;
+        int status = settings ? EXIT_CLUSTER_MISMATCH : EXIT_LOG_FAILED;
         stop.stopNow(failure.join());
         spec.commandLine()
             .getErr()
@@ -138,10 +149,12 @@ final class NodeCommand implements Callable<Integer> {
                     + " stopped: "
                     + failure.join()
                     + "; exiting with status "
-                    + EXIT_LOG_FAILED
-                    + " (restart it once the disk is fixed)");
+                    + status
+                    + (settings
+                        ? " (fix its settings and give it an empty data directory)"
+                        : " (restart it once the disk is fixed)"));
         spec.commandLine().getErr().flush();
-        return EXIT_LOG_FAILED;
+        return status;
       }
     }
     return CommandLine.ExitCode.OK;

@@ -11,6 +11,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.Message;
@@ -37,6 +38,7 @@ import org.calvinseq.core.codec.CodecException;
 import org.calvinseq.core.codec.EntryDecoder;
 import org.calvinseq.core.codec.ProposalLimits;
 import org.calvinseq.core.codec.StateCodec;
+import org.calvinseq.core.model.ClusterInit;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.SequencerEntry;
@@ -69,6 +71,10 @@ public final class SequencerStateMachine extends BaseStateMachine {
   private final Replayer replayer;
   private volatile RaftLog raftLog;
   private volatile LogFailureListener logFailures = (cause, index) -> {};
+  private volatile Consumer<String> clusterMismatches = reason -> {};
+  private volatile Runnable clusterInitNeeded = () -> {};
+  private volatile boolean clusterInitApplied;
+  private volatile String clusterMismatch; // set once: this replica stops applying
   private long appliedSinceTrim;
   private boolean initialized;
 
@@ -117,6 +123,35 @@ public final class SequencerStateMachine extends BaseStateMachine {
   /** Sets who hears about failed log writes (default: nobody). */
   public void onLogFailed(LogFailureListener listener) {
     this.logFailures = java.util.Objects.requireNonNull(listener, "listener");
+  }
+
+  /**
+   * Sets who hears that a cluster-init entry records settings other than this node's (called once,
+   * on the apply thread; it must return at once). From then on this replica applies nothing more:
+   * its routing disagrees with the cluster's.
+   */
+  public void onClusterMismatch(Consumer<String> listener) {
+    this.clusterMismatches = java.util.Objects.requireNonNull(listener, "listener");
+  }
+
+  /**
+   * Sets what runs when this node becomes a ready leader without having applied a cluster-init
+   * entry since it started: the node proposes one. Called on a Ratis thread; must not block.
+   */
+  public void onClusterInitNeeded(Runnable action) {
+    this.clusterInitNeeded = java.util.Objects.requireNonNull(action, "action");
+  }
+
+  /** Why this replica stopped applying (a cluster-init entry it disagrees with), or null. */
+  public String clusterMismatch() {
+    return clusterMismatch;
+  }
+
+  @Override
+  public void notifyLeaderReady() {
+    if (!clusterInitApplied && clusterMismatch == null) {
+      clusterInitNeeded.run();
+    }
   }
 
   @Override
@@ -201,10 +236,14 @@ public final class SequencerStateMachine extends BaseStateMachine {
     } else {
       try {
         entry = leaderDecoders.get().decode(Bytes.view(content));
-        problem =
-            entry instanceof EpochBatch b
-                ? limits.violation(b, size, core.nextEpoch(), System.currentTimeMillis())
-                : null;
+        if (entry instanceof EpochBatch b) {
+          problem = limits.violation(b, size, core.nextEpoch(), System.currentTimeMillis());
+        } else if (entry instanceof ClusterInit init && core.clusterInitMismatch(init) != null) {
+          problem =
+              "cluster-init entry disagrees with the leader: " + core.clusterInitMismatch(init);
+        } else {
+          problem = null;
+        }
       } catch (CodecException e) {
         problem = "malformed entry: " + e.getMessage();
       }
@@ -220,6 +259,16 @@ public final class SequencerStateMachine extends BaseStateMachine {
     return trx;
   }
 
+  private void clusterInitApplied(long index, String mismatch) {
+    if (mismatch == null) {
+      clusterInitApplied = true;
+      LOG.debug("{}: cluster-init entry at index {} agrees with this node", getId(), index);
+      return;
+    }
+    clusterMismatch = "cluster-init entry at index " + index + ": " + mismatch;
+    clusterMismatches.accept(clusterMismatch);
+  }
+
   /** What the leader learned while validating a proposal: kept so that it decodes it once. */
   private record Proposal(long startNanos, SequencerEntry entry) {}
 
@@ -229,6 +278,12 @@ public final class SequencerStateMachine extends BaseStateMachine {
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
     LogEntryProto entry = trx.getLogEntry();
     long index = entry.getIndex();
+    if (clusterMismatch != null) {
+      // This replica's settings disagree with the cluster's: deliver nothing more (the node is
+      // closing its Raft server). A proposer's receipt comes from the leader's own apply.
+      return receipt(
+          new ApplyResult(ApplyResult.Kind.CLUSTER_INIT, index, -1, -1, 0, -1, clusterMismatch));
+    }
     ApplyResult result;
     long start = System.nanoTime();
     Proposal proposal =
@@ -249,6 +304,9 @@ public final class SequencerStateMachine extends BaseStateMachine {
       core.skipIndex(index);
       result = new ApplyResult(ApplyResult.Kind.DECODE_ERROR, index, -1, -1, 0, -1, e.toString());
     }
+    if (result.kind() == ApplyResult.Kind.CLUSTER_INIT) {
+      clusterInitApplied(index, result.detail());
+    }
     long end = System.nanoTime();
     metrics.applied(end - start);
     if (proposal != null) {
@@ -260,6 +318,10 @@ public final class SequencerStateMachine extends BaseStateMachine {
       appliedSinceTrim = 0;
       trimReplayIndex();
     }
+    return receipt(result);
+  }
+
+  private static CompletableFuture<Message> receipt(ApplyResult result) {
     return CompletableFuture.completedFuture(
         Message.valueOf(
             UnsafeByteOperations.unsafeWrap(Protocol.encodeReceipt(BatchReceipt.of(result)))));
@@ -300,7 +362,7 @@ public final class SequencerStateMachine extends BaseStateMachine {
   @Override
   public long takeSnapshot() throws IOException {
     TermIndex last = getLastAppliedTermIndex();
-    if (last == null || last.getIndex() < 0) {
+    if (last == null || last.getIndex() < 0 || clusterMismatch != null) {
       return RaftLog.INVALID_LOG_INDEX;
     }
     trimReplayIndex();
