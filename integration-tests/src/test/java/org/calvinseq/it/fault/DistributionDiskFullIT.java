@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.calvinseq.core.model.EpochBatch;
+import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.protocol.BatchReceipt;
 import org.calvinseq.server.testkit.LocalCluster;
 import org.calvinseq.server.testkit.ProcessCommand;
@@ -106,13 +107,22 @@ class DistributionDiskFullIT {
     }
   }
 
+  /**
+   * Proposes one batch of two txns with 6 KiB payloads each: the follower's open 64 KiB log segment
+   * (written into space taken before the disk filled) fills within a few batches, so the write that
+   * fails comes soon even when the machine is slow. Small batches took up to ~300 proposals to get
+   * there, more than a loaded machine made in 30 s.
+   */
   private static BatchReceipt propose(LocalCluster cluster, long seq) {
     return cluster
         .client()
         .propose(
-            EpochBatch.auto(
-                System.currentTimeMillis(),
-                List.of(LoadGenerator.txn(7, seq), LoadGenerator.txn(8, seq))))
+            EpochBatch.auto(System.currentTimeMillis(), List.of(padded(7, seq), padded(8, seq))))
         .join();
+  }
+
+  private static Txn padded(long clientId, long seq) {
+    Txn t = LoadGenerator.txn(clientId, seq);
+    return new Txn(t.clientTxnId(), t.tenantId(), t.readSet(), t.writeSet(), new byte[6 * 1024]);
   }
 }
