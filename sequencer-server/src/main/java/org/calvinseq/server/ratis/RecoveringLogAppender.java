@@ -19,6 +19,12 @@ import org.apache.ratis.server.leader.LeaderState;
  * appenders, each logging its stack trace, as fast as it can. Here the failed appender's thread
  * waits {@link #RESTART_PAUSE_MS} before it hands the failure on to Ratis, which bounds that to a
  * few replacements a second.
+ *
+ * <p>It also resyncs a follower that lost its storage (RATIS-2523): a member restored by emptying
+ * its data directory answers every append with "inconsistent, send from index 0", and Ratis floors
+ * the next index at the follower's old match index + 1, so the leader resends the same entries
+ * forever (or, idle, heartbeats forever) until leadership changes. See {@link
+ * #getNextIndexForInconsistency}.
  */
 final class RecoveringLogAppender extends GrpcLogAppender {
   /** How long a failed appender waits before it is replaced, so a persistent fault cannot spin. */
@@ -26,6 +32,26 @@ final class RecoveringLogAppender extends GrpcLogAppender {
 
   RecoveringLogAppender(RaftServer.Division server, LeaderState leaderState, FollowerInfo f) {
     super(server, leaderState, f);
+  }
+
+  /**
+   * A follower that asks for entries at or below what the leader recorded as matched has lost them
+   * (its storage was emptied): start from where it asks. Ratis would keep the next index above the
+   * stale match index, which such a follower never accepts. A healthy follower never asks for less
+   * than it has matched, so this changes nothing else; resending entries a follower already holds
+   * is harmless anyway (an append of matching entries is a no-op).
+   */
+  @Override
+  protected long getNextIndexForInconsistency(long requestFirstIndex, long replyNextIndex) {
+    if (lostStorage(replyNextIndex, getFollower().getMatchIndex())) {
+      return replyNextIndex;
+    }
+    return super.getNextIndexForInconsistency(requestFirstIndex, replyNextIndex);
+  }
+
+  /** True when a follower's "send from {@code replyNextIndex}" is at or below its match index. */
+  static boolean lostStorage(long replyNextIndex, long matchIndex) {
+    return replyNextIndex >= 0 && replyNextIndex <= matchIndex;
   }
 
   @Override
