@@ -11,7 +11,7 @@ import org.calvinseq.core.model.ClientTxnId;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.TxnId;
 import org.calvinseq.server.SequencerNode;
-import org.calvinseq.server.testkit.LocalCluster;
+import org.calvinseq.testkit.LocalCluster;
 
 /** History checks over real nodes: contiguous epochs, identical streams, exactly-once txns. */
 final class ClusterChecks {

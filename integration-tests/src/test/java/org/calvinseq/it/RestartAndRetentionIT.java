@@ -7,7 +7,7 @@ import java.time.Duration;
 import java.util.Random;
 import org.calvinseq.core.replay.ReplayUnavailableException;
 import org.calvinseq.server.SequencerNode;
-import org.calvinseq.server.testkit.LocalCluster;
+import org.calvinseq.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
 
 /** A node restarted from its data directory resumes, and replay honours its retention. */

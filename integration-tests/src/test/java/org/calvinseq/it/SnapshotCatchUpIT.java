@@ -11,7 +11,7 @@ import java.util.concurrent.Semaphore;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.protocol.BatchReceipt;
 import org.calvinseq.server.SequencerNode;
-import org.calvinseq.server.testkit.LocalCluster;
+import org.calvinseq.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
 
 /** A follower that missed a purged stretch of the log catches up by snapshot installation. */
