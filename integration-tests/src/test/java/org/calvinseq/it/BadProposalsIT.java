@@ -23,6 +23,7 @@ import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.Key;
 import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.protocol.BatchReceipt;
+import org.calvinseq.server.NodeInternals;
 import org.calvinseq.server.SequencerNode;
 import org.calvinseq.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
@@ -143,7 +144,8 @@ class BadProposalsIT {
   }
 
   private static long stateMachineEntries(SequencerNode n, LocalCluster cluster) throws Exception {
-    RaftLog log = n.raftServer().getDivision(cluster.client().group().getGroupId()).getRaftLog();
+    RaftLog log =
+        NodeInternals.raftServer(n).getDivision(cluster.client().group().getGroupId()).getRaftLog();
     long count = 0;
     for (long i = log.getStartIndex(); i <= log.getLastCommittedIndex(); i++) {
       var e = log.get(i);

@@ -21,7 +21,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.calvinseq.cli.SequencerCli;
 import org.calvinseq.client.SequencerClientBuilder;
-import org.calvinseq.server.SequencerNode;
+import org.calvinseq.server.SequencerNodeBuilder;
 import org.calvinseq.server.events.EventLogConfig;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,7 +34,7 @@ import picocli.CommandLine.Model.OptionSpec;
  * every {@code sequencer} command (read with picocli from the real command classes) must be on the
  * page, with its default in a table row that names the option; every key of a node's properties
  * file (as {@code sequencer node --print-config} writes them) must be on the page; so must every
- * setting of {@code SequencerNode.Builder}, {@code SequencerClientBuilder} and {@code
+ * setting of {@code SequencerNodeBuilder}, {@code SequencerClientBuilder} and {@code
  * EventLogConfig}, and every environment variable or system property the launcher script and the
  * command line's logging configuration read. Each test fails with the list of what is missing.
  */
@@ -98,8 +98,8 @@ class OperationsDocTest {
 
   @Test
   void everySequencerNodeBuilderSettingIsDocumented() {
-    assertThat(missingMethods(SequencerNode.Builder.class, Set.of("build", "config")))
-        .as("SequencerNode.Builder settings missing from " + PAGE)
+    assertThat(missingMethods(SequencerNodeBuilder.class, Set.of("build", "config")))
+        .as("SequencerNodeBuilder settings missing from " + PAGE)
         .isEmpty();
   }
 

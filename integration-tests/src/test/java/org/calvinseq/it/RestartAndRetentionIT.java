@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.time.Duration;
 import java.util.Random;
 import org.calvinseq.core.replay.ReplayUnavailableException;
+import org.calvinseq.server.NodeInternals;
 import org.calvinseq.server.SequencerNode;
 import org.calvinseq.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
@@ -27,7 +28,7 @@ class RestartAndRetentionIT {
       SequencerNode n = cluster.node(0);
       LocalCluster.await(
           Duration.ofSeconds(60), () -> n.currentCommittedEpoch() == last, "node 0 to resume");
-      assertThat(n.core().nextEpoch()).isEqualTo(last + 1);
+      assertThat(NodeInternals.core(n).nextEpoch()).isEqualTo(last + 1);
 
       long first = n.status().firstReplayableEpoch();
       assertThat(first).as("old epochs were purged").isPositive().isLessThanOrEqualTo(last - 200);

@@ -12,8 +12,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 import org.apache.ratis.protocol.RaftPeer;
-import org.apache.ratis.server.DivisionInfo;
-import org.calvinseq.client.Peers;
 import org.calvinseq.client.SequencerClient;
 import org.calvinseq.server.SequencerNode;
 import org.slf4j.Logger;
@@ -272,14 +270,8 @@ final class LocalClusterCommand implements Callable<Integer> {
   /** The id of a leader that accepts proposals, or null. */
   private String readyLeader() {
     for (SequencerNode n : running) {
-      try {
-        DivisionInfo info =
-            n.raftServer().getDivision(Peers.groupId(n.config().clusterName())).getInfo();
-        if (info.isLeader() && info.isLeaderReady()) {
-          return n.nodeId();
-        }
-      } catch (IOException | RuntimeException e) {
-        LOG.debug("no Raft division on {} yet", n.nodeId(), e);
+      if (n.isLeaderReady()) {
+        return n.nodeId();
       }
     }
     return null;

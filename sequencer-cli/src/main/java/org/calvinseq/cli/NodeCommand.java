@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import org.calvinseq.server.NodeConfig;
 import org.calvinseq.server.SequencerNode;
+import org.calvinseq.server.SequencerNodeBuilder;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -71,7 +72,7 @@ final class NodeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException, InterruptedException {
     NodeOptions effective = effectiveOptions();
-    SequencerNode.Builder builder = effective.builder(spec.commandLine());
+    SequencerNodeBuilder builder = effective.builder(spec.commandLine());
     if (printConfig) {
       spec.commandLine().getOut().print(ConfigFile.format(effective));
       spec.commandLine().getOut().flush();

@@ -10,6 +10,7 @@ import org.calvinseq.core.codec.ProposalLimits;
 import org.calvinseq.core.routing.VShardRouter;
 import org.calvinseq.server.NodeConfig;
 import org.calvinseq.server.SequencerNode;
+import org.calvinseq.server.SequencerNodeBuilder;
 import org.calvinseq.server.admin.AdminServer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -247,7 +248,7 @@ final class NodeOptions {
    * @throws ParameterException when a required setting is missing
    * @throws IllegalArgumentException when settings contradict each other
    */
-  SequencerNode.Builder builder(CommandLine cl) {
+  SequencerNodeBuilder builder(CommandLine cl) {
     List<String> missing = new ArrayList<>();
     if (id == null || id.isBlank()) {
       missing.add("--id");
@@ -275,7 +276,7 @@ final class NodeOptions {
               + (vshards - 1)
               + ")");
     }
-    SequencerNode.Builder b =
+    SequencerNodeBuilder b =
         SequencerNode.builder()
             .nodeId(id)
             .peers(peers)

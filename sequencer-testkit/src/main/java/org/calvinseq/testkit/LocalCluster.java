@@ -31,6 +31,7 @@ import org.calvinseq.client.SequencerClient;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.protocol.NodeStatus;
 import org.calvinseq.server.SequencerNode;
+import org.calvinseq.server.SequencerNodeBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,7 +76,7 @@ public final class LocalCluster implements AutoCloseable {
   private final Path root;
   private final boolean ownsRoot;
   private final Path logDir;
-  private final Consumer<SequencerNode.Builder> customizer;
+  private final Consumer<SequencerNodeBuilder> customizer;
   private final NodeLifecycle lifecycle;
   private final boolean admin;
   private final ProcessCommand command;
@@ -234,7 +235,7 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   private void startInProcess(int i) throws IOException {
-    SequencerNode.Builder b =
+    SequencerNodeBuilder b =
         SequencerNode.builder()
             .nodeId(nodeId(i))
             .peers(peers)
@@ -744,7 +745,7 @@ public final class LocalCluster implements AutoCloseable {
     private int nodes = 3;
     private Path root;
     private Path logDir;
-    private Consumer<SequencerNode.Builder> customizer = b -> {};
+    private Consumer<SequencerNodeBuilder> customizer = b -> {};
     private NodeLifecycle lifecycle = NodeLifecycle.NONE;
     private boolean admin;
     private boolean proxied;
@@ -774,7 +775,7 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /** Adjusts every in-JVM node's builder (vshard count, limits, snapshot interval...). */
-    public Builder configure(Consumer<SequencerNode.Builder> c) {
+    public Builder configure(Consumer<SequencerNodeBuilder> c) {
       this.customizer = c;
       return this;
     }

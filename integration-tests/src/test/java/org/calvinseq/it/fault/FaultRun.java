@@ -28,6 +28,7 @@ import org.calvinseq.it.engine.KvEngineMain;
 import org.calvinseq.it.fault.History.EngineReplica;
 import org.calvinseq.it.fault.History.NodeLog;
 import org.calvinseq.server.SequencerNode;
+import org.calvinseq.server.SequencerNodeBuilder;
 import org.calvinseq.testkit.LocalCluster;
 import org.calvinseq.testkit.ProcessCommand;
 import org.slf4j.Logger;
@@ -433,7 +434,7 @@ final class FaultRun implements AutoCloseable {
     private int checkpointEvery = 500;
     private boolean recordConsumers = true;
     private Path root;
-    private Consumer<SequencerNode.Builder> node = b -> {};
+    private Consumer<SequencerNodeBuilder> node = b -> {};
     private List<String> args = List.of();
     private Integer restartOnExit;
     private java.time.InstantSource loadClock;
@@ -472,7 +473,7 @@ final class FaultRun implements AutoCloseable {
     }
 
     /** Node settings in this JVM. */
-    Builder node(Consumer<SequencerNode.Builder> c) {
+    Builder node(Consumer<SequencerNodeBuilder> c) {
       this.node = c;
       return this;
     }
