@@ -14,7 +14,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$here/.."
-seq="$root/sequencer-server/target/dist/bin/sequencer"
+seq="$root/sequencer-cli/target/dist/bin/sequencer"
 minutes="${MINUTES:-10}"
 [[ -x "$seq" ]] || { echo "no $seq: run 'mvn -B -q package -DskipTests' first" >&2; exit 1; }
 

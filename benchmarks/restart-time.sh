@@ -15,7 +15,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
-seq="$here/../sequencer-server/target/dist/bin/sequencer"
+seq="$here/../sequencer-cli/target/dist/bin/sequencer"
 sizes="${SIZES_MB:-100 1000}"
 runs="${RUNS:-3}"
 node_flags="${NODE_FLAGS:-}"

@@ -14,8 +14,8 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.calvinseq.server.SequencerNode;
-import org.calvinseq.server.testkit.IdleSocketFlood;
-import org.calvinseq.server.testkit.LocalCluster;
+import org.calvinseq.testkit.IdleSocketFlood;
+import org.calvinseq.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -15,6 +15,7 @@ import java.util.Random;
 import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 import org.apache.ratis.server.raftlog.RaftLog;
+import org.calvinseq.cli.SequencerCli;
 import org.calvinseq.client.ProposalRejectedException;
 import org.calvinseq.core.apply.ApplyResult;
 import org.calvinseq.core.codec.ProposalLimits;
@@ -22,9 +23,9 @@ import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.Key;
 import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.protocol.BatchReceipt;
+import org.calvinseq.server.NodeInternals;
 import org.calvinseq.server.SequencerNode;
-import org.calvinseq.server.cli.SequencerCli;
-import org.calvinseq.server.testkit.LocalCluster;
+import org.calvinseq.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -143,7 +144,8 @@ class BadProposalsIT {
   }
 
   private static long stateMachineEntries(SequencerNode n, LocalCluster cluster) throws Exception {
-    RaftLog log = n.raftServer().getDivision(cluster.client().group().getGroupId()).getRaftLog();
+    RaftLog log =
+        NodeInternals.raftServer(n).getDivision(cluster.client().group().getGroupId()).getRaftLog();
     long count = 0;
     for (long i = log.getStartIndex(); i <= log.getLastCommittedIndex(); i++) {
       var e = log.get(i);

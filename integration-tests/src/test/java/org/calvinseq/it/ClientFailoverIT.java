@@ -18,7 +18,7 @@ import java.util.concurrent.locks.LockSupport;
 import org.calvinseq.client.SequencerClient;
 import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.model.TxnId;
-import org.calvinseq.server.testkit.LocalCluster;
+import org.calvinseq.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
 
 /**

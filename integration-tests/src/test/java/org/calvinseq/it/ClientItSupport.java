@@ -15,7 +15,7 @@ import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.model.TxnId;
 import org.calvinseq.server.SequencerNode;
-import org.calvinseq.server.testkit.LocalCluster;
+import org.calvinseq.testkit.LocalCluster;
 
 /** Shared pieces of the client integration tests ({@code Client*IT}). */
 final class ClientItSupport {

@@ -26,7 +26,7 @@ import org.calvinseq.core.model.TxnId;
 import org.calvinseq.core.protocol.BatchReceipt;
 import org.calvinseq.core.routing.CollectionHashRouter;
 import org.calvinseq.server.SequencerNode;
-import org.calvinseq.server.testkit.LocalCluster;
+import org.calvinseq.testkit.LocalCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

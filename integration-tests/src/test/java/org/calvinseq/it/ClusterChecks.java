@@ -10,8 +10,9 @@ import org.calvinseq.core.codec.ProposalLimits;
 import org.calvinseq.core.model.ClientTxnId;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.TxnId;
+import org.calvinseq.server.NodeInternals;
 import org.calvinseq.server.SequencerNode;
-import org.calvinseq.server.testkit.LocalCluster;
+import org.calvinseq.testkit.LocalCluster;
 
 /** History checks over real nodes: contiguous epochs, identical streams, exactly-once txns. */
 final class ClusterChecks {
@@ -38,14 +39,14 @@ final class ClusterChecks {
 
   /** The epochs a node has indexed for replay, which must be consecutive. */
   static void assertContiguousEpochs(SequencerNode node, long lastEpoch) {
-    long[] idx = node.core().epochIndex().export();
+    long[] idx = NodeInternals.core(node).epochIndex().export();
     assertThat(idx.length).as("node %s has epochs indexed", node.nodeId()).isPositive();
     long first = idx[0];
     for (int i = 0; i < idx.length / 3; i++) {
       assertThat(idx[i * 3]).as("epoch #%d on %s", i, node.nodeId()).isEqualTo(first + i);
     }
     assertThat(idx[idx.length - 3]).isEqualTo(lastEpoch);
-    assertThat(node.core().gaps()).as("gaps on %s", node.nodeId()).isEmpty();
+    assertThat(NodeInternals.core(node).gaps()).as("gaps on %s", node.nodeId()).isEmpty();
   }
 
   /** Every vshard's replay of {@code [from, to]}, in vshard order. */

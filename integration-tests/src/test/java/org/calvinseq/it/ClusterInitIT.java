@@ -15,8 +15,8 @@ import org.calvinseq.client.SequencerClient;
 import org.calvinseq.core.apply.ApplyResult;
 import org.calvinseq.core.protocol.BatchReceipt;
 import org.calvinseq.server.SequencerNode;
-import org.calvinseq.server.testkit.FreePorts;
-import org.calvinseq.server.testkit.LocalCluster;
+import org.calvinseq.testkit.FreePorts;
+import org.calvinseq.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
 
 /**

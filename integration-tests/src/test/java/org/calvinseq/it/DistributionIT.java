@@ -30,12 +30,12 @@ import org.junit.jupiter.api.io.TempDir;
  * The built distribution as a user runs it: {@code bin/sequencer local-cluster} in its own OS
  * process, scraped over HTTP, stopped with SIGTERM, and restarted on the same data directory.
  *
- * <p>Needs {@code sequencer-server/target/dist}: run {@code mvn -B -q package -DskipTests} first (a
+ * <p>Needs {@code sequencer-cli/target/dist}: run {@code mvn -B -q package -DskipTests} first (a
  * full {@code mvn verify} builds it before this module). The processes' output is kept in {@code
  * integration-tests/target/distribution-it-*.log}.
  */
 class DistributionIT {
-  private static final Path DIST = Path.of("..", "sequencer-server", "target", "dist");
+  private static final Path DIST = Path.of("..", "sequencer-cli", "target", "dist");
   private static final Duration STARTUP = Duration.ofSeconds(90);
   private static final Duration STOP = Duration.ofSeconds(30);
   private static final String CLEAN = "local cluster shut down cleanly";

@@ -13,7 +13,7 @@ import java.util.concurrent.CompletionException;
 import org.calvinseq.client.StaleEpochException;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.protocol.BatchReceipt;
-import org.calvinseq.server.testkit.LocalCluster;
+import org.calvinseq.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -14,7 +14,7 @@ import org.calvinseq.core.model.ClientTxnId;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.TxnId;
 import org.calvinseq.core.protocol.BatchReceipt;
-import org.calvinseq.server.testkit.LocalCluster;
+import org.calvinseq.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
 
 /** The leader dies while batches are in flight: no epoch is reused, skipped or lost. */

@@ -24,7 +24,7 @@ import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.protocol.BatchReceipt;
 import org.calvinseq.core.queue.VShardConsumer;
 import org.calvinseq.server.SequencerNode;
-import org.calvinseq.server.testkit.LocalCluster;
+import org.calvinseq.testkit.LocalCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -19,9 +19,9 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.calvinseq.cli.SequencerCli;
 import org.calvinseq.client.SequencerClientBuilder;
-import org.calvinseq.server.SequencerNode;
-import org.calvinseq.server.cli.SequencerCli;
+import org.calvinseq.server.SequencerNodeBuilder;
 import org.calvinseq.server.events.EventLogConfig;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,7 +34,7 @@ import picocli.CommandLine.Model.OptionSpec;
  * every {@code sequencer} command (read with picocli from the real command classes) must be on the
  * page, with its default in a table row that names the option; every key of a node's properties
  * file (as {@code sequencer node --print-config} writes them) must be on the page; so must every
- * setting of {@code SequencerNode.Builder}, {@code SequencerClientBuilder} and {@code
+ * setting of {@code SequencerNodeBuilder}, {@code SequencerClientBuilder} and {@code
  * EventLogConfig}, and every environment variable or system property the launcher script and the
  * command line's logging configuration read. Each test fails with the list of what is missing.
  */
@@ -98,8 +98,8 @@ class OperationsDocTest {
 
   @Test
   void everySequencerNodeBuilderSettingIsDocumented() {
-    assertThat(missingMethods(SequencerNode.Builder.class, Set.of("build", "config")))
-        .as("SequencerNode.Builder settings missing from " + PAGE)
+    assertThat(missingMethods(SequencerNodeBuilder.class, Set.of("build", "config")))
+        .as("SequencerNodeBuilder settings missing from " + PAGE)
         .isEmpty();
   }
 
@@ -135,7 +135,7 @@ class OperationsDocTest {
   void everyEnvironmentVariableAndLoggingPropertyIsDocumented() throws IOException {
     Set<String> names = new TreeSet<>();
     // Variables the launcher reads but never assigns come from the environment.
-    String launcher = Files.readString(root.resolve("sequencer-server/src/dist/bin/sequencer"));
+    String launcher = Files.readString(root.resolve("sequencer-cli/src/dist/bin/sequencer"));
     Matcher ref = Pattern.compile("\\$\\{?([A-Z_][A-Z0-9_]*)").matcher(launcher);
     while (ref.find()) {
       String name = ref.group(1);
@@ -146,8 +146,7 @@ class OperationsDocTest {
     // Logback looks ${name} up in the system properties, then the environment.
     String logback =
         Files.readString(
-            root.resolve(
-                "sequencer-server/src/main/resources/org/calvinseq/server/cli/logback-cli.xml"));
+            root.resolve("sequencer-cli/src/main/resources/org/calvinseq/cli/logback-cli.xml"));
     Matcher var = Pattern.compile("\\$\\{([A-Za-z0-9_.]+)").matcher(logback);
     while (var.find()) {
       names.add(var.group(1));

@@ -6,8 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.time.Duration;
 import java.util.Random;
 import org.calvinseq.core.replay.ReplayUnavailableException;
+import org.calvinseq.server.NodeInternals;
 import org.calvinseq.server.SequencerNode;
-import org.calvinseq.server.testkit.LocalCluster;
+import org.calvinseq.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
 
 /** A node restarted from its data directory resumes, and replay honours its retention. */
@@ -27,7 +28,7 @@ class RestartAndRetentionIT {
       SequencerNode n = cluster.node(0);
       LocalCluster.await(
           Duration.ofSeconds(60), () -> n.currentCommittedEpoch() == last, "node 0 to resume");
-      assertThat(n.core().nextEpoch()).isEqualTo(last + 1);
+      assertThat(NodeInternals.core(n).nextEpoch()).isEqualTo(last + 1);
 
       long first = n.status().firstReplayableEpoch();
       assertThat(first).as("old epochs were purged").isPositive().isLessThanOrEqualTo(last - 200);

@@ -10,8 +10,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.protocol.BatchReceipt;
+import org.calvinseq.server.NodeInternals;
 import org.calvinseq.server.SequencerNode;
-import org.calvinseq.server.testkit.LocalCluster;
+import org.calvinseq.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
 
 /** A follower that missed a purged stretch of the log catches up by snapshot installation. */
@@ -26,7 +27,7 @@ class SnapshotCatchUpIT {
       Random rnd = new Random(3);
       propose(cluster, rnd, 0, 100);
       cluster.awaitApplied(99, Duration.ofSeconds(30));
-      long stoppedAt = cluster.node(follower).core().lastAppliedIndex();
+      long stoppedAt = NodeInternals.core(cluster.node(follower)).lastAppliedIndex();
       cluster.stop(follower);
 
       long last = propose(cluster, rnd, 100, 10_000);
@@ -36,9 +37,7 @@ class SnapshotCatchUpIT {
           "the two running nodes to apply epoch " + last);
       int now = cluster.awaitLeader(Duration.ofSeconds(30));
       long logStart =
-          cluster
-              .node(now)
-              .raftServer()
+          NodeInternals.raftServer(cluster.node(now))
               .getDivision(cluster.client().group().getGroupId())
               .getRaftLog()
               .getStartIndex();
@@ -50,9 +49,10 @@ class SnapshotCatchUpIT {
       assertThat(f.meterRegistry().get("sequencer.snapshots.installed").counter().count())
           .isGreaterThanOrEqualTo(1.0);
       assertThat(f.currentCommittedEpoch()).isEqualTo(last);
-      assertThat(f.core().nextEpoch()).isEqualTo(cluster.node(now).core().nextEpoch());
-      assertThat(f.core().lastEpochSystemMs())
-          .isEqualTo(cluster.node(now).core().lastEpochSystemMs());
+      assertThat(NodeInternals.core(f).nextEpoch())
+          .isEqualTo(NodeInternals.core(cluster.node(now)).nextEpoch());
+      assertThat(NodeInternals.core(f).lastEpochSystemMs())
+          .isEqualTo(NodeInternals.core(cluster.node(now)).lastEpochSystemMs());
 
       // New epochs after the catch-up are identical everywhere, replay included.
       long more = propose(cluster, rnd, 10_100, 50);

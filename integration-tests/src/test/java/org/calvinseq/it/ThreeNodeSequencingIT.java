@@ -13,7 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.protocol.BatchReceipt;
 import org.calvinseq.core.queue.VShardConsumer;
-import org.calvinseq.server.testkit.LocalCluster;
+import org.calvinseq.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
 
 /** Three real Ratis nodes on loopback: every node applies the same epochs and streams. */

@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.calvinseq.client.SequencerClient;
 import org.calvinseq.client.TlsFiles;
 import org.calvinseq.core.protocol.BatchReceipt;
-import org.calvinseq.server.testkit.LocalCluster;
+import org.calvinseq.testkit.LocalCluster;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -143,7 +143,7 @@ class TlsIT {
   }
 
   private static String cli(String... args) {
-    picocli.CommandLine cl = org.calvinseq.server.cli.SequencerCli.commandLine();
+    picocli.CommandLine cl = org.calvinseq.cli.SequencerCli.commandLine();
     java.io.StringWriter out = new java.io.StringWriter();
     java.io.StringWriter err = new java.io.StringWriter();
     cl.setOut(new java.io.PrintWriter(out, true));

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.util.Random;
 import org.calvinseq.core.protocol.BatchReceipt;
-import org.calvinseq.server.testkit.LocalCluster;
+import org.calvinseq.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -57,6 +57,15 @@ public final class Peers {
     return out;
   }
 
+  /**
+   * The member ids of a peers string, in its order.
+   *
+   * @throws IllegalArgumentException as {@link #parse(String)}
+   */
+  public static List<String> ids(String peers) {
+    return parse(peers).stream().map(p -> p.getId().toString()).toList();
+  }
+
   /** Formats peers back into the peers string. */
   public static String format(List<RaftPeer> peers) {
     StringBuilder sb = new StringBuilder();

@@ -459,9 +459,19 @@ public final class SequencerClient implements AutoCloseable {
         random);
   }
 
+  /**
+   * {@link #replay(RaftPeerId, int, long, long, int)} starting with the peer whose id is {@code
+   * peerId} (as {@link PeerStatus} and {@code NodeStatus.nodeId()} name it; null: any peer).
+   */
+  public ReplayIterator replay(
+      String peerId, int vshard, long fromEpoch, long toEpoch, int pageSize) {
+    RaftPeerId peer = peerId == null ? null : RaftPeerId.valueOf(peerId);
+    return replay(peer, vshard, fromEpoch, toEpoch, pageSize);
+  }
+
   /** {@link #replay(RaftPeerId, int, long, long, int)} from any peer, 1000 txns per page. */
   public ReplayIterator replay(int vshard, long fromEpoch, long toEpoch) {
-    return replay(null, vshard, fromEpoch, toEpoch, DEFAULT_PAGE_SIZE);
+    return replay((RaftPeerId) null, vshard, fromEpoch, toEpoch, DEFAULT_PAGE_SIZE);
   }
 
   // ---- plumbing shared with the pollers ----

@@ -11,7 +11,7 @@ import org.calvinseq.core.codec.ProposalLimits;
 import org.calvinseq.core.routing.VShardRouter;
 
 /**
- * Everything a node is configured with. Built by {@link SequencerNode.Builder}; validated there, so
+ * Everything a node is configured with. Built by {@link SequencerNodeBuilder}; validated there, so
  * a node never starts with settings that cannot work.
  *
  * @param nodeId this node's Raft peer id; must be one of {@code peers}

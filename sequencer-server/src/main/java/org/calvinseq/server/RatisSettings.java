@@ -1,18 +1,55 @@
 package org.calvinseq.server;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.StateMachine;
 import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
+import org.calvinseq.client.Peers;
+import org.calvinseq.client.TlsFiles;
 import org.calvinseq.server.ratis.SequencerRpcType;
 
-/** Translates a {@link NodeConfig} into Ratis properties, keeping Ratis's size limits in step. */
+/**
+ * Translates a {@link NodeConfig} into Ratis properties, keeping Ratis's size limits in step, and
+ * builds a node's Raft server from them.
+ */
 public final class RatisSettings {
   private RatisSettings() {}
+
+  /**
+   * The Raft server of a node with configuration {@code c}, not yet started; it recovers from the
+   * data directory when it starts. With {@code join} and no Raft storage yet (the first start of a
+   * new member) it starts outside the group's configuration and waits for a member to add it.
+   */
+  static RaftServer newServer(NodeConfig c, TlsFiles tls, boolean join, StateMachine stateMachine)
+      throws IOException {
+    RaftServer.Builder raft = RaftServer.newBuilder();
+    if (tls != null) {
+      raft.setParameters(tls.ratisParameters());
+    }
+    RaftGroupId groupId = Peers.groupId(c.clusterName());
+    boolean hasStorage = Files.isDirectory(c.dataDir().resolve(groupId.getUuid().toString()));
+    return raft.setServerId(RaftPeerId.valueOf(c.nodeId()))
+        .setGroup(
+            join && !hasStorage
+                ? RaftGroup.valueOf(groupId)
+                : Peers.group(c.clusterName(), c.peers()))
+        .setProperties(of(c))
+        .setStateMachine(stateMachine)
+        .setOption(RaftStorage.StartupOption.RECOVER)
+        .build();
+  }
 
   /** The Ratis properties of a node with configuration {@code c}. */
   public static RaftProperties of(NodeConfig c) {

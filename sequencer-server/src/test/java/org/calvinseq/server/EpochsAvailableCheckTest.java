@@ -10,9 +10,9 @@ import org.junit.jupiter.api.Test;
 class EpochsAvailableCheckTest {
   @Test
   void passesUntilTheLastEpochIsTakenThenFailsNamingIt() {
-    assertThat(SequencerNode.epochsAvailable(0).passed()).isTrue();
-    assertThat(SequencerNode.epochsAvailable(WireFormat.MAX_EPOCH).passed()).isTrue();
-    CheckResult exhausted = SequencerNode.epochsAvailable(Long.MAX_VALUE);
+    assertThat(NodeAdmin.epochsAvailable(0).passed()).isTrue();
+    assertThat(NodeAdmin.epochsAvailable(WireFormat.MAX_EPOCH).passed()).isTrue();
+    CheckResult exhausted = NodeAdmin.epochsAvailable(Long.MAX_VALUE);
     assertThat(exhausted.passed()).isFalse();
     assertThat(exhausted.reason())
         .contains("next epoch 9223372036854775807")

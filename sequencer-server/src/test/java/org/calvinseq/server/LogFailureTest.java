@@ -13,10 +13,10 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.apache.ratis.server.RaftServer;
 import org.calvinseq.client.Peers;
 import org.calvinseq.server.ratis.SequencerStateMachine;
-import org.calvinseq.server.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,8 +43,7 @@ class LogFailureTest {
             .build()) {
       node.start();
       int port = node.adminPort();
-      LocalCluster.await(
-          Duration.ofSeconds(30), () -> get(port, "/ready").startsWith("200 "), "n1 to be ready");
+      await(Duration.ofSeconds(30), () -> get(port, "/ready").startsWith("200 "), "n1 to be ready");
       assertThat(node.logFailure()).isNotDone();
       assertThat(node.statusDocument().get("logFailure")).isNull();
       // /status also names the cluster and the Raft group id derived from it (for ratis-shell).
@@ -77,12 +76,20 @@ class LogFailureTest {
 
       // The Raft server closes (off the log worker's thread) and releases its port.
       RaftServer server = node.raftServer();
-      LocalCluster.await(
+      await(
           Duration.ofSeconds(30),
           () -> server.getLifeCycleState().isClosingOrClosed(),
           "the Raft server to close");
-      LocalCluster.await(
-          Duration.ofSeconds(30), () -> canBind(raftPort), "the Raft port to be released");
+      await(Duration.ofSeconds(30), () -> canBind(raftPort), "the Raft port to be released");
+    }
+  }
+
+  private static void await(Duration timeout, BooleanSupplier condition, String what)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      assertThat(System.nanoTime()).as("waiting for %s", what).isLessThan(deadline);
+      Thread.sleep(20);
     }
   }
 

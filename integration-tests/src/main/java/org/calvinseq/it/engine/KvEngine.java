@@ -15,6 +15,7 @@ import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import org.calvinseq.client.SequencerClient;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.TxnId;
 import org.calvinseq.server.SequencerNode;
@@ -63,6 +64,8 @@ public final class KvEngine implements AutoCloseable {
   private final Counter peerAdoptions;
   private boolean started;
   private boolean closed;
+  private final Object clientLock = new Object(); // not the engine's: stop() joins schedulers
+  private SequencerClient client; // for remote replay; created on first use
 
   private KvEngine(Builder b) {
     this.node = Objects.requireNonNull(b.node, "node");
@@ -71,12 +74,7 @@ public final class KvEngine implements AutoCloseable {
     this.checkpointEvery = b.checkpointEvery;
     this.idleCheckpointNanos = b.idleCheckpoint.toNanos();
     this.listener = b.listener;
-    int count = node.config().vshardCount();
-    for (int v = 0; v < count; v++) {
-      if (node.core().subscriptions().hosts(v)) {
-        schedulers.put(v, new VShardScheduler(this, v));
-      }
-    }
+    node.hostedVShards().stream().forEach(v -> schedulers.put(v, new VShardScheduler(this, v)));
     MeterRegistry r = node.meterRegistry();
     this.violations = register(Counter.builder("kv.engine.order.violations").register(r));
     this.redeliveries = register(Counter.builder("kv.engine.redeliveries").register(r));
@@ -186,6 +184,23 @@ public final class KvEngine implements AutoCloseable {
     return node;
   }
 
+  /**
+   * The engine's own client of the node's cluster, for replaying a range from a peer; created on
+   * first use, closed with the engine. Plaintext: the example engine runs without TLS.
+   */
+  SequencerClient client() {
+    synchronized (clientLock) {
+      if (client == null) {
+        client =
+            SequencerClient.builder()
+                .peers(node.config().peers())
+                .clusterName(node.config().clusterName())
+                .build();
+      }
+      return client;
+    }
+  }
+
   /** Stops the schedulers and writes a last checkpoint of each vshard. */
   @Override
   public void close() {
@@ -212,6 +227,16 @@ public final class KvEngine implements AutoCloseable {
     }
     for (Meter m : meters) {
       node.meterRegistry().remove(m);
+    }
+    synchronized (clientLock) {
+      try {
+        if (client != null) {
+          client.close();
+        }
+      } catch (IOException e) {
+        LOG.warn("kv engine on {}: closing its client failed: {}", node.nodeId(), e.toString());
+      }
+      client = null;
     }
     LOG.info("kv engine on {} {}", node.nodeId(), crash ? "crashed" : "closed");
   }

@@ -6,10 +6,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import org.apache.ratis.protocol.RaftPeer;
 import org.calvinseq.client.Peers;
 import org.calvinseq.core.codec.ProposalLimits;
 import org.calvinseq.server.SequencerNode;
+import org.calvinseq.server.SequencerNodeBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,9 +34,9 @@ public final class KvEngineMain {
   public static void main(String[] args) throws Exception {
     Map<String, String> a = parse(args);
     String id = required(a, "--id");
-    List<RaftPeer> peers = Peers.parse(required(a, "--peers"));
+    String peers = required(a, "--peers");
     Path dataDir = Path.of(required(a, "--data-dir"));
-    SequencerNode.Builder b =
+    SequencerNodeBuilder b =
         SequencerNode.builder()
             .nodeId(id)
             .peers(peers)
@@ -71,9 +71,9 @@ public final class KvEngineMain {
       b.logSegmentBytes(Long.parseLong(a.get("--log-segment-bytes")));
     }
     List<Path> peerDirs = new ArrayList<>();
-    for (RaftPeer p : peers) {
-      if (!p.getId().toString().equals(id)) {
-        peerDirs.add(engineDir(dataDir, p.getId().toString()));
+    for (String p : Peers.ids(peers)) {
+      if (!p.equals(id)) {
+        peerDirs.add(engineDir(dataDir, p));
       }
     }
     SequencerNode node = b.build();

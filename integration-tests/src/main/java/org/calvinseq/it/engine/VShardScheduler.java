@@ -6,10 +6,8 @@ import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import org.apache.ratis.protocol.RaftPeerId;
 import org.calvinseq.client.PeerStatus;
 import org.calvinseq.client.SequencerClient;
-import org.calvinseq.core.apply.Participants;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.protocol.NodeStatus;
 import org.calvinseq.core.queue.VShardConsumer;
@@ -53,7 +51,7 @@ final class VShardScheduler implements Runnable {
   VShardScheduler(KvEngine engine, int vshard) {
     this.engine = engine;
     this.node = engine.node();
-    this.router = node.core().router();
+    this.router = node.router();
     this.vshard = vshard;
     this.thread = new Thread(this, "kv-" + node.nodeId() + "-vshard-" + vshard);
     thread.setDaemon(true);
@@ -137,7 +135,7 @@ final class VShardScheduler implements Runnable {
     engine.listener().applied(node.nodeId(), vshard, t);
     engine.applied();
     // The txn completes once every participating vshard acked it; acks are batched into the log.
-    node.ack(t.id(), vshard, Participants.of(t.txn(), router).length);
+    node.ack(t, vshard);
     if (++sinceCheckpoint >= engine.checkpointEvery()) {
       checkpoint();
     }
@@ -185,7 +183,7 @@ final class VShardScheduler implements Runnable {
   private boolean rebuildRemotely() {
     long from = state.throughEpoch() + 1;
     long to = node.currentCommittedEpoch();
-    SequencerClient client = node.client();
+    SequencerClient client = engine.client();
     for (PeerStatus p : client.status()) {
       NodeStatus s = p.status();
       if (s == null
@@ -197,12 +195,7 @@ final class VShardScheduler implements Runnable {
       }
       try {
         Iterator<SequencedTxn> it =
-            client.replay(
-                RaftPeerId.valueOf(s.nodeId()),
-                vshard,
-                from,
-                to,
-                SequencerClient.DEFAULT_PAGE_SIZE);
+            client.replay(s.nodeId(), vshard, from, to, SequencerClient.DEFAULT_PAGE_SIZE);
         while (it.hasNext() && running) {
           execute(it.next());
         }

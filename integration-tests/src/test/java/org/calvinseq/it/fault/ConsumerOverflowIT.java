@@ -4,8 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import org.calvinseq.it.engine.KvEngine;
+import org.calvinseq.server.NodeInternals;
 import org.calvinseq.server.SequencerNode;
-import org.calvinseq.server.testkit.LocalCluster;
+import org.calvinseq.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,7 +27,7 @@ class ConsumerOverflowIT {
       long stalledAt = stalled.throughEpoch();
       LocalCluster.await(
           Duration.ofSeconds(60),
-          () -> node.core().subscriptions().behindCount() >= 1,
+          () -> NodeInternals.core(node).subscriptions().behindCount() >= 1,
           "vshard 0 on " + node.nodeId() + " to overflow its queue");
       double drops = Scrapes.sum(cluster.scrape(n), "sequencer_drops_total");
       assertThat(drops).as("live deliveries dropped on the full queue").isPositive();

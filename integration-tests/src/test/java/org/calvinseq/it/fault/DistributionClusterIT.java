@@ -9,8 +9,8 @@ import java.util.List;
 import java.util.Map;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.protocol.BatchReceipt;
-import org.calvinseq.server.testkit.LocalCluster;
-import org.calvinseq.server.testkit.ProcessCommand;
+import org.calvinseq.testkit.LocalCluster;
+import org.calvinseq.testkit.ProcessCommand;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * SIGKILL of the leader, restart, and reads of each node's own log and metrics.
  */
 class DistributionClusterIT {
-  private static final Path DIST = Path.of("..", "sequencer-server", "target", "dist");
+  private static final Path DIST = Path.of("..", "sequencer-cli", "target", "dist");
 
   @Test
   void distributionNodesSurviveALeaderKill() throws Exception {

@@ -13,8 +13,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.protocol.BatchReceipt;
-import org.calvinseq.server.testkit.LocalCluster;
-import org.calvinseq.server.testkit.ProcessCommand;
+import org.calvinseq.testkit.LocalCluster;
+import org.calvinseq.testkit.ProcessCommand;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * Needs a tmpfs (root); skipped otherwise.
  */
 class DistributionDiskFullIT {
-  private static final Path DIST = Path.of("..", "sequencer-server", "target", "dist");
+  private static final Path DIST = Path.of("..", "sequencer-cli", "target", "dist");
 
   @Test
   void theCliNodeExitsWithStatus3AndComesBackOnceTheDiskHasRoom() throws Exception {

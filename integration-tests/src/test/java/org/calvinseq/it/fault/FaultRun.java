@@ -28,8 +28,9 @@ import org.calvinseq.it.engine.KvEngineMain;
 import org.calvinseq.it.fault.History.EngineReplica;
 import org.calvinseq.it.fault.History.NodeLog;
 import org.calvinseq.server.SequencerNode;
-import org.calvinseq.server.testkit.LocalCluster;
-import org.calvinseq.server.testkit.ProcessCommand;
+import org.calvinseq.server.SequencerNodeBuilder;
+import org.calvinseq.testkit.LocalCluster;
+import org.calvinseq.testkit.ProcessCommand;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,14 +43,14 @@ import org.slf4j.LoggerFactory;
  * {@link HistoryChecker}, which must find nothing.
  *
  * <p>Process mode runs {@code KvEngineMain} on the distribution's jars ({@code
- * sequencer-server/target/dist/lib}) plus this module's classes; each process's output goes to
- * {@code target/fault-logs/<test>/<node>.log}.
+ * sequencer-cli/target/dist/lib}) plus this module's classes; each process's output goes to {@code
+ * target/fault-logs/<test>/<node>.log}.
  */
 final class FaultRun implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(FaultRun.class);
   static final int VSHARDS = 4;
   static final Duration SETTLE = Duration.ofSeconds(120);
-  private static final Path DIST = Path.of("..", "sequencer-server", "target", "dist");
+  private static final Path DIST = Path.of("..", "sequencer-cli", "target", "dist");
   private static final long MARKER_CLIENT = 999;
 
   private final String name;
@@ -433,7 +434,7 @@ final class FaultRun implements AutoCloseable {
     private int checkpointEvery = 500;
     private boolean recordConsumers = true;
     private Path root;
-    private Consumer<SequencerNode.Builder> node = b -> {};
+    private Consumer<SequencerNodeBuilder> node = b -> {};
     private List<String> args = List.of();
     private Integer restartOnExit;
     private java.time.InstantSource loadClock;
@@ -472,7 +473,7 @@ final class FaultRun implements AutoCloseable {
     }
 
     /** Node settings in this JVM. */
-    Builder node(Consumer<SequencerNode.Builder> c) {
+    Builder node(Consumer<SequencerNodeBuilder> c) {
       this.node = c;
       return this;
     }

@@ -3,7 +3,7 @@ package org.calvinseq.it.fault;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
-import org.calvinseq.server.testkit.LocalCluster;
+import org.calvinseq.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -9,7 +9,7 @@ import org.calvinseq.core.protocol.NodeStatus;
 import org.calvinseq.core.replay.ReplayUnavailableException;
 import org.calvinseq.it.fault.History.NodeLog;
 import org.calvinseq.it.fault.History.NodeLogBuilder;
-import org.calvinseq.server.testkit.LocalCluster;
+import org.calvinseq.testkit.LocalCluster;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -4,7 +4,7 @@ import java.util.Iterator;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.it.fault.History.NodeLog;
 import org.calvinseq.it.fault.History.NodeLogBuilder;
-import org.calvinseq.server.testkit.LocalCluster;
+import org.calvinseq.testkit.LocalCluster;
 
 /** Reads what one node's log holds, through that node's own replay of every vshard. */
 final class NodeLogs {

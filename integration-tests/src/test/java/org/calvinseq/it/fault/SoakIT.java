@@ -12,7 +12,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
-import org.calvinseq.server.testkit.LocalCluster;
+import org.calvinseq.server.NodeInternals;
+import org.calvinseq.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -114,7 +115,7 @@ class SoakIT {
   private static Sample sample(LocalCluster cluster, long second, int acked) throws IOException {
     long completions = 0;
     for (var n : cluster.running()) {
-      completions += n.core().completions().trackedCount();
+      completions += NodeInternals.core(n).completions().trackedCount();
     }
     System.gc();
     long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();

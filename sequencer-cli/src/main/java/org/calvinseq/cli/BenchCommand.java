@@ -1,0 +1,365 @@
+package org.calvinseq.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+import org.calvinseq.client.SequencerClient;
+import org.calvinseq.core.codec.EntryEncoder;
+import org.calvinseq.core.model.ClientTxnId;
+import org.calvinseq.core.model.EpochBatch;
+import org.calvinseq.core.model.Key;
+import org.calvinseq.core.model.Txn;
+import org.msgpack.core.MessageBufferPacker;
+import org.msgpack.core.MessagePack;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code sequencer bench}: a load generator. {@code --clients} threads share one client and send
+ * generated txns, through {@code submit} (the client batches them) or {@code propose} (each thread
+ * builds batches of {@code --batch-size}). Latency is submit (or propose) to receipt of each txn;
+ * with {@code --rate} it is measured from the moment the txn was due, so a stalled cluster shows in
+ * the latency instead of slowing the load (no coordinated omission).
+ */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    versionProvider = SequencerCli.Version.class,
+    description = {
+      "Sends generated txns for --duration (after --warmup) and prints a progress line every"
+          + " second and a summary line: txns/s, MB/s and submit-to-commit latency percentiles.",
+      "Exit status: 0 when every txn was sequenced, 1 when some failed."
+    })
+final class BenchCommand implements Callable<Integer> {
+  /** How txns reach the client. */
+  enum Mode {
+    submit,
+    propose
+  }
+
+  @Spec CommandSpec spec;
+
+  @Mixin ClientOptions client;
+
+  @Option(
+      names = "--mode",
+      defaultValue = "submit",
+      description = "submit or propose. Default: ${DEFAULT-VALUE}.")
+  Mode mode;
+
+  @Option(
+      names = "--clients",
+      defaultValue = "4",
+      paramLabel = "N",
+      description = "Sending threads. Default: ${DEFAULT-VALUE}.")
+  int clients;
+
+  @Option(
+      names = "--batch-size",
+      defaultValue = "1000",
+      paramLabel = "TXNS",
+      description =
+          "Txns per batch: the batcher's limit (submit) or each proposal's size (propose). Default: ${DEFAULT-VALUE}.")
+  int batchSize;
+
+  @Option(
+      names = "--txn-size",
+      defaultValue = "100",
+      paramLabel = "BYTES",
+      description = "Payload bytes per txn. Default: ${DEFAULT-VALUE}.")
+  int txnSize;
+
+  @Option(
+      names = "--duration",
+      defaultValue = "30s",
+      converter = Durations.class,
+      description = "How long to measure. Default: ${DEFAULT-VALUE}.")
+  Duration duration;
+
+  @Option(
+      names = "--warmup",
+      defaultValue = "3s",
+      converter = Durations.class,
+      description = "Load before measuring starts (not in the summary). Default: ${DEFAULT-VALUE}.")
+  Duration warmup;
+
+  @Option(
+      names = "--rate",
+      defaultValue = "0",
+      paramLabel = "TXNS_PER_S",
+      description =
+          "Target rate over all threads; 0 for as fast as possible. Default: ${DEFAULT-VALUE}.")
+  long rate;
+
+  @Option(
+      names = "--max-outstanding",
+      defaultValue = "2500",
+      paramLabel = "TXNS",
+      description = "Most unanswered txns per thread. Default: ${DEFAULT-VALUE}.")
+  int maxOutstanding;
+
+  @Option(
+      names = "--linger",
+      defaultValue = "2ms",
+      converter = Durations.class,
+      description = "The batcher's linger (submit mode). Default: ${DEFAULT-VALUE}.")
+  Duration linger;
+
+  @Option(
+      names = "--max-in-flight",
+      defaultValue = "32",
+      paramLabel = "N",
+      description = "Most proposals unanswered. Default: ${DEFAULT-VALUE}.")
+  int maxInFlight;
+
+  @Option(
+      names = "--max-in-flight-batches",
+      defaultValue = "4",
+      paramLabel = "N",
+      description =
+          "Most submit batches unanswered; while that many wait, the next batch keeps filling"
+              + " (submit mode). Default: ${DEFAULT-VALUE}.")
+  int maxInFlightBatches;
+
+  @Option(
+      names = "--collections",
+      defaultValue = "1000",
+      paramLabel = "N",
+      description = "Distinct collections keys are drawn from. Default: ${DEFAULT-VALUE}.")
+  int collections;
+
+  @Option(names = "--seed", defaultValue = "1", description = "Seed of the generated txns.")
+  long seed;
+
+  private final Recorder recorder = new Recorder(TimeUnit.SECONDS.toMicros(120), 3);
+  private final LongAdder done = new LongAdder();
+  private final LongAdder errors = new LongAdder();
+  private final LongAdder unanswered = new LongAdder();
+  private final AtomicReference<String> firstError = new AtomicReference<>();
+  private volatile boolean stop;
+
+  @Override
+  public Integer call() throws IOException, InterruptedException {
+    if (clients < 1 || batchSize < 1 || txnSize < 0 || rate < 0 || maxOutstanding < batchSize) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "need --clients >= 1, --batch-size >= 1, --txn-size >= 0, --rate >= 0 and"
+              + " --max-outstanding >= --batch-size");
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    int txnBytes = encodedSize(templates(new SplittableRandom(seed)).get(0));
+    try (SequencerClient c =
+        client
+            .builder()
+            .maxBatchTxns(batchSize)
+            .linger(linger)
+            .maxInFlight(maxInFlight)
+            .maxInFlightBatches(maxInFlightBatches)
+            .maxBufferedTxns(Math.max(batchSize, clients * maxOutstanding))
+            .build()) {
+      List<Thread> threads = new ArrayList<>();
+      for (int i = 0; i < clients; i++) {
+        int n = i;
+        Thread t = new Thread(() -> load(c, n), "bench-" + i);
+        t.setDaemon(true);
+        threads.add(t);
+        t.start();
+      }
+      Histogram total = measure(out, txnBytes);
+      stop = true;
+      long deadline = System.nanoTime() + client.timeout.plusSeconds(5).toNanos();
+      for (Thread t : threads) {
+        t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+      }
+      while (unanswered.sum() > 0 && System.nanoTime() < deadline) {
+        TimeUnit.MILLISECONDS.sleep(5); // let the txns sent before the end be answered
+      }
+      summary(out, total, txnBytes);
+    }
+    if (firstError.get() != null) {
+      spec.commandLine().getErr().println("error: first failure: " + firstError.get());
+      spec.commandLine().getErr().flush();
+    }
+    return errors.sum() == 0 ? CommandLine.ExitCode.OK : CommandLine.ExitCode.SOFTWARE;
+  }
+
+  private long measuredTxns;
+  private double measuredSeconds;
+
+  /** Prints a line a second; returns the latencies recorded after the warmup. */
+  private Histogram measure(PrintWriter out, int txnBytes) throws InterruptedException {
+    Histogram total = new Histogram(TimeUnit.SECONDS.toMicros(120), 3);
+    Histogram interval = null;
+    long start = System.nanoTime();
+    long measureFrom = start + warmup.toNanos();
+    long end = measureFrom + duration.toNanos();
+    long measureStart = -1;
+    long doneAtStart = 0;
+    long last = start;
+    long lastDone = 0;
+    for (int second = 1; ; second++) {
+      long next = Math.min(end, start + TimeUnit.SECONDS.toNanos(second));
+      long now = System.nanoTime();
+      if (next > now) {
+        TimeUnit.NANOSECONDS.sleep(next - now);
+      }
+      now = System.nanoTime();
+      interval = recorder.getIntervalHistogram(interval);
+      long d = done.sum();
+      boolean measuring = last >= measureFrom;
+      if (measuring) {
+        if (measureStart < 0) {
+          measureStart = last;
+          doneAtStart = lastDone;
+        }
+        total.add(interval);
+      }
+      double perSec = (d - lastDone) / ((now - last) / 1e9);
+      out.printf(
+          Locale.ROOT,
+          "%5.0fs %-8s %,10.0f txn/s %7.1f MB/s  p50 %7.2f ms  p99 %7.2f ms  errors %d%n",
+          (now - start) / 1e9,
+          measuring ? "" : "(warmup)",
+          perSec,
+          perSec * txnBytes / 1e6,
+          interval.getValueAtPercentile(50) / 1000.0,
+          interval.getValueAtPercentile(99) / 1000.0,
+          errors.sum());
+      out.flush();
+      last = now;
+      lastDone = d;
+      if (now >= end) {
+        measuredTxns = d - doneAtStart;
+        measuredSeconds = measureStart < 0 ? 0 : (now - measureStart) / 1e9;
+        return total;
+      }
+    }
+  }
+
+  private void summary(PrintWriter out, Histogram h, int txnBytes) {
+    double perSec = measuredSeconds > 0 ? measuredTxns / measuredSeconds : 0;
+    out.printf(
+        Locale.ROOT,
+        "summary mode=%s clients=%d batch-size=%d txn-size=%d rate=%s duration=%.1fs: %,d txns,"
+            + " %,.0f txn/s, %.1f MB/s, latency p50 %.2f ms p99 %.2f ms p99.9 %.2f ms max %.2f ms,"
+            + " errors %d%n",
+        mode,
+        clients,
+        batchSize,
+        txnSize,
+        rate == 0 ? "max" : Long.toString(rate),
+        measuredSeconds,
+        measuredTxns,
+        perSec,
+        perSec * txnBytes / 1e6,
+        h.getValueAtPercentile(50) / 1000.0,
+        h.getValueAtPercentile(99) / 1000.0,
+        h.getValueAtPercentile(99.9) / 1000.0,
+        h.getMaxValue() / 1000.0,
+        errors.sum());
+    out.flush();
+  }
+
+  /** One sending thread. */
+  private void load(SequencerClient c, int thread) {
+    SplittableRandom rnd = new SplittableRandom(seed * 31 + thread);
+    List<Txn> pool = templates(rnd);
+    Semaphore outstanding = new Semaphore(maxOutstanding);
+    long intervalNanos = rate == 0 ? 0 : Math.max(1, 1_000_000_000L * clients / rate);
+    long clientId = rnd.nextLong();
+    long seq = 0;
+    long due = System.nanoTime();
+    int step = mode == Mode.submit ? 1 : batchSize;
+    while (!stop) {
+      if (intervalNanos > 0) {
+        long wait = due - System.nanoTime();
+        if (wait > 0) {
+          LockSupport.parkNanos(wait);
+          continue;
+        }
+      }
+      try {
+        if (!outstanding.tryAcquire(step, 100, TimeUnit.MILLISECONDS)) {
+          continue;
+        }
+      } catch (InterruptedException e) {
+        return;
+      }
+      long t0 = intervalNanos > 0 ? due : System.nanoTime();
+      unanswered.add(step);
+      due += intervalNanos * step;
+      CompletableFuture<?> f;
+      if (mode == Mode.submit) {
+        f = c.submit(pool.get((int) (seq++ & (pool.size() - 1))));
+      } else {
+        List<Txn> txns = new ArrayList<>(batchSize);
+        for (int i = 0; i < batchSize; i++, seq++) {
+          Txn t = pool.get((int) (seq & (pool.size() - 1)));
+          txns.add(
+              new Txn(
+                  new ClientTxnId(clientId, seq),
+                  t.tenantId(),
+                  t.readSet(),
+                  t.writeSet(),
+                  t.payload()));
+        }
+        f = c.propose(EpochBatch.auto(System.currentTimeMillis(), txns));
+      }
+      f.whenComplete(
+          (r, t) -> {
+            outstanding.release(step);
+            unanswered.add(-step);
+            if (t != null) {
+              errors.add(step);
+              firstError.compareAndSet(
+                  null, String.valueOf(t.getCause() != null ? t.getCause() : t));
+              return;
+            }
+            long micros = Math.max(0, (System.nanoTime() - t0) / 1000);
+            recorder.recordValueWithCount(Math.min(micros, TimeUnit.SECONDS.toMicros(120)), step);
+            done.add(step);
+          });
+    }
+  }
+
+  private List<Txn> templates(SplittableRandom rnd) {
+    List<Txn> out = new ArrayList<>(1024);
+    for (int i = 0; i < 1024; i++) {
+      byte[] payload = new byte[txnSize];
+      rnd.nextBytes(payload);
+      Key read = Key.of("c" + rnd.nextInt(collections), "k" + rnd.nextInt(1_000_000));
+      Key write = Key.of("c" + rnd.nextInt(collections), "k" + rnd.nextInt(1_000_000));
+      out.add(new Txn(null, rnd.nextInt(16), List.of(read), List.of(write), payload));
+    }
+    return out;
+  }
+
+  /** The bytes one txn takes in the log, with the client txn id the client adds. */
+  private static int encodedSize(Txn t) throws IOException {
+    Txn withId =
+        new Txn(new ClientTxnId(-1, -1), t.tenantId(), t.readSet(), t.writeSet(), t.payload());
+    try (MessageBufferPacker p = MessagePack.newDefaultBufferPacker()) {
+      EntryEncoder.writeTxn(p, withId);
+      return p.toByteArray().length;
+    }
+  }
+}
