@@ -45,6 +45,7 @@ import org.calvinseq.server.admin.NodeReadiness;
 import org.calvinseq.server.admin.ReadinessCheck;
 import org.calvinseq.server.events.EventLog;
 import org.calvinseq.server.events.EventLogConfig;
+import org.calvinseq.server.events.LoggingApplyListener;
 import org.calvinseq.server.events.NodeEventListener;
 import org.calvinseq.server.ratis.PeerProxyRepair;
 import org.calvinseq.server.ratis.SequencerStateMachine;
@@ -125,7 +126,7 @@ public final class SequencerNode implements AutoCloseable {
             .completionMaxEntries(config.completionMaxEntries())
             .notifier(notifier)
             .metrics(metrics.core())
-            .listener(events != null ? events : ApplyListener.NONE)
+            .listener(new LoggingApplyListener(events != null ? events : ApplyListener.NONE))
             .build();
     this.stateMachine =
         new SequencerStateMachine(

@@ -10,6 +10,7 @@ import org.calvinseq.core.codec.CodecException;
 import org.calvinseq.core.codec.EntryDecoder;
 import org.calvinseq.core.codec.EntryEncoder;
 import org.calvinseq.core.completion.CompletionOutcome;
+import org.calvinseq.core.completion.CompletionState;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.Txn;
@@ -55,27 +56,6 @@ public final class Protocol {
       List<SequencedTxn> txns, boolean done, long firstAvailableEpoch, long completeThroughEpoch) {
     public ReplayPage(List<SequencedTxn> txns, boolean done, long firstAvailableEpoch) {
       this(txns, done, firstAvailableEpoch, UNKNOWN_EPOCH);
-    }
-  }
-
-  /**
-   * Completion state of a txn on one node.
-   *
-   * @param outcome what the node can say; {@link CompletionOutcome#UNKNOWN} from older nodes that
-   *     neither completed nor had acks of it
-   * @param acked the vshards that acked it, ascending; empty unless COMPLETED or PENDING
-   * @param evictedThroughEpoch for EVICTED: the eviction watermark's epoch; -1 otherwise
-   * @param evictedAtMs for EVICTED: the epoch time of the node's last eviction, by which the state
-   *     was gone; -1 otherwise
-   */
-  public record CompletionState(
-      TxnId txnId,
-      CompletionOutcome outcome,
-      int[] acked,
-      long evictedThroughEpoch,
-      long evictedAtMs) {
-    public boolean completed() {
-      return outcome == CompletionOutcome.COMPLETED;
     }
   }
 

@@ -33,10 +33,10 @@ import org.apache.ratis.util.LifeCycle;
 import org.apache.ratis.util.MD5FileUtil;
 import org.calvinseq.core.apply.ApplyResult;
 import org.calvinseq.core.apply.EpochStateMachine;
+import org.calvinseq.core.apply.StateCodec;
 import org.calvinseq.core.codec.CodecException;
 import org.calvinseq.core.codec.EntryDecoder;
 import org.calvinseq.core.codec.ProposalLimits;
-import org.calvinseq.core.codec.StateCodec;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.SequencerEntry;
@@ -247,7 +247,7 @@ public final class SequencerStateMachine extends BaseStateMachine {
       // The core never throws on data; this is a bug. Keep the replica alive and consistent.
       LOG.error("{}: apply of index {} failed", getId(), index, e);
       core.skipIndex(index);
-      result = new ApplyResult(ApplyResult.Kind.DECODE_ERROR, index, -1, -1, 0, -1, e.toString());
+      result = new ApplyResult.DecodeError(index, e.toString());
     }
     long end = System.nanoTime();
     metrics.applied(end - start);
