@@ -15,6 +15,7 @@ import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.model.TxnId;
+import org.calvinseq.core.replay.ReplayPager;
 import org.msgpack.core.MessageBufferPacker;
 import org.msgpack.core.MessagePack;
 import org.msgpack.core.MessagePackException;
@@ -40,7 +41,7 @@ public final class Protocol {
       int vshard, long fromEpoch, long toEpoch, long afterEpoch, int afterPosition, int maxTxns) {}
 
   /** An epoch a message does not give (a node of an older version did not send it). */
-  public static final long UNKNOWN_EPOCH = -1;
+  public static final long UNKNOWN_EPOCH = ReplayPager.UNKNOWN_EPOCH;
 
   /**
    * One page of a replay. {@code done} when the range is exhausted; otherwise the next page starts
@@ -56,6 +57,12 @@ public final class Protocol {
       List<SequencedTxn> txns, boolean done, long firstAvailableEpoch, long completeThroughEpoch) {
     public ReplayPage(List<SequencedTxn> txns, boolean done, long firstAvailableEpoch) {
       this(txns, done, firstAvailableEpoch, UNKNOWN_EPOCH);
+    }
+
+    /** The answer that carries {@code page}, as the node's {@link ReplayPager} cut it. */
+    public static ReplayPage of(ReplayPager.Page page) {
+      return new ReplayPage(
+          page.txns(), page.done(), page.firstAvailableEpoch(), page.completeThroughEpoch());
     }
   }
 
