@@ -75,7 +75,7 @@ public class ApplyBenchmark {
   @Benchmark
   @OperationsPerInvocation(BatchFixture.TXNS)
   public int applyAndFanOut() {
-    ApplyResult r = applyOnce();
+    ApplyResult.Sequenced r = (ApplyResult.Sequenced) applyOnce();
     return r.txnCount() + drain();
   }
 

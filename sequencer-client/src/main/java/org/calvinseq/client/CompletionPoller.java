@@ -8,8 +8,8 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.calvinseq.core.completion.CompletionOutcome;
+import org.calvinseq.core.completion.CompletionState;
 import org.calvinseq.core.model.TxnId;
-import org.calvinseq.core.protocol.Protocol;
 
 /**
  * Waits for a txn's completion by polling the COMPLETION query with backoff (10 ms growing to 250
@@ -64,7 +64,7 @@ final class CompletionPoller {
       if (out.isDone()) {
         return;
       }
-      Protocol.CompletionState s;
+      CompletionState s;
       try {
         s = ask();
       } catch (QueryRefusedException e) {
@@ -103,7 +103,7 @@ final class CompletionPoller {
     }
 
     /** The completion state from the first peer that answers, or null when none does. */
-    private Protocol.CompletionState ask() {
+    private CompletionState ask() {
       for (RaftPeerId p : client.health().order(client.leaderHint())) {
         try {
           return client.queries().completion(p, id);

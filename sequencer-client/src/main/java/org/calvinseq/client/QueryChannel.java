@@ -11,6 +11,7 @@ import org.apache.ratis.protocol.exceptions.StaleReadException;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.calvinseq.core.codec.CodecException;
+import org.calvinseq.core.completion.CompletionState;
 import org.calvinseq.core.model.TxnId;
 import org.calvinseq.core.protocol.NodeStatus;
 import org.calvinseq.core.protocol.Protocol;
@@ -93,7 +94,7 @@ final class QueryChannel implements AutoCloseable {
     }
   }
 
-  Protocol.CompletionState completion(RaftPeerId peer, TxnId id) throws IOException {
+  CompletionState completion(RaftPeerId peer, TxnId id) throws IOException {
     ByteBuffer b = query(peer, Protocol.completionQuery(id));
     try {
       return Protocol.decodeCompletion(b);

@@ -32,7 +32,6 @@ import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
-import org.calvinseq.core.apply.Participants;
 import org.calvinseq.core.codec.CodecException;
 import org.calvinseq.core.codec.EntryEncoder;
 import org.calvinseq.core.model.AckBatch;
@@ -45,6 +44,7 @@ import org.calvinseq.core.protocol.NodeStatus;
 import org.calvinseq.core.protocol.Protocol;
 import org.calvinseq.core.replay.ReplayUnavailableException;
 import org.calvinseq.core.routing.CollectionHashRouter;
+import org.calvinseq.core.routing.Participants;
 
 /**
  * Talks to a sequencer cluster from another process.

@@ -21,7 +21,6 @@ import org.calvinseq.client.SequencerClient;
 import org.calvinseq.client.TlsFiles;
 import org.calvinseq.core.apply.ApplyListener;
 import org.calvinseq.core.apply.EpochStateMachine;
-import org.calvinseq.core.apply.Participants;
 import org.calvinseq.core.codec.EntryEncoder;
 import org.calvinseq.core.metrics.SequencerCounters;
 import org.calvinseq.core.model.ClusterInit;
@@ -32,11 +31,13 @@ import org.calvinseq.core.protocol.BatchReceipt;
 import org.calvinseq.core.protocol.NodeStatus;
 import org.calvinseq.core.queue.VShardConsumer;
 import org.calvinseq.core.routing.CollectionHashRouter;
+import org.calvinseq.core.routing.Participants;
 import org.calvinseq.core.routing.VShardRouter;
 import org.calvinseq.server.admin.AdminServer;
 import org.calvinseq.server.admin.NodeReadiness;
 import org.calvinseq.server.events.EventLog;
 import org.calvinseq.server.events.EventLogConfig;
+import org.calvinseq.server.events.LoggingApplyListener;
 import org.calvinseq.server.events.NodeEventListener;
 import org.calvinseq.server.ratis.PeerProxyRepair;
 import org.calvinseq.server.ratis.SequencerStateMachine;
@@ -119,7 +120,7 @@ public final class SequencerNode implements AutoCloseable {
             .notifier(notifier)
             .metrics(metrics.core())
             .clusterName(config.clusterName())
-            .listener(events != null ? events : ApplyListener.NONE)
+            .listener(new LoggingApplyListener(events != null ? events : ApplyListener.NONE))
             .build();
     this.stateMachine =
         new SequencerStateMachine(

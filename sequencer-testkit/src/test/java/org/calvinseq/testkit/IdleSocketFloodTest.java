@@ -58,7 +58,8 @@ class IdleSocketFloodTest {
     try (IdleSocketFlood flood = IdleSocketFlood.start(server.port(), 500)) {
       awaitTrue(() -> flood.maxConnected() >= AdminServer.DEFAULT_MAX_CONNECTIONS);
       long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-      while (System.nanoTime() < end) {
+      // At least 5 s and at least 10 probes: on a saturated machine the first probes take seconds.
+      while (System.nanoTime() < end || probeMs.size() < 10) {
         String path = paths[probeMs.size() % paths.length];
         long startNanos = System.nanoTime();
         String failure = null;
@@ -84,7 +85,6 @@ class IdleSocketFloodTest {
     }
 
     assertThat(failures).as("probe times in ms: %s", probeMs).isEmpty();
-    assertThat(probeMs).hasSizeGreaterThanOrEqualTo(10);
     assertThat(registry.get(EVICTED).counter().count()).isPositive();
   }
 

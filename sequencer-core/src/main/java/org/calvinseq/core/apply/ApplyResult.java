@@ -1,29 +1,32 @@
 package org.calvinseq.core.apply;
 
-/**
- * What applying one log entry did. The Raft adapter turns it into the proposer's reply.
- *
- * @param kind the outcome
- * @param index the Raft index of the entry
- * @param epoch the epoch the batch got (APPLIED, GAP), or the epoch it named (STALE, OUT_OF_RANGE);
- *     -1 otherwise
- * @param epochSystemMs the epoch's deterministic time (APPLIED, GAP); -1 otherwise
- * @param txnCount txns in the batch, or acks in an ack entry
- * @param expectedEpoch the epoch the state machine expected (GAP, STALE, OUT_OF_RANGE); -1
- *     otherwise
- * @param detail the decode error for DECODE_ERROR, the reason for OUT_OF_RANGE, for CLUSTER_INIT
- *     how the entry differs from this node's settings (null when they agree); null otherwise
- */
-public record ApplyResult(
-    Kind kind,
-    long index,
-    long epoch,
-    long epochSystemMs,
-    int txnCount,
-    long expectedEpoch,
-    String detail) {
+import java.util.Objects;
 
-  public enum Kind {
+/**
+ * What applying one log entry did: one case per outcome, each with only the fields that outcome
+ * has. The Raft adapter turns it into the proposer's reply ({@code BatchReceipt.of}).
+ */
+public sealed interface ApplyResult
+    permits ApplyResult.Sequenced,
+        ApplyResult.Stale,
+        ApplyResult.OutOfRange,
+        ApplyResult.Acks,
+        ApplyResult.AlreadyApplied,
+        ApplyResult.DecodeError,
+        ApplyResult.ClusterInitApplied {
+
+  /** The Raft index of the entry. */
+  long index();
+
+  /** The outcome as a code; receipts carry its ordinal (docs/wire-format.md, section 13). */
+  Kind kind();
+
+  /** True when the entry consumed an epoch. */
+  default boolean sequenced() {
+    return this instanceof Sequenced;
+  }
+
+  enum Kind {
     /** A batch became the next epoch. */
     APPLIED,
     /** A batch named an epoch above the expected one: applied, the epochs between recorded. */
@@ -43,23 +46,109 @@ public record ApplyResult(
      */
     OUT_OF_RANGE,
     /**
-     * A cluster-init entry: it takes no epoch. {@code detail} is null when the recorded settings
-     * are this node's, else says what differs: the node must then stop applying (its routing
-     * disagrees with the cluster's). Last, because receipts carry the ordinal.
+     * A cluster-init entry: it takes no epoch (see {@link ClusterInitApplied}). Last, because
+     * receipts carry the ordinal.
      */
     CLUSTER_INIT
   }
 
-  static ApplyResult applied(Kind kind, long index, long epoch, long ms, int txns, long expected) {
-    return new ApplyResult(kind, index, epoch, ms, txns, expected, null);
+  /**
+   * A batch became epoch {@code epoch}: the expected one ({@link Kind#APPLIED}), or one above it
+   * after a gap ({@link Kind#GAP}).
+   *
+   * @param epochSystemMs the epoch's deterministic time
+   * @param txnCount txns in the batch
+   * @param expectedEpoch the epoch the state machine expected; below {@code epoch} after a gap
+   */
+  record Sequenced(long index, long epoch, long epochSystemMs, int txnCount, long expectedEpoch)
+      implements ApplyResult {
+    public Sequenced {
+      if (epoch < expectedEpoch || epoch < 0 || txnCount < 0) {
+        throw new IllegalArgumentException(
+            "epoch " + epoch + " (expected " + expectedEpoch + "), " + txnCount + " txns");
+      }
+    }
+
+    @Override
+    public Kind kind() {
+      return epoch > expectedEpoch ? Kind.GAP : Kind.APPLIED;
+    }
   }
 
-  static ApplyResult of(Kind kind, long index) {
-    return new ApplyResult(kind, index, -1, -1, 0, -1, null);
+  /** A batch named {@code epoch}, below the expected {@code expectedEpoch}: not applied. */
+  record Stale(long index, long epoch, long expectedEpoch, int txnCount) implements ApplyResult {
+    public Stale {
+      if (epoch >= expectedEpoch) {
+        throw new IllegalArgumentException(
+            "stale epoch " + epoch + " is not below " + expectedEpoch);
+      }
+    }
+
+    @Override
+    public Kind kind() {
+      return Kind.STALE;
+    }
   }
 
-  /** True when the entry consumed an epoch. */
-  public boolean sequenced() {
-    return kind == Kind.APPLIED || kind == Kind.GAP;
+  /**
+   * A batch named {@code epoch}, too far above {@code expectedEpoch}: skipped, took no epoch.
+   *
+   * @param detail which bound it broke, for people
+   */
+  record OutOfRange(long index, long epoch, long expectedEpoch, int txnCount, String detail)
+      implements ApplyResult {
+    public OutOfRange {
+      Objects.requireNonNull(detail, "detail");
+    }
+
+    @Override
+    public Kind kind() {
+      return Kind.OUT_OF_RANGE;
+    }
+  }
+
+  /** An ack entry of {@code ackCount} acks was applied. */
+  record Acks(long index, int ackCount) implements ApplyResult {
+    @Override
+    public Kind kind() {
+      return Kind.ACKS;
+    }
+  }
+
+  /** The index was at or below the last applied one: nothing was done. */
+  record AlreadyApplied(long index) implements ApplyResult {
+    @Override
+    public Kind kind() {
+      return Kind.ALREADY_APPLIED;
+    }
+  }
+
+  /**
+   * The entry did not decode (or, in the adapter, applying it failed): counted and skipped.
+   *
+   * @param detail what was wrong, for people
+   */
+  record DecodeError(long index, String detail) implements ApplyResult {
+    public DecodeError {
+      Objects.requireNonNull(detail, "detail");
+    }
+
+    @Override
+    public Kind kind() {
+      return Kind.DECODE_ERROR;
+    }
+  }
+
+  /**
+   * A cluster-init entry was applied; it took no epoch.
+   *
+   * @param mismatch null when the settings it records are this node's, else what differs: the node
+   *     must then stop applying (its routing disagrees with the cluster's)
+   */
+  record ClusterInitApplied(long index, String mismatch) implements ApplyResult {
+    @Override
+    public Kind kind() {
+      return Kind.CLUSTER_INIT;
+    }
   }
 }

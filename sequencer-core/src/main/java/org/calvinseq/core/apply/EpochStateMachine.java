@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.Executor;
-import org.calvinseq.core.apply.ApplyResult.Kind;
 import org.calvinseq.core.codec.CodecException;
 import org.calvinseq.core.codec.EntryDecoder;
 import org.calvinseq.core.codec.WireFormat;
@@ -21,12 +20,12 @@ import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.queue.OfferResult;
 import org.calvinseq.core.queue.Subscriptions;
 import org.calvinseq.core.queue.VShardQueue;
+import org.calvinseq.core.replay.EpochIndex;
 import org.calvinseq.core.replay.LogSource;
 import org.calvinseq.core.replay.Replayer;
 import org.calvinseq.core.routing.CollectionHashRouter;
+import org.calvinseq.core.routing.Participants;
 import org.calvinseq.core.routing.VShardRouter;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The deterministic apply path (DESIGN section 4). For each committed entry at Raft index {@code
@@ -34,7 +33,7 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li>{@code i <= lastAppliedIndex}: nothing (a restart re-applying from its snapshot);
- *   <li>decode; an undecodable entry is counted, logged and skipped;
+ *   <li>decode; an undecodable entry is counted, reported to the {@link ApplyListener} and skipped;
  *   <li>epoch check against {@code nextEpoch}: a batch without an epoch takes it; a batch naming it
  *       is applied; a lower one is stale (never applied, counted, reported); a higher one is a gap
  *       (counted, range recorded, applied, {@code nextEpoch} jumps). Epochs never go back. One
@@ -53,8 +52,6 @@ import org.slf4j.LoggerFactory;
  * progress fields, subscribe and replay.
  */
 public final class EpochStateMachine {
-  private static final Logger LOG = LoggerFactory.getLogger(EpochStateMachine.class);
-
   private final VShardRouter router;
   private final Subscriptions subscriptions;
   private final CompletionRegistry completions;
@@ -86,9 +83,14 @@ public final class EpochStateMachine {
     this.subscriptions =
         new Subscriptions(
             router.vshardCount(), b.hosted, b.queueCapacity, this::missedThroughEpoch);
-    if (metrics != null) {
-      metrics.bindGauges(this, subscriptions, completions);
-    }
+    metrics.bindGauges(
+        new SequencerMetrics.Gauges(
+            this::lastAppliedEpoch,
+            this::lastAppliedIndex,
+            subscriptions::behindCount,
+            () -> subscriptions.depth()[0],
+            () -> subscriptions.depth()[1],
+            completions::pendingCount));
   }
 
   public static Builder builder() {
@@ -102,7 +104,7 @@ public final class EpochStateMachine {
 
   public ApplyResult apply(long index, ByteBuffer data) {
     if (index <= lastAppliedIndex) {
-      return ApplyResult.of(Kind.ALREADY_APPLIED, index);
+      return new ApplyResult.AlreadyApplied(index);
     }
     SequencerEntry entry;
     try {
@@ -120,7 +122,7 @@ public final class EpochStateMachine {
    */
   public ApplyResult apply(long index, SequencerEntry entry) {
     if (index <= lastAppliedIndex) {
-      return ApplyResult.of(Kind.ALREADY_APPLIED, index);
+      return new ApplyResult.AlreadyApplied(index);
     }
     return applyDecoded(index, entry);
   }
@@ -129,27 +131,22 @@ public final class EpochStateMachine {
     if (entry instanceof AckBatch acks) {
       int done = completions.apply(acks.acks(), lastEpochSystemMs);
       lastAppliedIndex = index;
-      if (metrics != null) {
-        metrics.acks(acks.acks().size(), done);
-      }
-      return new ApplyResult(Kind.ACKS, index, -1, -1, acks.acks().size(), -1, null);
+      metrics.acks(acks.acks().size(), done);
+      return new ApplyResult.Acks(index, acks.acks().size());
     }
     if (entry instanceof ClusterInit init) {
       lastAppliedIndex = index;
       String mismatch = clusterInitMismatch(init);
-      return new ApplyResult(Kind.CLUSTER_INIT, index, -1, -1, 0, -1, mismatch);
+      return new ApplyResult.ClusterInitApplied(index, mismatch);
     }
     return applyBatch(index, (EpochBatch) entry);
   }
 
   private ApplyResult undecodable(long index, String detail) {
     lastAppliedIndex = index;
-    if (metrics != null) {
-      metrics.decodeError();
-    }
-    LOG.warn("skipping undecodable log entry at index {}: {}", index, detail);
+    metrics.decodeError();
     listener.onDecodeError(index, detail);
-    return new ApplyResult(Kind.DECODE_ERROR, index, -1, -1, 0, -1, detail);
+    return new ApplyResult.DecodeError(index, detail);
   }
 
   /**
@@ -172,12 +169,9 @@ public final class EpochStateMachine {
     long epoch = batch.hasEpoch() ? batch.epoch() : expected;
     if (epoch < expected) {
       lastAppliedIndex = index;
-      if (metrics != null) {
-        metrics.stale();
-      }
-      LOG.debug("stale batch at index {}: names epoch {}, expected {}", index, epoch, expected);
+      metrics.stale();
       listener.onStale(index, epoch, expected);
-      return ApplyResult.applied(Kind.STALE, index, epoch, -1, batch.txns().size(), expected);
+      return new ApplyResult.Stale(index, epoch, expected, batch.txns().size());
     }
     if (epoch > WireFormat.MAX_EPOCH || epoch - expected > WireFormat.MAX_EPOCH_GAP) {
       return outOfRange(index, epoch, expected, batch.txns().size());
@@ -188,7 +182,6 @@ public final class EpochStateMachine {
       while (gaps.size() > maxGapRanges) {
         gaps.pollFirst();
       }
-      LOG.warn("epoch gap at index {}: batch names epoch {}, expected {}", index, epoch, expected);
       listener.onGap(index, expected, epoch - 1);
     }
     long ms = epochSystemMs(batch.proposerMs(), lastEpochSystemMs);
@@ -200,11 +193,8 @@ public final class EpochStateMachine {
     lastAppliedIndex = index;
     lastAppliedEpoch = epoch; // written before fanOutEpoch is cleared: see missedThroughEpoch
     fanOutEpoch = -1;
-    if (metrics != null) {
-      metrics.batchApplied(batch.txns().size(), gap);
-    }
-    return ApplyResult.applied(
-        gap > 0 ? Kind.GAP : Kind.APPLIED, index, epoch, ms, batch.txns().size(), expected);
+    metrics.batchApplied(batch.txns().size(), gap);
+    return new ApplyResult.Sequenced(index, epoch, ms, batch.txns().size(), expected);
   }
 
   /**
@@ -214,9 +204,7 @@ public final class EpochStateMachine {
    */
   private ApplyResult outOfRange(long index, long epoch, long expected, int txns) {
     lastAppliedIndex = index;
-    if (metrics != null) {
-      metrics.outOfRange();
-    }
+    metrics.outOfRange();
     String detail =
         epoch > WireFormat.MAX_EPOCH
             ? "epoch " + epoch + " is above the last epoch " + WireFormat.MAX_EPOCH
@@ -226,9 +214,8 @@ public final class EpochStateMachine {
                 + WireFormat.MAX_EPOCH_GAP
                 + " above the next epoch "
                 + expected;
-    LOG.warn("skipping out-of-range batch at index {}: {}", index, detail);
     listener.onEpochOutOfRange(index, epoch, expected);
-    return new ApplyResult(Kind.OUT_OF_RANGE, index, epoch, -1, txns, expected, detail);
+    return new ApplyResult.OutOfRange(index, epoch, expected, txns, detail);
   }
 
   /**
@@ -275,27 +262,24 @@ public final class EpochStateMachine {
         }
         boolean wasBehind = q.isBehind();
         OfferResult r = q.deliver(sequenced);
-        if (wasBehind && r != null) {
+        if (wasBehind && r != OfferResult.BEHIND) {
           listener.onVShardCaughtUp(index, vshards[i], epoch);
         }
-        if (r == null) {
-          behind++;
-        } else if (r == OfferResult.ACCEPTED) {
-          live++;
-        } else if (r == OfferResult.FULL) {
-          full++;
-          LOG.debug(
-              "vshard {} queue full at {}.{}: behind until it replays", vshards[i], epoch, pos);
-          listener.onVShardBehind(index, vshards[i], epoch, r);
-        } else {
-          closed++;
-          listener.onVShardBehind(index, vshards[i], epoch, r);
+        switch (r) {
+          case ACCEPTED -> live++;
+          case BEHIND -> behind++;
+          case FULL -> {
+            full++;
+            listener.onVShardBehind(index, vshards[i], epoch, r);
+          }
+          case CLOSED -> {
+            closed++;
+            listener.onVShardBehind(index, vshards[i], epoch, r);
+          }
         }
       }
     }
-    if (metrics != null) {
-      metrics.fanOut(live, full, closed, behind);
-    }
+    metrics.fanOut(live, full, closed, behind);
   }
 
   /**
@@ -421,7 +405,7 @@ public final class EpochStateMachine {
     private int completionMaxEntries = 1_000_000;
     private int maxGapRanges = 1024;
     private Executor notifier = Runnable::run;
-    private SequencerMetrics metrics;
+    private SequencerMetrics metrics = SequencerMetrics.noop();
     private ApplyListener listener = ApplyListener.NONE;
     private String clusterName;
 
@@ -478,8 +462,9 @@ public final class EpochStateMachine {
       return this;
     }
 
+    /** Where the apply path counts; default {@link SequencerMetrics#noop()}. */
     public Builder metrics(SequencerMetrics metrics) {
-      this.metrics = metrics;
+      this.metrics = java.util.Objects.requireNonNull(metrics, "metrics");
       return this;
     }
 

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import org.calvinseq.core.model.AckBatch;
 import org.calvinseq.core.model.ClientTxnId;
 import org.calvinseq.core.model.ClusterInit;
@@ -634,7 +635,7 @@ public final class EntryDecoder {
     }
     ValueType t = MessageFormat.valueOf(b).getValueType();
     if (t != type) {
-      throw error(where, "expected " + what + ", found " + t.name().toLowerCase());
+      throw error(where, "expected " + what + ", found " + t.name().toLowerCase(Locale.ROOT));
     }
     return b & 0xFF;
   }

@@ -9,7 +9,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import org.calvinseq.core.model.CompletionAck;
 import org.calvinseq.core.model.TxnId;
-import org.calvinseq.core.protocol.Protocol;
 
 /**
  * Tracks completion acks. A txn completes when as many distinct vshards as its participant count
@@ -183,10 +182,10 @@ public final class CompletionRegistry {
   }
 
   /** What this replica can say about {@code txnId}'s completion. Any thread. */
-  public Protocol.CompletionState query(TxnId txnId) {
+  public CompletionState query(TxnId txnId) {
     State s = states.get(txnId);
     if (s != null) {
-      return new Protocol.CompletionState(
+      return new CompletionState(
           txnId,
           s.completed() ? CompletionOutcome.COMPLETED : CompletionOutcome.PENDING,
           s.acked(),
@@ -195,10 +194,10 @@ public final class CompletionRegistry {
     }
     Watermark w = watermark;
     if (txnId.epoch() <= w.throughEpoch()) {
-      return new Protocol.CompletionState(
+      return new CompletionState(
           txnId, CompletionOutcome.EVICTED, new int[0], w.throughEpoch(), w.atMs());
     }
-    return new Protocol.CompletionState(txnId, CompletionOutcome.NOT_ACKED, new int[0], -1, -1);
+    return new CompletionState(txnId, CompletionOutcome.NOT_ACKED, new int[0], -1, -1);
   }
 
   /** The eviction watermark, for snapshots. */

@@ -5,17 +5,16 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import java.util.function.ToDoubleFunction;
-import org.calvinseq.core.apply.EpochStateMachine;
-import org.calvinseq.core.completion.CompletionRegistry;
-import org.calvinseq.core.queue.Subscriptions;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import java.util.function.LongSupplier;
 
 /**
  * Every meter of the apply path, registered once at start-up. Names carry the {@code sequencer}
  * prefix; tags take only a few fixed values (no per-vshard or per-tenant labels: sums and maxima
  * instead), so the series count does not grow with the data.
  *
- * <p>The apply path adds to these once per batch, not once per txn.
+ * <p>The apply path adds to these once per batch, not once per txn. It reads its gauges through
+ * suppliers ({@link Gauges}), so this package depends on no other package of the core.
  */
 public final class SequencerMetrics {
   private final MeterRegistry registry;
@@ -111,43 +110,55 @@ public final class SequencerMetrics {
         .register(registry);
   }
 
-  /** Registers the gauges that read the state machine, the queues and the completion registry. */
-  public void bindGauges(
-      EpochStateMachine sm, Subscriptions subscriptions, CompletionRegistry completionRegistry) {
+  /**
+   * Metrics that record nothing: a registry without backends, so every meter is a no-op and {@link
+   * #counters()} reads zeros. For a state machine built without metrics (tests, benchmarks).
+   */
+  public static SequencerMetrics noop() {
+    return new SequencerMetrics(new CompositeMeterRegistry());
+  }
+
+  /**
+   * What the gauges read, each a read-only view of state the apply path owns; called from the
+   * scraping thread.
+   */
+  public record Gauges(
+      LongSupplier lastAppliedEpoch,
+      LongSupplier lastAppliedIndex,
+      LongSupplier vshardsBehind,
+      LongSupplier queuedTxns,
+      LongSupplier maxQueueDepth,
+      LongSupplier pendingCompletions) {}
+
+  /** Registers the gauges of the apply path, its queues and its completion registry. */
+  public void bindGauges(Gauges g) {
     gauge(
         "sequencer.last.applied.epoch",
         "Last applied epoch (-1 before the first)",
-        sm,
-        EpochStateMachine::lastAppliedEpoch);
+        g.lastAppliedEpoch());
     gauge(
         "sequencer.last.applied.index",
         "Raft index of the last applied entry",
-        sm,
-        EpochStateMachine::lastAppliedIndex);
+        g.lastAppliedIndex());
     gauge(
         "sequencer.vshards.behind",
         "Hosted vshards whose consumer must catch up by replay",
-        subscriptions,
-        Subscriptions::behindCount);
+        g.vshardsBehind());
+    gauge("sequencer.queued.txns", "Txns waiting in all vshard queues", g.queuedTxns());
     gauge(
-        "sequencer.queued.txns",
-        "Txns waiting in all vshard queues",
-        subscriptions,
-        s -> s.depth()[0]);
-    gauge(
-        "sequencer.queue.depth.max",
-        "Txns waiting in the fullest vshard queue",
-        subscriptions,
-        s -> s.depth()[1]);
+        "sequencer.queue.depth.max", "Txns waiting in the fullest vshard queue", g.maxQueueDepth());
     gauge(
         "sequencer.completions.pending",
         "Transactions with some but not all acks",
-        completionRegistry,
-        CompletionRegistry::pendingCount);
+        g.pendingCompletions());
   }
 
-  private <T> void gauge(String name, String help, T obj, ToDoubleFunction<T> f) {
-    Gauge.builder(name, obj, f).description(help).register(registry);
+  private void gauge(String name, String help, LongSupplier f) {
+    // Strong: the supplier is a lambda nobody else holds, and a weak one would read NaN after GC.
+    Gauge.builder(name, f, LongSupplier::getAsLong)
+        .strongReference(true)
+        .description(help)
+        .register(registry);
   }
 
   public MeterRegistry registry() {

@@ -24,9 +24,22 @@ public record BatchReceipt(
     int txnCount,
     long expectedEpoch) {
 
+  /** The receipt of {@code r}; the fields an outcome does not have are -1 (0 for the count). */
   public static BatchReceipt of(ApplyResult r) {
-    return new BatchReceipt(
-        r.kind(), r.index(), r.epoch(), r.epochSystemMs(), r.txnCount(), r.expectedEpoch());
+    if (r instanceof ApplyResult.Sequenced s) {
+      return new BatchReceipt(
+          s.kind(), s.index(), s.epoch(), s.epochSystemMs(), s.txnCount(), s.expectedEpoch());
+    }
+    if (r instanceof ApplyResult.Stale s) {
+      return new BatchReceipt(s.kind(), s.index(), s.epoch(), -1, s.txnCount(), s.expectedEpoch());
+    }
+    if (r instanceof ApplyResult.OutOfRange o) {
+      return new BatchReceipt(o.kind(), o.index(), o.epoch(), -1, o.txnCount(), o.expectedEpoch());
+    }
+    if (r instanceof ApplyResult.Acks a) {
+      return new BatchReceipt(a.kind(), a.index(), -1, -1, a.ackCount(), -1);
+    }
+    return new BatchReceipt(r.kind(), r.index(), -1, -1, 0, -1);
   }
 
   /** True when the batch became an epoch. */

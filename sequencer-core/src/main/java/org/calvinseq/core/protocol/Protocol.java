@@ -10,10 +10,12 @@ import org.calvinseq.core.codec.CodecException;
 import org.calvinseq.core.codec.EntryDecoder;
 import org.calvinseq.core.codec.EntryEncoder;
 import org.calvinseq.core.completion.CompletionOutcome;
+import org.calvinseq.core.completion.CompletionState;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.model.TxnId;
+import org.calvinseq.core.replay.ReplayPager;
 import org.msgpack.core.MessageBufferPacker;
 import org.msgpack.core.MessagePack;
 import org.msgpack.core.MessagePackException;
@@ -39,7 +41,7 @@ public final class Protocol {
       int vshard, long fromEpoch, long toEpoch, long afterEpoch, int afterPosition, int maxTxns) {}
 
   /** An epoch a message does not give (a node of an older version did not send it). */
-  public static final long UNKNOWN_EPOCH = -1;
+  public static final long UNKNOWN_EPOCH = ReplayPager.UNKNOWN_EPOCH;
 
   /**
    * One page of a replay. {@code done} when the range is exhausted; otherwise the next page starts
@@ -56,26 +58,11 @@ public final class Protocol {
     public ReplayPage(List<SequencedTxn> txns, boolean done, long firstAvailableEpoch) {
       this(txns, done, firstAvailableEpoch, UNKNOWN_EPOCH);
     }
-  }
 
-  /**
-   * Completion state of a txn on one node.
-   *
-   * @param outcome what the node can say; {@link CompletionOutcome#UNKNOWN} from older nodes that
-   *     neither completed nor had acks of it
-   * @param acked the vshards that acked it, ascending; empty unless COMPLETED or PENDING
-   * @param evictedThroughEpoch for EVICTED: the eviction watermark's epoch; -1 otherwise
-   * @param evictedAtMs for EVICTED: the epoch time of the node's last eviction, by which the state
-   *     was gone; -1 otherwise
-   */
-  public record CompletionState(
-      TxnId txnId,
-      CompletionOutcome outcome,
-      int[] acked,
-      long evictedThroughEpoch,
-      long evictedAtMs) {
-    public boolean completed() {
-      return outcome == CompletionOutcome.COMPLETED;
+    /** The answer that carries {@code page}, as the node's {@link ReplayPager} cut it. */
+    public static ReplayPage of(ReplayPager.Page page) {
+      return new ReplayPage(
+          page.txns(), page.done(), page.firstAvailableEpoch(), page.completeThroughEpoch());
     }
   }
 

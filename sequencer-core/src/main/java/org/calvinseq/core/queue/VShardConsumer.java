@@ -73,7 +73,7 @@ public final class VShardConsumer implements AutoCloseable {
       SequencerMetrics metrics) {
     this.subscriptions = subscriptions;
     this.replay = replay;
-    this.metrics = metrics;
+    this.metrics = java.util.Objects.requireNonNull(metrics, "metrics");
     this.lastEpoch = lastEpoch;
     this.lastPosition = lastPosition;
     this.queue = subscriptions.subscribe(vshard);
@@ -120,9 +120,7 @@ public final class VShardConsumer implements AutoCloseable {
         while (catchUp.hasNext()) {
           SequencedTxn t = catchUp.next();
           if (accept(t)) {
-            if (metrics != null) {
-              metrics.replayDelivered(1);
-            }
+            metrics.replayDelivered(1);
             return t;
           }
         }

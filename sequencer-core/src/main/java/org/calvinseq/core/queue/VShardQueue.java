@@ -77,13 +77,14 @@ public final class VShardQueue {
   // ---- producer side (apply thread) ----
 
   /**
-   * Apply thread only. Delivers {@code txn} live if the vshard is not behind; returns null when it
-   * was skipped because the vshard is behind (the caller counts it), or the offer result otherwise.
+   * Apply thread only. Delivers {@code txn} live if the vshard is not behind; returns {@link
+   * OfferResult#BEHIND} when it was skipped because the vshard is behind (the caller counts it), or
+   * the offer result otherwise.
    */
   public OfferResult deliver(SequencedTxn txn) {
     if (behind && !tryResume()) {
       lastSkippedEpoch.accumulateAndGet(txn.epoch(), Math::max);
-      return null;
+      return OfferResult.BEHIND;
     }
     OfferResult r = offer(txn);
     if (r != OfferResult.ACCEPTED) {

@@ -5,14 +5,13 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.function.LongSupplier;
-import org.calvinseq.core.apply.EpochIndex;
-import org.calvinseq.core.apply.Participants;
 import org.calvinseq.core.codec.CodecException;
 import org.calvinseq.core.codec.EntryDecoder;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.SequencerEntry;
 import org.calvinseq.core.model.Txn;
+import org.calvinseq.core.routing.Participants;
 import org.calvinseq.core.routing.VShardRouter;
 
 /**

@@ -37,25 +37,25 @@ class ClusterInitTest {
     sm.apply(1, EntryEncoder.encode(EpochBatch.auto(1_000, List.of())));
     ApplyResult r = sm.apply(2, EntryEncoder.encode(new ClusterInit(16, "c1")));
     assertThat(r.kind()).isEqualTo(ApplyResult.Kind.CLUSTER_INIT);
-    assertThat(r.detail()).isNull();
+    assertThat(((ApplyResult.ClusterInitApplied) r).mismatch()).isNull();
     assertThat(r.sequenced()).isFalse();
     assertThat(sm.lastAppliedIndex()).isEqualTo(2);
     assertThat(sm.nextEpoch()).isEqualTo(1);
     ApplyResult next = sm.apply(3, EntryEncoder.encode(EpochBatch.auto(2_000, List.of())));
     assertThat(next.kind()).isEqualTo(ApplyResult.Kind.APPLIED);
-    assertThat(next.epoch()).isEqualTo(1);
+    assertThat(((ApplyResult.Sequenced) next).epoch()).isEqualTo(1);
   }
 
   @Test
   void aDifferentVShardCountOrNameIsReported() {
     ApplyResult count = machine(32, "c1").apply(1, EntryEncoder.encode(new ClusterInit(16, "c1")));
     assertThat(count.kind()).isEqualTo(ApplyResult.Kind.CLUSTER_INIT);
-    assertThat(count.detail())
+    assertThat(((ApplyResult.ClusterInitApplied) count).mismatch())
         .isEqualTo(
             "the cluster's log records vshardCount=16 but this node is configured with"
                 + " vshardCount=32; the vshard count is fixed for a cluster's life");
     ApplyResult name = machine(16, "c2").apply(1, EntryEncoder.encode(new ClusterInit(16, "c1")));
-    assertThat(name.detail())
+    assertThat(((ApplyResult.ClusterInitApplied) name).mismatch())
         .isEqualTo(
             "the cluster's log records cluster name 'c1' but this node is configured with cluster"
                 + " name 'c2'");

@@ -8,6 +8,8 @@ import static org.calvinseq.core.codec.WireFormat.MAX_PROPOSER_MS;
 import static org.calvinseq.core.testing.Fixtures.auto;
 import static org.calvinseq.core.testing.Fixtures.named;
 import static org.calvinseq.core.testing.Fixtures.writing;
+import static org.calvinseq.core.testing.Results.outOfRange;
+import static org.calvinseq.core.testing.Results.sequenced;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -67,7 +69,8 @@ class EpochBoundsTest {
     VShardQueue q = liveQueue();
     h.apply(auto(1, writing(col)));
 
-    ApplyResult hostile = h.apply(named(Long.MAX_VALUE - 1, 2, writing(col)));
+    ApplyResult.OutOfRange hostile =
+        outOfRange(h.apply(named(Long.MAX_VALUE - 1, 2, writing(col))));
 
     assertThat(hostile.kind()).isEqualTo(Kind.OUT_OF_RANGE);
     assertThat(hostile.sequenced()).isFalse();
@@ -85,7 +88,7 @@ class EpochBoundsTest {
         .isEqualTo(receipt);
     assertThat(receipt.sequenced()).isFalse();
 
-    ApplyResult next = h.apply(auto(3, writing(col)));
+    ApplyResult.Sequenced next = sequenced(h.apply(auto(3, writing(col))));
     assertThat(next.kind()).isEqualTo(Kind.APPLIED);
     assertThat(next.epoch()).isEqualTo(1);
     assertThat(h.apply(named(2, 4, writing(col))).kind()).isEqualTo(Kind.APPLIED);
@@ -101,13 +104,13 @@ class EpochBoundsTest {
     ApplyResult r = h.apply(named(Long.MAX_VALUE, 2));
     assertThat(r.kind()).isEqualTo(Kind.OUT_OF_RANGE);
     assertThat(h.counter("sequencer.decode.errors")).isZero();
-    assertThat(h.apply(auto(3)).epoch()).isEqualTo(1);
+    assertThat(sequenced(h.apply(auto(3))).epoch()).isEqualTo(1);
   }
 
   @Test
   void aGapOfExactlyTheProtocolBoundIsAppliedOneMoreIsOutOfRange() {
     h.apply(auto(1));
-    ApplyResult tooFar = h.apply(named(1 + MAX_EPOCH_GAP + 1, 2));
+    ApplyResult.OutOfRange tooFar = outOfRange(h.apply(named(1 + MAX_EPOCH_GAP + 1, 2)));
     assertThat(tooFar.kind()).isEqualTo(Kind.OUT_OF_RANGE);
     assertThat(tooFar.detail()).contains("more than " + MAX_EPOCH_GAP);
     assertThat(h.sm.nextEpoch()).isEqualTo(1);
@@ -117,7 +120,7 @@ class EpochBoundsTest {
     assertThat(h.sm.gaps()).containsExactly(new GapRange(1, MAX_EPOCH_GAP));
     assertThat(h.sm.gaps().get(0).size()).isEqualTo(MAX_EPOCH_GAP);
     assertThat(h.counter("sequencer.epoch.gap.epochs")).isEqualTo(MAX_EPOCH_GAP);
-    assertThat(h.apply(auto(4)).epoch()).isEqualTo(MAX_EPOCH_GAP + 2);
+    assertThat(sequenced(h.apply(auto(4))).epoch()).isEqualTo(MAX_EPOCH_GAP + 2);
   }
 
   /** The epoch space ends at 2^63-2; every arithmetic step up to it must stay in range. */
@@ -129,14 +132,14 @@ class EpochBoundsTest {
     ApplyResult gap = h.apply(named(MAX_EPOCH - 1, 1_001, writing(col), writing(col)));
     assertThat(gap.kind()).isEqualTo(Kind.GAP);
     assertThat(h.sm.gaps()).containsExactly(new GapRange(MAX_EPOCH - 10, MAX_EPOCH - 2));
-    ApplyResult last = h.apply(auto(1_002, writing(col)));
+    ApplyResult.Sequenced last = sequenced(h.apply(auto(1_002, writing(col))));
     assertThat(last.kind()).isEqualTo(Kind.APPLIED);
     assertThat(last.epoch()).isEqualTo(MAX_EPOCH);
     assertThat(h.sm.nextEpoch()).isEqualTo(Long.MAX_VALUE);
     assertThat(BatchReceiptIds.of(last)).containsExactly(new TxnId(MAX_EPOCH, 0));
 
     // Exhausted: only reachable after ~2^63 / MAX_EPOCH_GAP entries. Skipped, never a throw.
-    ApplyResult beyond = h.apply(auto(1_003, writing(col)));
+    ApplyResult.OutOfRange beyond = outOfRange(h.apply(auto(1_003, writing(col))));
     assertThat(beyond.kind()).isEqualTo(Kind.OUT_OF_RANGE);
     assertThat(beyond.detail()).contains("above the last epoch " + MAX_EPOCH);
     assertThat(h.apply(named(MAX_EPOCH, 1_004)).kind()).isEqualTo(Kind.STALE);
@@ -201,21 +204,25 @@ class EpochBoundsTest {
 
   @Test
   void epochTimeStepIsBoundedSoOneWildClockCannotPinItAtTheEnd() {
-    assertThat(h.apply(auto(1_000)).epochSystemMs()).isEqualTo(1_000);
-    assertThat(h.apply(auto(Long.MAX_VALUE)).epochSystemMs()).isEqualTo(1_000 + MAX_EPOCH_MS_STEP);
-    assertThat(h.apply(auto(Long.MIN_VALUE)).epochSystemMs()).isEqualTo(1_001 + MAX_EPOCH_MS_STEP);
-    assertThat(h.apply(auto(-1)).epochSystemMs()).isEqualTo(1_002 + MAX_EPOCH_MS_STEP);
+    assertThat(sequenced(h.apply(auto(1_000))).epochSystemMs()).isEqualTo(1_000);
+    assertThat(sequenced(h.apply(auto(Long.MAX_VALUE))).epochSystemMs())
+        .isEqualTo(1_000 + MAX_EPOCH_MS_STEP);
+    assertThat(sequenced(h.apply(auto(Long.MIN_VALUE))).epochSystemMs())
+        .isEqualTo(1_001 + MAX_EPOCH_MS_STEP);
+    assertThat(sequenced(h.apply(auto(-1))).epochSystemMs()).isEqualTo(1_002 + MAX_EPOCH_MS_STEP);
     // A sane clock later on is taken as it is.
     long now = 1_700_000_000_000L;
-    assertThat(h.apply(auto(now)).epochSystemMs()).isEqualTo(1_002 + 2 * MAX_EPOCH_MS_STEP);
+    assertThat(sequenced(h.apply(auto(now))).epochSystemMs())
+        .isEqualTo(1_002 + 2 * MAX_EPOCH_MS_STEP);
     assertThat(h.sm.lastEpochSystemMs()).isLessThan(Long.MAX_VALUE / 2);
   }
 
   @Test
   void firstEpochTimeIsCappedAtTheLastRepresentableDate() {
-    assertThat(h.apply(auto(Long.MAX_VALUE)).epochSystemMs()).isEqualTo(MAX_PROPOSER_MS);
-    assertThat(h.apply(auto(Long.MAX_VALUE)).epochSystemMs()).isEqualTo(MAX_PROPOSER_MS + 1);
-    assertThat(h.apply(auto(5)).epochSystemMs()).isEqualTo(MAX_PROPOSER_MS + 2);
+    assertThat(sequenced(h.apply(auto(Long.MAX_VALUE))).epochSystemMs()).isEqualTo(MAX_PROPOSER_MS);
+    assertThat(sequenced(h.apply(auto(Long.MAX_VALUE))).epochSystemMs())
+        .isEqualTo(MAX_PROPOSER_MS + 1);
+    assertThat(sequenced(h.apply(auto(5))).epochSystemMs()).isEqualTo(MAX_PROPOSER_MS + 2);
   }
 
   @Test
@@ -239,7 +246,7 @@ class EpochBoundsTest {
   @Test
   void aStateRestoredAtTheEndOfTimeStillSequences() {
     restoreAt(5, Long.MAX_VALUE);
-    ApplyResult r = h.apply(auto(1));
+    ApplyResult.Sequenced r = sequenced(h.apply(auto(1)));
     assertThat(r.kind()).isEqualTo(Kind.APPLIED);
     assertThat(r.epoch()).isEqualTo(5);
     assertThat(r.epochSystemMs()).isEqualTo(Long.MAX_VALUE);

@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.calvinseq.core.testing.Fixtures.auto;
 import static org.calvinseq.core.testing.Fixtures.named;
 import static org.calvinseq.core.testing.Fixtures.writing;
+import static org.calvinseq.core.testing.Results.acks;
+import static org.calvinseq.core.testing.Results.decodeError;
+import static org.calvinseq.core.testing.Results.sequenced;
+import static org.calvinseq.core.testing.Results.stale;
 
 import java.nio.ByteBuffer;
 import java.util.BitSet;
@@ -57,7 +61,8 @@ class EpochStateMachineTest {
     assertThat(h.sm.lastAppliedEpoch()).isEqualTo(-1);
     assertThat(h.sm.currentCommittedEpoch()).isEqualTo(-1);
 
-    ApplyResult r = h.apply(auto(1_700_000_000_000L, writing(cols[0], cols[1])));
+    ApplyResult.Sequenced r =
+        sequenced(h.apply(auto(1_700_000_000_000L, writing(cols[0], cols[1]))));
 
     assertThat(r.kind()).isEqualTo(Kind.APPLIED);
     assertThat(r.epoch()).isZero();
@@ -75,7 +80,7 @@ class EpochStateMachineTest {
     h.apply(named(0, 10, writing(cols[0])));
 
     Txn afterGap = writing(cols[0], cols[1]);
-    ApplyResult r = h.apply(named(2, 20, afterGap));
+    ApplyResult.Sequenced r = sequenced(h.apply(named(2, 20, afterGap)));
 
     assertThat(r.kind()).isEqualTo(Kind.GAP);
     assertThat(r.epoch()).isEqualTo(2);
@@ -94,7 +99,7 @@ class EpochStateMachineTest {
     assertThat(h.counter("sequencer.epoch.gaps")).isEqualTo(2);
     assertThat(h.counter("sequencer.epoch.gap.epochs")).isEqualTo(1 + 7);
     assertThat(h.sm.gaps()).containsExactly(new GapRange(1, 1), new GapRange(3, 9));
-    assertThat(h.apply(auto(40)).epoch()).isEqualTo(11);
+    assertThat(sequenced(h.apply(auto(40))).epoch()).isEqualTo(11);
   }
 
   @Test
@@ -171,7 +176,7 @@ class EpochStateMachineTest {
     }
     Txn stale = new Txn(null, 9, List.of(), List.of(Fixtures.key(cols[0], "stale")), new byte[0]);
 
-    ApplyResult r = h.apply(named(1, 500, stale));
+    ApplyResult.Stale r = stale(h.apply(named(1, 500, stale)));
 
     assertThat(r.kind()).isEqualTo(Kind.STALE);
     assertThat(r.sequenced()).isFalse();
@@ -188,7 +193,7 @@ class EpochStateMachineTest {
     assertThat(h.sm.gaps()).isEmpty();
 
     assertThat(h.apply(named(0, 600, stale)).kind()).isEqualTo(Kind.STALE);
-    assertThat(h.apply(auto(700, writing(cols[0]))).epoch()).isEqualTo(3);
+    assertThat(sequenced(h.apply(auto(700, writing(cols[0])))).epoch()).isEqualTo(3);
     List<SequencedTxn> replayed = drain(h.replayer().replay(va, 0, 3));
     assertThat(replayed).extracting(SequencedTxn::txn).doesNotContain(stale);
     assertThat(replayed).extracting(SequencedTxn::epoch).containsExactly(0L, 1L, 2L, 3L);
@@ -211,34 +216,38 @@ class EpochStateMachineTest {
     assertThat(h.counter("sequencer.decode.errors")).isZero();
     assertThat(qa.poll()).isNotNull();
     assertThat(qa.poll()).isNull();
-    assertThat(h.sm.apply(6, other).epoch()).isEqualTo(1);
+    assertThat(sequenced(h.sm.apply(6, other)).epoch()).isEqualTo(1);
   }
 
   // ---- the other rules of DESIGN section 4 ----
 
   @Test
   void epochTimeIsTheProposerClockButAlwaysRises() {
-    assertThat(h.apply(auto(1000)).epochSystemMs()).isEqualTo(1000);
-    assertThat(h.apply(auto(500)).epochSystemMs()).as("clock went back").isEqualTo(1001);
-    assertThat(h.apply(auto(1001)).epochSystemMs()).as("clock stood still").isEqualTo(1002);
-    assertThat(h.apply(auto(5000)).epochSystemMs()).isEqualTo(5000);
-    assertThat(h.apply(auto(-7)).epochSystemMs()).isEqualTo(5001);
+    assertThat(sequenced(h.apply(auto(1000))).epochSystemMs()).isEqualTo(1000);
+    assertThat(sequenced(h.apply(auto(500))).epochSystemMs()).as("clock went back").isEqualTo(1001);
+    assertThat(sequenced(h.apply(auto(1001))).epochSystemMs())
+        .as("clock stood still")
+        .isEqualTo(1002);
+    assertThat(sequenced(h.apply(auto(5000))).epochSystemMs()).isEqualTo(5000);
+    assertThat(sequenced(h.apply(auto(-7))).epochSystemMs()).isEqualTo(5001);
     assertThat(h.sm.lastEpochSystemMs()).isEqualTo(5001);
 
     Harness fresh = validation.track(Harness.builder().build());
-    assertThat(fresh.apply(auto(-7)).epochSystemMs()).as("first epoch, negative clock").isZero();
+    assertThat(sequenced(fresh.apply(auto(-7))).epochSystemMs())
+        .as("first epoch, negative clock")
+        .isZero();
   }
 
   @Test
   void undecodableEntryIsCountedSkippedAndConsumesItsIndex() {
-    ApplyResult r = h.applyRaw(new byte[] {(byte) 0xc1, 0, 0});
+    ApplyResult.DecodeError r = decodeError(h.applyRaw(new byte[] {(byte) 0xc1, 0, 0}));
 
     assertThat(r.kind()).isEqualTo(Kind.DECODE_ERROR);
     assertThat(r.detail()).isNotBlank();
     assertThat(h.sm.lastAppliedIndex()).isEqualTo(1);
     assertThat(h.sm.lastAppliedEpoch()).isEqualTo(-1);
     assertThat(h.counter("sequencer.decode.errors")).isEqualTo(1);
-    assertThat(h.apply(auto(1)).epoch()).isZero();
+    assertThat(sequenced(h.apply(auto(1))).epoch()).isZero();
   }
 
   @Test
@@ -275,10 +284,11 @@ class EpochStateMachineTest {
   void ackEntryIsAppliedAndReported() {
     h.apply(auto(1, writing(cols[0], cols[1])));
 
-    ApplyResult r = h.apply(Fixtures.acks(Fixtures.ack(0, 0, va, 2), Fixtures.ack(0, 0, vb, 2)));
+    ApplyResult.Acks r =
+        acks(h.apply(Fixtures.acks(Fixtures.ack(0, 0, va, 2), Fixtures.ack(0, 0, vb, 2))));
 
     assertThat(r.kind()).isEqualTo(Kind.ACKS);
-    assertThat(r.txnCount()).isEqualTo(2);
+    assertThat(r.ackCount()).isEqualTo(2);
     assertThat(r.sequenced()).isFalse();
     assertThat(h.sm.completions().isCompleted(new org.calvinseq.core.model.TxnId(0, 0))).isTrue();
     assertThat(h.sm.lastAppliedEpoch()).as("acks take no epoch").isZero();
@@ -334,7 +344,7 @@ class EpochStateMachineTest {
     h.apply(auto(1, writing(cols[0])));
 
     ApplyResult huge = h.apply(named(Long.MAX_VALUE, 2, writing(cols[0])));
-    ApplyResult next = h.apply(auto(3, writing(cols[0])));
+    ApplyResult.Sequenced next = sequenced(h.apply(auto(3, writing(cols[0]))));
     ApplyResult named = h.apply(named(1, 4, writing(cols[0])));
 
     assertThat(huge.sequenced()).isFalse();

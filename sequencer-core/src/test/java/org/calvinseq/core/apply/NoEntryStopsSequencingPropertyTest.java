@@ -1,6 +1,7 @@
 package org.calvinseq.core.apply;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.calvinseq.core.testing.Results.sequenced;
 
 import java.util.List;
 import net.jqwik.api.Arbitraries;
@@ -69,7 +70,8 @@ class NoEntryStopsSequencingPropertyTest {
       assertThat(msAfter).isEqualTo(lastMs);
     }
 
-    ApplyResult next = sm.apply(12, EntryEncoder.encode(EpochBatch.auto(proposerMs, List.of(TXN))));
+    ApplyResult.Sequenced next =
+        sequenced(sm.apply(12, EntryEncoder.encode(EpochBatch.auto(proposerMs, List.of(TXN)))));
     assertThat(next.kind()).isEqualTo(Kind.APPLIED);
     assertThat(next.epoch()).isEqualTo(after);
     assertThat(next.epochSystemMs()).isGreaterThan(msAfter);

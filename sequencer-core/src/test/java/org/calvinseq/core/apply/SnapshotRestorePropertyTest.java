@@ -11,7 +11,6 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import org.calvinseq.core.codec.CodecException;
-import org.calvinseq.core.codec.StateCodec;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.queue.VShardConsumer;
 import org.calvinseq.core.routing.CollectionHashRouter;
@@ -116,7 +115,7 @@ class SnapshotRestorePropertyTest {
         delivered.put(v, new ArrayList<>());
         consumers.add(
             new VShardConsumer(
-                sm.subscriptions(), v, processedThroughEpoch, sm.replayer(log), null));
+                sm.subscriptions(), v, processedThroughEpoch, sm.replayer(log), sm.metrics()));
       }
     }
 

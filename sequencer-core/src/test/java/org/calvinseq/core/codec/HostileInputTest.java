@@ -9,6 +9,7 @@ import static org.calvinseq.core.testing.Msgpack.map;
 import static org.calvinseq.core.testing.Msgpack.pack;
 import static org.calvinseq.core.testing.Msgpack.raw;
 import static org.calvinseq.core.testing.Msgpack.with;
+import static org.calvinseq.core.testing.Results.decodeError;
 
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
@@ -342,7 +343,7 @@ class HostileInputTest {
     assertThat(h.counter("sequencer.decode.errors")).isEqualTo(1);
     assertThat(h.sm.lastAppliedIndex()).isEqualTo(1);
     assertThat(h.sm.lastAppliedEpoch()).isEqualTo(-1);
-    assertThat(r.detail()).contains("offset");
+    assertThat(decodeError(r).detail()).contains("offset");
   }
 
   @ParameterizedTest(name = "{0}")

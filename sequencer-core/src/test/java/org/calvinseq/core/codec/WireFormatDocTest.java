@@ -18,7 +18,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.calvinseq.core.apply.ApplyResult;
-import org.calvinseq.core.apply.Participants;
 import org.calvinseq.core.model.AckBatch;
 import org.calvinseq.core.model.ClientTxnId;
 import org.calvinseq.core.model.CompletionAck;
@@ -30,6 +29,7 @@ import org.calvinseq.core.model.TxnId;
 import org.calvinseq.core.protocol.BatchReceipt;
 import org.calvinseq.core.protocol.Protocol;
 import org.calvinseq.core.routing.CollectionHashRouter;
+import org.calvinseq.core.routing.Participants;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -173,7 +173,7 @@ class WireFormatDocTest {
     org.calvinseq.core.apply.ApplyResult next =
         sm.apply(2, EntryEncoder.encode(EpochBatch.auto(1_700_000_000_001L, List.of())));
     assertThat(next.kind()).isEqualTo(org.calvinseq.core.apply.ApplyResult.Kind.APPLIED);
-    assertThat(next.epoch()).isZero();
+    assertThat(((org.calvinseq.core.apply.ApplyResult.Sequenced) next).epoch()).isZero();
   }
 
   /** The protocol constants in the table of section 9 are the code's. */

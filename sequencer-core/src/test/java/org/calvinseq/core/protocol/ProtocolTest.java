@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.ByteBuffer;
 import java.util.List;
 import org.calvinseq.core.completion.CompletionOutcome;
+import org.calvinseq.core.completion.CompletionState;
 import org.calvinseq.core.model.TxnId;
 import org.junit.jupiter.api.Test;
 import org.msgpack.core.MessageBufferPacker;
@@ -31,9 +32,7 @@ class ProtocolTest {
 
   @Test
   void aCompletionAnswerSaysWhetherTheStateWasEvicted() throws Exception {
-    var s =
-        new Protocol.CompletionState(
-            new TxnId(7, 3), CompletionOutcome.EVICTED, new int[0], 12, 1_000L);
+    var s = new CompletionState(new TxnId(7, 3), CompletionOutcome.EVICTED, new int[0], 12, 1_000L);
     var back = Protocol.decodeCompletion(ByteBuffer.wrap(Protocol.encodeCompletion(s)));
     assertThat(back.outcome()).isEqualTo(CompletionOutcome.EVICTED);
     assertThat(back.completed()).isFalse();

@@ -8,6 +8,7 @@ import static org.calvinseq.core.testing.Fixtures.writing;
 import java.util.ArrayList;
 import java.util.List;
 import org.calvinseq.core.metrics.SequencerCounters;
+import org.calvinseq.core.metrics.SequencerMetrics;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.model.TxnId;
@@ -239,12 +240,14 @@ class VShardConsumerTest {
         .containsExactly(new TxnId(0, 1), new TxnId(1, 0), new TxnId(1, 1));
     mid.close();
 
-    VShardConsumer wholeEpoch = new VShardConsumer(h.sm.subscriptions(), va, 0, h.replayer(), null);
+    VShardConsumer wholeEpoch =
+        new VShardConsumer(h.sm.subscriptions(), va, 0, h.replayer(), SequencerMetrics.noop());
     assertThat(drain(wholeEpoch))
         .extracting(SequencedTxn::id)
         .containsExactly(new TxnId(1, 0), new TxnId(1, 1));
     VShardConsumer nothing =
-        new VShardConsumer(h.sm.subscriptions(), vb, (TxnId) null, h.replayer(), null);
+        new VShardConsumer(
+            h.sm.subscriptions(), vb, (TxnId) null, h.replayer(), SequencerMetrics.noop());
     assertThat(drain(nothing)).isEqualTo(expected(vb));
   }
 
@@ -255,7 +258,8 @@ class VShardConsumerTest {
     batch();
     batch();
     VShardConsumer ahead =
-        new VShardConsumer(h.sm.subscriptions(), va, new TxnId(4, 1), h.replayer(), null);
+        new VShardConsumer(
+            h.sm.subscriptions(), va, new TxnId(4, 1), h.replayer(), SequencerMetrics.noop());
     assertThat(drain(ahead)).isEmpty();
 
     batch(); // epoch 3: still behind the consumer
@@ -285,7 +289,8 @@ class VShardConsumerTest {
     assertThat(first.poll()).isNull();
     batch();
     VShardConsumer second =
-        new VShardConsumer(h.sm.subscriptions(), va, new TxnId(0, 1), h.replayer(), null);
+        new VShardConsumer(
+            h.sm.subscriptions(), va, new TxnId(0, 1), h.replayer(), SequencerMetrics.noop());
 
     batch();
 

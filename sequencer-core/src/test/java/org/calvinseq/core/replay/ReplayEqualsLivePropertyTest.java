@@ -13,6 +13,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import org.calvinseq.core.apply.ApplyResult;
 import org.calvinseq.core.apply.EpochStateMachine;
+import org.calvinseq.core.metrics.SequencerMetrics;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.queue.VShardConsumer;
 import org.calvinseq.core.routing.CollectionHashRouter;
@@ -58,7 +59,8 @@ class ReplayEqualsLivePropertyTest {
     Map<Integer, List<SequencedTxn>> live = new LinkedHashMap<>();
     for (int v = 0; v < vshards; v++) {
       if (pick.nextInt(3) != 0) {
-        consumers.put(v, new VShardConsumer(sm.subscriptions(), v, -1, NO_REPLAY, null));
+        consumers.put(
+            v, new VShardConsumer(sm.subscriptions(), v, -1, NO_REPLAY, SequencerMetrics.noop()));
         live.put(v, new ArrayList<>());
       }
     }

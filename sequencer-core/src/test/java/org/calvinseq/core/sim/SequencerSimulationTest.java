@@ -15,8 +15,9 @@ import org.calvinseq.core.apply.ApplyResult;
 import org.calvinseq.core.apply.ApplyResult.Kind;
 import org.calvinseq.core.apply.EpochStateMachine;
 import org.calvinseq.core.apply.SequencerState;
+import org.calvinseq.core.apply.StateCodec;
 import org.calvinseq.core.codec.CodecException;
-import org.calvinseq.core.codec.StateCodec;
+import org.calvinseq.core.metrics.SequencerMetrics;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.TxnId;
 import org.calvinseq.core.queue.VShardConsumer;
@@ -470,7 +471,12 @@ class SequencerSimulationTest {
       List<SequencedTxn> ref = r.w.model.stream(vshard);
       if (processed.isEmpty()) {
         consumer =
-            new VShardConsumer(r.sm.subscriptions(), vshard, (TxnId) null, r.replaySource(), null);
+            new VShardConsumer(
+                r.sm.subscriptions(),
+                vshard,
+                (TxnId) null,
+                r.replaySource(),
+                SequencerMetrics.noop());
         return;
       }
       SequencedTxn last = processed.get(processed.size() - 1);
@@ -478,13 +484,19 @@ class SequencerSimulationTest {
           ref.size() == processed.size() || ref.get(processed.size()).epoch() > last.epoch();
       if (epochDone && r.w.rnd.nextBoolean()) {
         consumer =
-            new VShardConsumer(r.sm.subscriptions(), vshard, last.epoch(), r.replaySource(), null);
+            new VShardConsumer(
+                r.sm.subscriptions(),
+                vshard,
+                last.epoch(),
+                r.replaySource(),
+                SequencerMetrics.noop());
       } else {
         if (!epochDone) {
           r.w.count("mid-epoch resubscribes");
         }
         consumer =
-            new VShardConsumer(r.sm.subscriptions(), vshard, last.id(), r.replaySource(), null);
+            new VShardConsumer(
+                r.sm.subscriptions(), vshard, last.id(), r.replaySource(), SequencerMetrics.noop());
       }
     }
 

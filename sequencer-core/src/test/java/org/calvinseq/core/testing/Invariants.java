@@ -1,12 +1,12 @@
 package org.calvinseq.core.testing;
 
 import java.util.List;
-import org.calvinseq.core.apply.EpochIndex;
 import org.calvinseq.core.apply.EpochStateMachine;
 import org.calvinseq.core.apply.GapRange;
 import org.calvinseq.core.completion.CompletionRegistry;
 import org.calvinseq.core.queue.Subscriptions;
 import org.calvinseq.core.queue.VShardQueue;
+import org.calvinseq.core.replay.EpochIndex;
 
 /**
  * The state machine's internal invariants, checked from outside (Caffeine's {@code

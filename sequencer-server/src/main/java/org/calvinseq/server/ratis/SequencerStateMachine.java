@@ -6,9 +6,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
@@ -34,19 +31,18 @@ import org.apache.ratis.util.LifeCycle;
 import org.apache.ratis.util.MD5FileUtil;
 import org.calvinseq.core.apply.ApplyResult;
 import org.calvinseq.core.apply.EpochStateMachine;
+import org.calvinseq.core.apply.StateCodec;
 import org.calvinseq.core.codec.CodecException;
 import org.calvinseq.core.codec.EntryDecoder;
 import org.calvinseq.core.codec.ProposalLimits;
-import org.calvinseq.core.codec.StateCodec;
 import org.calvinseq.core.model.ClusterInit;
 import org.calvinseq.core.model.EpochBatch;
-import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.SequencerEntry;
 import org.calvinseq.core.protocol.BatchReceipt;
 import org.calvinseq.core.protocol.NodeStatus;
 import org.calvinseq.core.protocol.Protocol;
 import org.calvinseq.core.replay.LogSource;
-import org.calvinseq.core.replay.ReplayUnavailableException;
+import org.calvinseq.core.replay.ReplayPager;
 import org.calvinseq.core.replay.Replayer;
 import org.calvinseq.server.events.NodeEventListener;
 import org.slf4j.Logger;
@@ -69,6 +65,7 @@ public final class SequencerStateMachine extends BaseStateMachine {
   private final ThreadLocal<EntryDecoder> leaderDecoders =
       ThreadLocal.withInitial(EntryDecoder::new);
   private final Replayer replayer;
+  private final ReplayPager pager;
   private volatile RaftLog raftLog;
   private volatile LogFailureListener logFailures = (cause, index) -> {};
   private volatile Consumer<String> clusterMismatches = reason -> {};
@@ -99,6 +96,7 @@ public final class SequencerStateMachine extends BaseStateMachine {
     this.queryExecutor = queryExecutor;
     this.events = events;
     this.replayer = core.replayer(new RaftLogSource());
+    this.pager = new ReplayPager(replayer);
   }
 
   public EpochStateMachine core() {
@@ -281,8 +279,7 @@ public final class SequencerStateMachine extends BaseStateMachine {
     if (clusterMismatch != null) {
       // This replica's settings disagree with the cluster's: deliver nothing more (the node is
       // closing its Raft server). A proposer's receipt comes from the leader's own apply.
-      return receipt(
-          new ApplyResult(ApplyResult.Kind.CLUSTER_INIT, index, -1, -1, 0, -1, clusterMismatch));
+      return receipt(new ApplyResult.ClusterInitApplied(index, clusterMismatch));
     }
     ApplyResult result;
     long start = System.nanoTime();
@@ -302,10 +299,10 @@ public final class SequencerStateMachine extends BaseStateMachine {
       // The core never throws on data; this is a bug. Keep the replica alive and consistent.
       LOG.error("{}: apply of index {} failed", getId(), index, e);
       core.skipIndex(index);
-      result = new ApplyResult(ApplyResult.Kind.DECODE_ERROR, index, -1, -1, 0, -1, e.toString());
+      result = new ApplyResult.DecodeError(index, e.toString());
     }
-    if (result.kind() == ApplyResult.Kind.CLUSTER_INIT) {
-      clusterInitApplied(index, result.detail());
+    if (result instanceof ApplyResult.ClusterInitApplied init) {
+      clusterInitApplied(index, init.mismatch());
     }
     long end = System.nanoTime();
     metrics.applied(end - start);
@@ -405,36 +402,14 @@ public final class SequencerStateMachine extends BaseStateMachine {
     return CompletableFuture.supplyAsync(() -> bytes(Protocol.encodePage(page(rq))), queryExecutor);
   }
 
-  /** One page of a replay: at most {@code maxTxns} txns after the cursor. */
+  /** One page of a replay: at most {@code maxTxns} txns after the cursor ({@link ReplayPager}). */
   public Protocol.ReplayPage page(Protocol.ReplayQuery q) {
     long start = System.nanoTime();
-    int max = Math.max(1, Math.min(q.maxTxns(), 10_000));
-    long from = Math.max(q.fromEpoch(), q.afterEpoch());
-    // Cut at what this node has applied when the page is read, so that the last page can say
-    // exactly through which epoch the range is complete (epochs applied meanwhile are not read).
-    long through = Math.min(q.toEpoch(), core.lastAppliedEpoch());
-    List<SequencedTxn> out = new ArrayList<>();
-    boolean done = true;
-    try {
-      Iterator<SequencedTxn> it = replayer.replay(q.vshard(), from, through);
-      while (it.hasNext()) {
-        SequencedTxn t = it.next();
-        if (t.epoch() == q.afterEpoch() && t.position() <= q.afterPosition()) {
-          continue;
-        }
-        if (out.size() == max) {
-          done = false;
-          break;
-        }
-        out.add(t);
-      }
-    } catch (ReplayUnavailableException e) {
-      metrics.replayed(0, System.nanoTime() - start);
-      return new Protocol.ReplayPage(List.of(), true, e.firstAvailableEpoch());
-    }
-    metrics.replayed(out.size(), System.nanoTime() - start);
-    return new Protocol.ReplayPage(
-        out, done, -1, done ? Math.max(through, q.fromEpoch() - 1) : Protocol.UNKNOWN_EPOCH);
+    ReplayPager.Page p =
+        pager.page(
+            q.vshard(), q.fromEpoch(), q.toEpoch(), q.afterEpoch(), q.afterPosition(), q.maxTxns());
+    metrics.replayed(p.txns().size(), System.nanoTime() - start);
+    return Protocol.ReplayPage.of(p);
   }
 
   public NodeStatus status() {

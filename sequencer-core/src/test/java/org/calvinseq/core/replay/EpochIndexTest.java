@@ -1,4 +1,4 @@
-package org.calvinseq.core.apply;
+package org.calvinseq.core.replay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

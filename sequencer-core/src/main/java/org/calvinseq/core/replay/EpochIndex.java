@@ -1,4 +1,4 @@
-package org.calvinseq.core.apply;
+package org.calvinseq.core.replay;
 
 import java.util.Arrays;
 

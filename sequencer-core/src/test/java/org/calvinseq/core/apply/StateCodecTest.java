@@ -1,9 +1,8 @@
-package org.calvinseq.core.codec;
+package org.calvinseq.core.apply;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
-import org.calvinseq.core.apply.SequencerState;
 import org.calvinseq.core.completion.CompletionRegistry;
 import org.calvinseq.core.model.TxnId;
 import org.junit.jupiter.api.Test;

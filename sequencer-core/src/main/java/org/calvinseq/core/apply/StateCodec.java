@@ -1,10 +1,9 @@
-package org.calvinseq.core.codec;
+package org.calvinseq.core.apply;
 
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import org.calvinseq.core.apply.GapRange;
-import org.calvinseq.core.apply.SequencerState;
+import org.calvinseq.core.codec.CodecException;
 import org.calvinseq.core.completion.CompletionRegistry;
 import org.calvinseq.core.model.TxnId;
 import org.msgpack.core.MessageBufferPacker;

@@ -1,10 +1,9 @@
-package org.calvinseq.core.apply;
+package org.calvinseq.core.routing;
 
 import java.util.List;
 import org.calvinseq.core.model.Key;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.Txn;
-import org.calvinseq.core.routing.VShardRouter;
 
 /**
  * The one place that decides which vshards a transaction reaches and what they receive. Both the
