@@ -75,6 +75,7 @@ public final class LocalCluster implements AutoCloseable {
   private final Path root;
   private final boolean ownsRoot;
   private final Path logDir;
+  private final String clusterName;
   private final Consumer<SequencerNode.Builder> customizer;
   private final NodeLifecycle lifecycle;
   private final boolean admin;
@@ -97,6 +98,7 @@ public final class LocalCluster implements AutoCloseable {
     this.ownsRoot = b.root == null;
     this.root = b.root != null ? b.root : Files.createTempDirectory("calvinseq-cluster-");
     this.logDir = b.logDir != null ? b.logDir : root.resolve("logs");
+    this.clusterName = b.clusterName;
     this.customizer = b.customizer;
     this.lifecycle = b.lifecycle;
     this.admin = b.admin;
@@ -237,6 +239,7 @@ public final class LocalCluster implements AutoCloseable {
     SequencerNode.Builder b =
         SequencerNode.builder()
             .nodeId(nodeId(i))
+            .clusterName(clusterName)
             .peers(peers)
             .dataDir(dataDir(i))
             .adminPort(admin ? 0 : -1);
@@ -258,6 +261,7 @@ public final class LocalCluster implements AutoCloseable {
         new NodeLaunch(
             i,
             nodeId(i),
+            clusterName,
             peersString(),
             dataDir(i),
             proxies[i] != null ? bindPorts[i] : -1,
@@ -291,6 +295,11 @@ public final class LocalCluster implements AutoCloseable {
   /** True when a {@link FaultProxy} sits in front of each node. */
   public boolean proxied() {
     return proxies[0] != null;
+  }
+
+  /** The name of the cluster's Raft group, which its nodes and clients share. */
+  public String clusterName() {
+    return clusterName;
   }
 
   /** The peers string clients take. */
@@ -592,7 +601,7 @@ public final class LocalCluster implements AutoCloseable {
   /** A client of the cluster, shared and closed with it. */
   public synchronized SequencerClient client() {
     if (client == null) {
-      client = SequencerClient.builder().peers(peers).build();
+      client = SequencerClient.builder().clusterName(clusterName).peers(peers).build();
     }
     return client;
   }
@@ -744,6 +753,7 @@ public final class LocalCluster implements AutoCloseable {
     private int nodes = 3;
     private Path root;
     private Path logDir;
+    private String clusterName = Peers.DEFAULT_CLUSTER;
     private Consumer<SequencerNode.Builder> customizer = b -> {};
     private NodeLifecycle lifecycle = NodeLifecycle.NONE;
     private boolean admin;
@@ -764,6 +774,14 @@ public final class LocalCluster implements AutoCloseable {
     /** Where node directories go; default a temp directory deleted on close. */
     public Builder root(Path dir) {
       this.root = dir;
+      return this;
+    }
+
+    /**
+     * Names the cluster's Raft group (nodes and clients); default {@link Peers#DEFAULT_CLUSTER}.
+     */
+    public Builder clusterName(String name) {
+      this.clusterName = java.util.Objects.requireNonNull(name, "name");
       return this;
     }
 
