@@ -21,13 +21,12 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
-import org.apache.ratis.client.RaftClient;
-import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.calvinseq.client.ClusterAdmin;
 import org.calvinseq.client.Peers;
 import org.calvinseq.client.SequencerClient;
+import org.calvinseq.client.SequencerClientBuilder;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.protocol.NodeStatus;
 import org.calvinseq.server.SequencerNode;
@@ -416,25 +415,20 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /**
-   * Asks the current leader to hand leadership to node {@code target} (Ratis's transfer, as an
-   * operator would), and waits until {@code target} leads.
+   * Asks the current leader to hand leadership to node {@code target} (through {@link
+   * ClusterAdmin}, as an operator would), and waits until {@code target} leads.
    */
   public void transferLeadership(int target, Duration timeout) throws IOException {
-    RaftProperties props = new RaftProperties();
-    try (RaftClient raft =
-        RaftClient.newBuilder()
-            .setRaftGroup(Peers.group(Peers.DEFAULT_CLUSTER, peers))
-            .setProperties(props)
-            .build()) {
-      RaftClientReply reply =
-          raft.admin().transferLeadership(peers.get(target).getId(), timeout.toMillis());
-      if (!reply.isSuccess()) {
-        throw new IOException(
-            "transferring leadership to " + nodeId(target) + " failed: " + reply.getException());
-      }
+    try (ClusterAdmin admin = ClusterAdmin.create(clientSettings().callTimeout(timeout))) {
+      admin.transferLeader(peers.get(target).getId());
     }
     await(
         timeout, () -> leader().filter(l -> l == target).isPresent(), nodeId(target) + " to lead");
+  }
+
+  /** Settings of a client of this cluster: its peers and cluster name. */
+  public SequencerClientBuilder clientSettings() {
+    return SequencerClient.builder().clusterName(clusterName).peers(peers);
   }
 
   /** Waits until every running node has applied {@code epoch}. */
@@ -601,7 +595,7 @@ public final class LocalCluster implements AutoCloseable {
   /** A client of the cluster, shared and closed with it. */
   public synchronized SequencerClient client() {
     if (client == null) {
-      client = SequencerClient.builder().clusterName(clusterName).peers(peers).build();
+      client = clientSettings().build();
     }
     return client;
   }
