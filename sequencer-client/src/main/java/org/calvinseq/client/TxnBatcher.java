@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
+import org.calvinseq.core.concurrent.DaemonThreads;
 import org.calvinseq.core.model.ClientTxnId;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.Key;
@@ -109,9 +110,7 @@ final class TxnBatcher implements AutoCloseable {
     this.metrics = metrics;
     this.clientId = clientId;
     this.inFlight = new Semaphore(settings.maxInFlight());
-    this.sender = new Thread(this::run, name);
-    sender.setDaemon(true);
-    sender.start();
+    this.sender = DaemonThreads.start(name, this::run);
   }
 
   long clientId() {

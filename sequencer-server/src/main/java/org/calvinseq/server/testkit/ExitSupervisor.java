@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
+import org.calvinseq.core.concurrent.DaemonThreads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,9 +45,7 @@ final class ExitSupervisor implements AutoCloseable {
     for (int i = 0; i < size; i++) {
       restarts.add(new CopyOnWriteArrayList<>());
     }
-    this.thread = new Thread(this::run, "local-cluster-supervisor");
-    thread.setDaemon(true);
-    thread.start();
+    this.thread = DaemonThreads.start("local-cluster-supervisor", this::run);
   }
 
   /** The exit statuses after which member {@code i} was started again, oldest first. */
