@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.ratis.server.RaftServer;
 import org.calvinseq.client.Peers;
 import org.calvinseq.server.ratis.SequencerStateMachine;
+import org.calvinseq.server.testkit.FreePorts;
 import org.calvinseq.server.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,10 +31,7 @@ class LogFailureTest {
 
   @Test
   void aFailedLogWriteMakesTheNodeUnreadyAndClosesItsRaftServer() throws Exception {
-    int raftPort;
-    try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-      raftPort = s.getLocalPort();
-    }
+    int raftPort = FreePorts.pick("127.0.0.1");
     try (SequencerNode node =
         SequencerNode.builder()
             .nodeId("n1")

@@ -8,6 +8,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
+import org.calvinseq.server.testkit.FreePorts;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,10 +24,7 @@ class NodeStartFailureTest {
 
   @Test
   void anAdminPortInUseFailsTheStartAndClosesTheRaftServer() throws Exception {
-    int raftPort;
-    try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-      raftPort = s.getLocalPort();
-    }
+    int raftPort = FreePorts.pick("127.0.0.1");
     try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         SequencerNode node =
             SequencerNode.builder()
@@ -56,10 +54,7 @@ class NodeStartFailureTest {
    */
   @Test
   void aFailureWhileTheRaftServerStartsClosesTheAdminEndpoint() throws Exception {
-    int raftPort;
-    try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-      raftPort = s.getLocalPort();
-    }
+    int raftPort = FreePorts.pick("127.0.0.1");
     try (SequencerNode node =
         SequencerNode.builder()
             .nodeId("n1")

@@ -2,8 +2,6 @@ package org.calvinseq.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -15,6 +13,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.calvinseq.server.testkit.FreePorts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,10 +43,7 @@ class NodeStartupProbeTest {
 
   @Test
   void healthAnswersAndReadySaysStartingWhileTheRaftServerStarts() throws Exception {
-    int raftPort;
-    try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-      raftPort = s.getLocalPort();
-    }
+    int raftPort = FreePorts.pick("127.0.0.1");
     CountDownLatch atRaftStart = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     try (SequencerNode node =

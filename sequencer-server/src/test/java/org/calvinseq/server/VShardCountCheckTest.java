@@ -3,8 +3,8 @@ package org.calvinseq.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.net.ServerSocket;
 import java.nio.file.Path;
+import org.calvinseq.server.testkit.FreePorts;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,10 +17,7 @@ class VShardCountCheckTest {
 
   @Test
   void nodeRestartedWithAnotherVShardCountRefusesToStart() throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
+    int port = FreePorts.pick("127.0.0.1");
     String peers = "n1@127.0.0.1:" + port;
     try (SequencerNode node = node(peers, 16)) {
       node.start();
