@@ -37,6 +37,7 @@ import org.calvinseq.server.RatisSettings;
 import org.calvinseq.server.SequencerNode;
 import org.calvinseq.server.ratis.SequencerStateMachine;
 import org.calvinseq.server.ratis.ServerMetrics;
+import org.calvinseq.testkit.FreePorts;
 
 /**
  * The cluster load benchmark: three Ratis servers in this JVM on loopback, real disk with fsync,
@@ -221,9 +222,7 @@ public final class ClusterLoadBenchmark {
   }
 
   private static int freePort() throws IOException {
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+    return FreePorts.pick("127.0.0.1");
   }
 
   private static void deleteTree(Path dir) throws IOException {

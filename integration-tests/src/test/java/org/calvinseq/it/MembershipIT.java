@@ -6,8 +6,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,6 +31,7 @@ import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.TxnId;
 import org.calvinseq.core.protocol.BatchReceipt;
 import org.calvinseq.server.SequencerNode;
+import org.calvinseq.testkit.FreePorts;
 import org.calvinseq.testkit.LocalCluster;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -361,9 +360,8 @@ class MembershipIT {
   }
 
   private static int freePort() {
-    try (ServerSocket s = new ServerSocket()) {
-      s.bind(new InetSocketAddress("127.0.0.1", 0));
-      return s.getLocalPort();
+    try {
+      return FreePorts.pick("127.0.0.1");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

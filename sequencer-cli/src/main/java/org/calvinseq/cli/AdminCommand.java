@@ -45,13 +45,6 @@ final class AdminCommand implements Callable<Integer> {
     return CommandLine.ExitCode.USAGE;
   }
 
-  /** Prints the membership a command left, as the peers string the other commands take. */
-  static void print(PrintWriter out, ClusterAdmin.Membership m) {
-    out.println("members: " + m.peersString());
-    out.println("leader: " + m.leader());
-    out.flush();
-  }
-
   /** One peer as {@code id@host:port}. */
   static final class PeerText implements CommandLine.ITypeConverter<RaftPeer> {
     @Override

@@ -1,34 +1,23 @@
 package org.calvinseq.cli;
 
 import java.io.IOException;
-import java.util.concurrent.Callable;
+import java.io.PrintWriter;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.calvinseq.client.ClusterAdmin;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code sequencer admin replace-node}: swaps one member for a new one in one change. */
 @Command(
     name = "replace-node",
-    mixinStandardHelpOptions = true,
-    sortOptions = false,
-    versionProvider = SequencerCli.Version.class,
     description = {
       "Replaces a member (typically a dead one) by a new node in one configuration change. Start"
           + " the new node first with 'sequencer node --join' on an empty data directory."
           + " Prints the new membership.",
       "Exit status: 0 when the change is committed, 1 otherwise."
     })
-final class AdminReplaceNode implements Callable<Integer> {
-  @Spec CommandSpec spec;
-
-  @Mixin ClientOptions client;
-
+final class AdminReplaceNode extends AdminOperation {
   @Option(
       names = "--old",
       required = true,
@@ -46,10 +35,7 @@ final class AdminReplaceNode implements Callable<Integer> {
   RaftPeer node;
 
   @Override
-  public Integer call() throws IOException {
-    try (ClusterAdmin admin = ClusterAdmin.create(client.builder())) {
-      AdminCommand.print(spec.commandLine().getOut(), admin.replaceNode(old, node));
-    }
-    return CommandLine.ExitCode.OK;
+  void run(ClusterAdmin admin, PrintWriter out) throws IOException {
+    print(out, admin.replaceNode(old, node));
   }
 }

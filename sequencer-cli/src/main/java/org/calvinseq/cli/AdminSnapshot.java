@@ -2,32 +2,20 @@ package org.calvinseq.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.util.concurrent.Callable;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.calvinseq.client.ClusterAdmin;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code sequencer admin snapshot}: makes a member take a snapshot now. */
 @Command(
     name = "snapshot",
-    mixinStandardHelpOptions = true,
-    sortOptions = false,
-    versionProvider = SequencerCli.Version.class,
     description = {
       "Makes a member take a snapshot now (e.g. before a backup) and prints the log index it"
           + " covers.",
       "Exit status: 0 when the snapshot was taken, 1 otherwise."
     })
-final class AdminSnapshot implements Callable<Integer> {
-  @Spec CommandSpec spec;
-
-  @Mixin ClientOptions client;
-
+final class AdminSnapshot extends AdminOperation {
   @Option(
       names = "--node",
       paramLabel = "ID",
@@ -36,13 +24,8 @@ final class AdminSnapshot implements Callable<Integer> {
   RaftPeerId node;
 
   @Override
-  public Integer call() throws IOException {
-    try (ClusterAdmin admin = ClusterAdmin.create(client.builder())) {
-      long index = admin.snapshot(node);
-      PrintWriter out = spec.commandLine().getOut();
-      out.println("snapshot: " + (node == null ? "leader" : node) + " at log index " + index);
-      out.flush();
-    }
-    return CommandLine.ExitCode.OK;
+  void run(ClusterAdmin admin, PrintWriter out) throws IOException {
+    long index = admin.snapshot(node);
+    out.println("snapshot: " + (node == null ? "leader" : node) + " at log index " + index);
   }
 }

@@ -18,6 +18,7 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 import org.calvinseq.client.SequencerClient;
 import org.calvinseq.core.codec.EntryEncoder;
+import org.calvinseq.core.concurrent.DaemonThreads;
 import org.calvinseq.core.model.ClientTxnId;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.Key;
@@ -179,10 +180,7 @@ final class BenchCommand implements Callable<Integer> {
       List<Thread> threads = new ArrayList<>();
       for (int i = 0; i < clients; i++) {
         int n = i;
-        Thread t = new Thread(() -> load(c, n), "bench-" + i);
-        t.setDaemon(true);
-        threads.add(t);
-        t.start();
+        threads.add(DaemonThreads.start("bench-" + i, () -> load(c, n)));
       }
       Histogram total = measure(out, txnBytes);
       stop = true;

@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.calvinseq.client.SequencerClient;
+import org.calvinseq.core.concurrent.DaemonThreads;
 import org.calvinseq.core.model.ClientTxnId;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.Key;
@@ -52,13 +53,7 @@ final class DemoLoad {
     this.batchSize = batchSize;
     this.maxInFlight = maxInFlight;
     this.inFlight = new Semaphore(maxInFlight);
-    this.exec =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "demo-load");
-              t.setDaemon(true);
-              return t;
-            });
+    this.exec = Executors.newSingleThreadScheduledExecutor(DaemonThreads.factory("demo-load"));
   }
 
   /**

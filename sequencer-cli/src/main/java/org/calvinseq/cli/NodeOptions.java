@@ -266,16 +266,7 @@ final class NodeOptions {
               + String.join(", ", missing)
               + " (give them as flags or as keys of the --config file)");
     }
-    if (hosted != null && hosted.length() > vshards) {
-      throw new IllegalArgumentException(
-          "--hosted names vshard "
-              + (hosted.length() - 1)
-              + ", but --vshards is "
-              + vshards
-              + " (vshards are numbered 0.."
-              + (vshards - 1)
-              + ")");
-    }
+    // The node's own settings check (NodeConfig) refuses --hosted beyond --vshards.
     SequencerNodeBuilder b =
         SequencerNode.builder()
             .nodeId(id)

@@ -18,7 +18,12 @@ class AdminCommandTest {
         new String[] {"add-node", "remove-node", "replace-node", "transfer-leader", "snapshot"}) {
       CliRun help = CliRun.of("admin", cmd, "--help");
       assertThat(help.exitCode()).isZero();
-      assertThat(help.out()).contains("--peers", "--timeout", "--tls-cert");
+      assertThat(help.out()).contains("--peers", "--timeout", "--tls-cert", "--version");
+      // Options in declaration order (sortOptions = false, inherited from AdminOperation).
+      assertThat(help.out().indexOf("--peers")).isLessThan(help.out().indexOf("--help"));
+      CliRun version = CliRun.of("admin", cmd, "--version");
+      assertThat(version.exitCode()).isZero();
+      assertThat(version.out()).isNotBlank();
       CliRun missing = CliRun.of("admin", cmd);
       assertThat(missing.exitCode()).isEqualTo(2);
       assertThat(missing.err()).contains("--peers");

@@ -219,7 +219,8 @@ class NodeCommandTest {
 
     CliRun run = base("--vshards", "16", "--hosted", "0-16");
     assertThat(run.exitCode()).isEqualTo(ExitCode.USAGE);
-    assertThat(run.err()).contains("--hosted names vshard 16, but --vshards is 16");
+    assertThat(run.err())
+        .contains("hosted vshards (--hosted) go up to 16, but the vshard count (--vshards) is 16");
   }
 
   private void assertHostedError(String ranges, String message) {

@@ -15,7 +15,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -34,6 +33,7 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.calvinseq.core.codec.CodecException;
 import org.calvinseq.core.codec.EntryEncoder;
+import org.calvinseq.core.concurrent.DaemonThreads;
 import org.calvinseq.core.model.AckBatch;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.SequencerEntry;
@@ -129,10 +129,13 @@ public final class SequencerClient implements AutoCloseable {
     this.health = new PeerHealth(ids, b.healthPolicy, System::nanoTime, random, metrics);
     metrics.bindHealth(health);
     String prefix = "calvinseq-client-" + n;
-    this.callbacks = Executors.newSingleThreadExecutor(daemon(prefix + "-callbacks"));
-    this.timer = Executors.newSingleThreadScheduledExecutor(daemon(prefix + "-timer"));
+    this.callbacks =
+        Executors.newSingleThreadExecutor(DaemonThreads.factory(prefix + "-callbacks"));
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(DaemonThreads.factory(prefix + "-timer"));
     this.queryPool =
-        Executors.newFixedThreadPool(Math.max(2, ids.size()), daemon(prefix + "-query"));
+        Executors.newFixedThreadPool(
+            Math.max(2, ids.size()), DaemonThreads.factory(prefix + "-query"));
     RatisRetryPolicy writeRetry =
         new RatisRetryPolicy(backoff, callTimeout, b.maxAttempts, random, health);
     RaftProperties writeProps = b.ratisProperties(b.maxInFlight);
@@ -561,15 +564,6 @@ public final class SequencerClient implements AutoCloseable {
     if (failure != null) {
       throw failure;
     }
-  }
-
-  private static ThreadFactory daemon(String name) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
   }
 
   private RaftClient ratisClient(RaftProperties props, RetryPolicy retry) {

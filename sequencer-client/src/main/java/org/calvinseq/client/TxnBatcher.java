@@ -5,13 +5,16 @@ import java.time.InstantSource;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
+import org.calvinseq.core.concurrent.DaemonThreads;
 import org.calvinseq.core.model.ClientTxnId;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.Key;
@@ -84,6 +87,10 @@ final class TxnBatcher implements AutoCloseable {
   private final Condition wake = lock.newCondition();
   private final Condition space = lock.newCondition();
   private final ArrayDeque<Accumulator> sealed = new ArrayDeque<>();
+
+  /** Sent and not yet answered: failed on close, since the answer may never come. */
+  private final Set<Accumulator> awaitingAnswer = ConcurrentHashMap.newKeySet();
+
   private final Semaphore inFlight;
   private final Thread sender;
   private Accumulator open;
@@ -103,9 +110,7 @@ final class TxnBatcher implements AutoCloseable {
     this.metrics = metrics;
     this.clientId = clientId;
     this.inFlight = new Semaphore(settings.maxInFlight());
-    this.sender = new Thread(this::run, name);
-    sender.setDaemon(true);
-    sender.start();
+    this.sender = DaemonThreads.start(name, this::run);
   }
 
   long clientId() {
@@ -237,6 +242,7 @@ final class TxnBatcher implements AutoCloseable {
   }
 
   private void dispatch(Accumulator a) {
+    awaitingAnswer.add(a);
     CompletableFuture<BatchReceipt> r;
     try {
       r = propose.apply(EpochBatch.auto(clock.millis(), a.txns));
@@ -254,6 +260,7 @@ final class TxnBatcher implements AutoCloseable {
     r.whenComplete(
         (receipt, t) -> {
           inFlight.release();
+          awaitingAnswer.remove(a);
           complete(a, receipt, t);
         });
   }
@@ -273,7 +280,10 @@ final class TxnBatcher implements AutoCloseable {
     }
   }
 
-  /** Fails every txn not yet sent with "client closed" and stops the sender thread. */
+  /**
+   * Fails every txn not yet answered with "client closed", whether its batch was sent or not, and
+   * stops the sender thread; an answer that comes later changes nothing.
+   */
   @Override
   public void close() {
     List<Accumulator> unsent = new ArrayList<>();
@@ -302,7 +312,9 @@ final class TxnBatcher implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     IllegalStateException closedError = new IllegalStateException("client closed");
-    for (Accumulator a : unsent) {
+    List<Accumulator> unanswered = new ArrayList<>(unsent);
+    unanswered.addAll(awaitingAnswer);
+    for (Accumulator a : unanswered) {
       for (CompletableFuture<TxnId> f : a.futures) {
         f.completeExceptionally(closedError);
       }

@@ -208,6 +208,118 @@ class TxnBatcherTest {
   }
 
   @Test
+  void aLeaderChangeMidBatchFailsOnlyTheBatchInFlightAndTheNextGoesToTheNewLeader() {
+    batcher(Duration.ofSeconds(30), 2, 1 << 20, 100, 1);
+    CompletableFuture<TxnId> a = batcher.submit(txn(1));
+    CompletableFuture<TxnId> b = batcher.submit(txn(1));
+    awaitSent(1);
+    CompletableFuture<TxnId> c = batcher.submit(txn(1));
+    CompletableFuture<TxnId> d = batcher.submit(txn(1));
+    assertThat(sent).as("the second batch waits for the first one's answer").hasSize(1);
+
+    // The leader that took the first batch lost leadership before committing it.
+    receipts
+        .get(0)
+        .completeExceptionally(
+            new CompletionException(new SequencerUnavailableException("leader changed")));
+    assertThatThrownBy(a::join)
+        .hasCauseInstanceOf(SequencerUnavailableException.class)
+        .hasMessageContaining("leader changed");
+    assertThatThrownBy(b::join).hasCauseInstanceOf(SequencerUnavailableException.class);
+
+    awaitSent(2);
+    assertThat(sent.get(1).txns())
+        .extracting(Txn::clientTxnId)
+        .as("the next batch holds only its own txns, in order")
+        .containsExactly(new ClientTxnId(42, 2), new ClientTxnId(42, 3));
+    receipts.get(1).complete(applied(5, 2));
+    assertThat(c.join()).isEqualTo(new TxnId(5, 0));
+    assertThat(d.join()).isEqualTo(new TxnId(5, 1));
+    assertThat(batcher.buffered()).isZero();
+  }
+
+  @Test
+  void aProposerThatThrowsFailsItsBatchAndReleasesItsPermit() {
+    List<CompletableFuture<BatchReceipt>> answers = new CopyOnWriteArrayList<>();
+    batcher =
+        new TxnBatcher(
+            new TxnBatcher.Settings(
+                Duration.ZERO, 1, 1 << 20, 100, Duration.ofMillis(200), true, 1),
+            b -> {
+              sent.add(b);
+              if (sent.size() == 1) {
+                throw new IllegalStateException("no leader known");
+              }
+              CompletableFuture<BatchReceipt> f = CompletableFuture.completedFuture(applied(1, 1));
+              answers.add(f);
+              return f;
+            },
+            InstantSource.system(),
+            new ClientMetrics(new SimpleMeterRegistry(), List.of()),
+            42,
+            "test-batcher");
+    CompletableFuture<TxnId> first = batcher.submit(txn(1));
+    assertThatThrownBy(first::join).hasMessageContaining("no leader known");
+    assertThat(batcher.submit(txn(1)).join()).isEqualTo(new TxnId(1, 0));
+  }
+
+  @Test
+  void closingFailsTheTxnsOfBatchesInFlightToo() {
+    // The proposer never answers: no txn may wait for that answer once the batcher is closed.
+    batcher(Duration.ZERO, 1, 1 << 20, 100);
+    List<CompletableFuture<TxnId>> submitted = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      submitted.add(batcher.submit(txn(1)));
+    }
+    awaitSent(3);
+    submitted.add(batcher.submit(txn(1))); // perhaps sent, perhaps not: failed either way
+    batcher.close();
+    for (CompletableFuture<TxnId> f : submitted) {
+      assertThat(f).isCompletedExceptionally();
+      assertThatThrownBy(f::join).hasMessageContaining("client closed");
+    }
+    // An answer that arrives after the close changes nothing.
+    receipts.get(0).complete(applied(1, 1));
+    assertThat(submitted.get(0)).isCompletedExceptionally();
+  }
+
+  @Test
+  void aFullBufferWithoutBlockRejectsAtOnceAndAcceptsAgainOnceSent() throws Exception {
+    CountDownLatch gate = new CountDownLatch(1);
+    batcher =
+        new TxnBatcher(
+            new TxnBatcher.Settings(Duration.ZERO, 1, 1 << 20, 1, Duration.ZERO, true, 100),
+            b -> {
+              try {
+                gate.await();
+              } catch (InterruptedException e) {
+                throw new IllegalStateException("client closed");
+              }
+              return CompletableFuture.completedFuture(applied(sent.size(), 1));
+            },
+            InstantSource.system(),
+            new ClientMetrics(new SimpleMeterRegistry(), List.of()),
+            1,
+            "test-batcher");
+    CompletableFuture<TxnId> first = batcher.submit(txn(1)); // the sender blocks on it
+    long start = System.nanoTime();
+    CompletableFuture<TxnId> rejected = batcher.submit(txn(1));
+    assertThat(System.nanoTime() - start)
+        .as("no wait with maxBlock 0")
+        .isLessThan(TimeUnit.SECONDS.toNanos(1));
+    assertThatThrownBy(rejected::join)
+        .hasCauseInstanceOf(SequencerUnavailableException.class)
+        .hasMessageContaining("submit buffer full: 1 txns");
+    gate.countDown();
+    assertThat(first.get(5, TimeUnit.SECONDS)).isNotNull();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (batcher.buffered() > 0 && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    assertThat(batcher.submit(txn(1)).get(5, TimeUnit.SECONDS)).isNotNull();
+  }
+
+  @Test
   void sizeBoundIsNeverBelowTheEncodedSize() throws IOException {
     Random rnd = new Random(5);
     for (int i = 0; i < 2000; i++) {

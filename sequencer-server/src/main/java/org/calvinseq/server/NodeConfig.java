@@ -86,7 +86,12 @@ public record NodeConfig(
     }
     if (hosted != null && hosted.length() > vshardCount) {
       throw new IllegalArgumentException(
-          "hosted vshard " + (hosted.length() - 1) + " >= vshardCount");
+          "hosted vshards (--hosted) go up to "
+              + (hosted.length() - 1)
+              + ", but the vshard count (--vshards) is "
+              + vshardCount
+              + ": vshards are numbered 0.."
+              + (vshardCount - 1));
     }
     if (queueCapacity < 1 || snapshotEvery < 1 || replayRetention < 0 || logSegmentBytes < 1024) {
       throw new IllegalArgumentException(

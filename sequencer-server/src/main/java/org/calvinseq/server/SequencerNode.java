@@ -11,9 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
 import org.calvinseq.client.Peers;
@@ -22,6 +20,7 @@ import org.calvinseq.client.TlsFiles;
 import org.calvinseq.core.apply.ApplyListener;
 import org.calvinseq.core.apply.EpochStateMachine;
 import org.calvinseq.core.codec.EntryEncoder;
+import org.calvinseq.core.concurrent.DaemonThreads;
 import org.calvinseq.core.metrics.SequencerCounters;
 import org.calvinseq.core.model.ClusterInit;
 import org.calvinseq.core.model.CompletionAck;
@@ -106,9 +105,13 @@ public final class SequencerNode implements AutoCloseable {
                 ServerMetrics.VERSION,
                 registry,
                 java.time.InstantSource.system());
-    this.queryExecutor = Executors.newFixedThreadPool(2, daemon("replay-" + config.nodeId()));
-    this.notifier = Executors.newSingleThreadExecutor(daemon("completions-" + config.nodeId()));
-    this.timer = Executors.newSingleThreadScheduledExecutor(daemon("acks-" + config.nodeId()));
+    this.queryExecutor =
+        Executors.newFixedThreadPool(2, DaemonThreads.factory("replay-" + config.nodeId()));
+    this.notifier =
+        Executors.newSingleThreadExecutor(DaemonThreads.factory("completions-" + config.nodeId()));
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(
+            DaemonThreads.factory("acks-" + config.nodeId()));
     this.core =
         EpochStateMachine.builder()
             .router(new CollectionHashRouter(config.vshardCount()))
@@ -309,22 +312,18 @@ public final class SequencerNode implements AutoCloseable {
   }
 
   private void closeRaftServerInBackground() {
-    Thread closer =
-        new Thread(
-            () -> {
-              RaftServer s = server;
-              try {
-                if (s != null) {
-                  s.close();
-                }
-              } catch (IOException | RuntimeException e) {
-                LOG.warn(
-                    "node {}: closing the Raft server failed: {}", config.nodeId(), e.toString());
-              }
-            },
-            "raft-close-" + config.nodeId());
-    closer.setDaemon(true);
-    closer.start();
+    DaemonThreads.start(
+        "raft-close-" + config.nodeId(),
+        () -> {
+          RaftServer s = server;
+          try {
+            if (s != null) {
+              s.close();
+            }
+          } catch (IOException | RuntimeException e) {
+            LOG.warn("node {}: closing the Raft server failed: {}", config.nodeId(), e.toString());
+          }
+        });
   }
 
   /**
@@ -538,14 +537,5 @@ public final class SequencerNode implements AutoCloseable {
     if (failure != null) {
       throw failure;
     }
-  }
-
-  private static ThreadFactory daemon(String prefix) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
   }
 }

@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiPredicate;
+import org.calvinseq.core.concurrent.DaemonThreads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,9 +79,7 @@ public final class FaultProxy implements AutoCloseable {
     this.server = new ServerSocket();
     server.setReuseAddress(true);
     server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-    this.acceptor = new Thread(this::acceptLoop, "fault-proxy-" + nodeId);
-    acceptor.setDaemon(true);
-    acceptor.start();
+    this.acceptor = DaemonThreads.start("fault-proxy-" + nodeId, this::acceptLoop);
   }
 
   /** {@code 0x0a len requestor 0x12 len receiver}: the start of a RaftRpcRequestProto. */
@@ -238,12 +237,8 @@ public final class FaultProxy implements AutoCloseable {
 
     void start() {
       String name = "fault-proxy-" + nodeId + "-" + in.getPort();
-      Thread up = new Thread(this::toNode, name + "-up");
-      Thread down = new Thread(this::fromNode, name + "-down");
-      up.setDaemon(true);
-      down.setDaemon(true);
-      up.start();
-      down.start();
+      DaemonThreads.start(name + "-up", this::toNode);
+      DaemonThreads.start(name + "-down", this::fromNode);
     }
 
     /**

@@ -22,6 +22,11 @@ public final class FreePorts {
 
   private FreePorts() {}
 
+  /** A port of {@code host} that nothing listens on. */
+  public static int pick(String host) throws IOException {
+    return pick(host, 1)[0];
+  }
+
   /** {@code n} distinct ports of {@code host} that nothing listens on, all held until chosen. */
   public static int[] pick(String host, int n) throws IOException {
     int high = ephemeralLow();

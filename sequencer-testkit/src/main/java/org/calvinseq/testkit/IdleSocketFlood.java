@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.calvinseq.core.concurrent.DaemonThreads;
 
 /**
  * A fault for tests of an admin endpoint (or any HTTP port): one bad local client that holds {@code
@@ -36,8 +37,7 @@ public final class IdleSocketFlood implements AutoCloseable {
     this.target = new InetSocketAddress("127.0.0.1", port);
     this.sockets = sockets;
     this.selector = Selector.open();
-    this.thread = new Thread(this::run, "idle-socket-flood");
-    thread.setDaemon(true);
+    this.thread = DaemonThreads.newThread("idle-socket-flood", this::run);
   }
 
   /** Starts flooding {@code 127.0.0.1:port} with {@code sockets} idle connections. */

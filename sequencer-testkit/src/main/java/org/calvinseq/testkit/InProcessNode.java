@@ -57,6 +57,11 @@ final class InProcessNode implements NodeHandle {
   }
 
   @Override
+  public int adminPort() {
+    return node.adminPort();
+  }
+
+  @Override
   public SequencerNode node() {
     return node;
   }

@@ -1,33 +1,24 @@
 package org.calvinseq.testkit;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
-import org.apache.ratis.client.RaftClient;
-import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.calvinseq.client.ClusterAdmin;
 import org.calvinseq.client.Peers;
 import org.calvinseq.client.SequencerClient;
+import org.calvinseq.client.SequencerClientBuilder;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.protocol.NodeStatus;
 import org.calvinseq.server.SequencerNode;
@@ -71,73 +62,47 @@ import org.slf4j.LoggerFactory;
 public final class LocalCluster implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LocalCluster.class);
 
-  private final List<RaftPeer> peers;
-  private final int[] bindPorts;
-  private final Path root;
+  private final Members members;
   private final boolean ownsRoot;
-  private final Path logDir;
-  private final Consumer<SequencerNodeBuilder> customizer;
-  private final NodeLifecycle lifecycle;
-  private final boolean admin;
-  private final ProcessCommand command;
-  private final Map<String, String> environment;
-  private final Duration startTimeout;
-  private final FaultProxy[] proxies;
-  private final Set<String> isolated = ConcurrentHashMap.newKeySet();
-  private final NodeHandle[] nodes;
-  private final AtomicIntegerArray generations;
-  private final int[] adminPorts; // process mode: the port each node was last launched with
+  private final Path root;
+  private final FaultNetwork network; // null without proxies
+  private final NodeLauncher launcher;
+  private final NodeSlots nodes;
   private final Integer restartOnExit; // process mode: restart a node that exits with this status
-  private final Object lifecycleLock = new Object();
-  private final List<List<Integer>> supervisedExits = new ArrayList<>();
-  private Thread supervisor;
-  private volatile boolean closing;
+  private volatile ExitSupervisor supervisor;
   private SequencerClient client;
 
   private LocalCluster(Builder b) throws IOException {
     this.ownsRoot = b.root == null;
     this.root = b.root != null ? b.root : Files.createTempDirectory("calvinseq-cluster-");
-    this.logDir = b.logDir != null ? b.logDir : root.resolve("logs");
-    this.customizer = b.customizer;
-    this.lifecycle = b.lifecycle;
-    this.admin = b.admin;
-    this.command = b.command;
-    this.environment = Map.copyOf(b.environment);
-    this.startTimeout = b.startTimeout;
     this.restartOnExit = b.restartOnExit;
-    this.nodes = new NodeHandle[b.nodes];
-    this.generations = new AtomicIntegerArray(b.nodes);
-    this.adminPorts = new int[b.nodes];
-    this.proxies = new FaultProxy[b.nodes];
-    this.bindPorts = freePorts(b.nodes);
+    int[] bindPorts = FreePorts.pick("127.0.0.1", b.nodes);
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < b.nodes; i++) {
       ids.add("n" + (i + 1));
     }
-    List<RaftPeer> ps = new ArrayList<>();
-    try {
-      for (int i = 0; i < b.nodes; i++) {
-        int port = bindPorts[i];
-        if (b.proxied) {
-          proxies[i] =
-              new FaultProxy(
-                  ids.get(i), new InetSocketAddress("127.0.0.1", bindPorts[i]), ids, this::allowed);
-          port = proxies[i].port();
-        }
-        ps.add(
-            RaftPeer.newBuilder()
-                .setId(RaftPeerId.valueOf(ids.get(i)))
-                .setAddress("127.0.0.1:" + port)
-                .build());
-      }
-    } catch (IOException | RuntimeException e) {
-      closeProxies();
-      throw e;
-    }
-    this.peers = List.copyOf(ps);
+    this.network = b.proxied ? new FaultNetwork(ids, bindPorts) : null;
+    List<RaftPeer> peers = new ArrayList<>();
     for (int i = 0; i < b.nodes; i++) {
-      supervisedExits.add(new java.util.concurrent.CopyOnWriteArrayList<>());
+      peers.add(
+          RaftPeer.newBuilder()
+              .setId(RaftPeerId.valueOf(ids.get(i)))
+              .setAddress("127.0.0.1:" + (network != null ? network.port(i) : bindPorts[i]))
+              .build());
     }
+    this.members =
+        new Members(
+            b.clusterName,
+            peers,
+            bindPorts,
+            b.proxied,
+            root,
+            b.logDir != null ? b.logDir : root.resolve("logs"));
+    this.launcher =
+        b.command == null
+            ? new InProcessLauncher(members, b.admin, b.customizer, b.lifecycle)
+            : new ProcessLauncher(members, b.command, b.environment, b.startTimeout);
+    this.nodes = new NodeSlots(launcher, b.nodes);
   }
 
   public static Builder builder() {
@@ -146,11 +111,10 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Starts every node (processes concurrently) and returns once each one is up. */
   public LocalCluster start() throws IOException {
-    startAll(allIndexes());
-    if (restartOnExit != null && command != null && supervisor == null) {
-      supervisor = new Thread(this::supervise, "local-cluster-supervisor");
-      supervisor.setDaemon(true);
-      supervisor.start();
+    nodes.startAll();
+    if (restartOnExit != null && !launcher.inProcess() && supervisor == null) {
+      supervisor =
+          new ExitSupervisor(restartOnExit, nodes.size(), nodes.lock(), nodes::get, nodes::replace);
     }
     return this;
   }
@@ -161,147 +125,51 @@ public final class LocalCluster implements AutoCloseable {
    * endpoint (or failed to start).
    */
   public List<Integer> supervisedRestarts(int i) {
-    return List.copyOf(supervisedExits.get(i));
-  }
-
-  /** Like a supervisor (systemd's Restart=): starts a node process that exited with the status. */
-  private void supervise() {
-    while (!closing) {
-      try {
-        Thread.sleep(200);
-        for (int i = 0; i < nodes.length && !closing; i++) {
-          synchronized (lifecycleLock) {
-            if (!closing
-                && nodes[i] instanceof ProcessNode p
-                && !p.isAlive()
-                && p.exitStatus() == restartOnExit) {
-              LOG.info(
-                  "node {} exited with status {}; starting it again", nodeId(i), restartOnExit);
-              nodes[i] = null;
-              try {
-                startAll(List.of(i));
-              } finally {
-                // Only now: a caller that sees the entry finds the new process started.
-                supervisedExits.get(i).add(restartOnExit);
-              }
-            }
-          }
-        }
-      } catch (InterruptedException e) {
-        return;
-      } catch (IOException | RuntimeException | AssertionError e) {
-        LOG.warn("the supervisor could not start a node again", e);
-      }
-    }
-  }
-
-  private List<Integer> allIndexes() {
-    List<Integer> all = new ArrayList<>();
-    for (int i = 0; i < nodes.length; i++) {
-      all.add(i);
-    }
-    return all;
-  }
-
-  private void startAll(List<Integer> which) throws IOException {
-    if (command == null) {
-      for (int i : which) {
-        startInProcess(i);
-      }
-      return;
-    }
-    for (int i : which) {
-      nodes[i] = launch(i);
-      generations.incrementAndGet(i);
-    }
-    for (int i : which) {
-      for (int attempt = 1; ; attempt++) {
-        ProcessNode n = (ProcessNode) nodes[i];
-        try {
-          n.awaitReady(startTimeout);
-          break;
-        } catch (IllegalStateException e) {
-          // Ports are picked free but not held until the process binds them, so another socket
-          // can take one meanwhile; the node then exits at once, and a fresh port will do.
-          if (attempt == 3 || !n.exitedOnPortInUse()) {
-            throw e;
-          }
-          LOG.warn("node {} found a port taken; starting it again on another", nodeId(i));
-          nodes[i] = launch(i);
-          generations.incrementAndGet(i);
-        }
-      }
-    }
-  }
-
-  private void startInProcess(int i) throws IOException {
-    SequencerNodeBuilder b =
-        SequencerNode.builder()
-            .nodeId(nodeId(i))
-            .peers(peers)
-            .dataDir(dataDir(i))
-            .adminPort(admin ? 0 : -1);
-    if (proxies[i] != null) {
-      b.raftBindPort(bindPorts[i]);
-    }
-    customizer.accept(b);
-    SequencerNode n = b.build();
-    n.start();
-    nodes[i] = new InProcessNode(n);
-    generations.incrementAndGet(i);
-    lifecycle.started(i, n);
-  }
-
-  private ProcessNode launch(int i) throws IOException {
-    int adminPort = freeAdminPort(i);
-    adminPorts[i] = adminPort;
-    NodeLaunch l =
-        new NodeLaunch(
-            i,
-            nodeId(i),
-            peersString(),
-            dataDir(i),
-            proxies[i] != null ? bindPorts[i] : -1,
-            adminPort);
-    return ProcessNode.launch(l, peers.get(i), command, environment, logFile(i));
+    ExitSupervisor s = supervisor;
+    return s == null ? List.of() : s.restarts(i);
   }
 
   /** The peer id of node {@code i}: {@code n1}, {@code n2}, ... */
   public String nodeId(int i) {
-    return peers.get(i).getId().toString();
+    return members.nodeId(i);
   }
 
   public Path dataDir(int i) {
-    return root.resolve(nodeId(i));
+    return members.dataDir(i);
   }
 
   /** Where the output of node {@code i}'s process goes (process mode). */
   public Path logFile(int i) {
-    return logDir.resolve(nodeId(i) + ".log");
+    return members.logFile(i);
   }
 
   public int size() {
-    return nodes.length;
+    return nodes.size();
   }
 
   /** True when the nodes run as OS processes. */
   public boolean processMode() {
-    return command != null;
+    return !launcher.inProcess();
   }
 
   /** True when a {@link FaultProxy} sits in front of each node. */
   public boolean proxied() {
-    return proxies[0] != null;
+    return network != null;
+  }
+
+  /** The name of the cluster's Raft group, which its nodes and clients share. */
+  public String clusterName() {
+    return members.clusterName();
   }
 
   /** The peers string clients take. */
   public String peersString() {
-    return Peers.format(peers);
+    return members.peersString();
   }
 
   /** Every member with the address its peers and clients dial (a proxy's, when proxied). */
   public List<RaftPeer> peers() {
-    return peers;
+    return members.peers();
   }
 
   /**
@@ -311,7 +179,7 @@ public final class LocalCluster implements AutoCloseable {
    */
   public SequencerNode node(int i) {
     requireInProcess();
-    NodeHandle h = nodes[i];
+    NodeHandle h = nodes.get(i);
     return h == null ? null : h.node();
   }
 
@@ -323,7 +191,8 @@ public final class LocalCluster implements AutoCloseable {
   public List<SequencerNode> running() {
     requireInProcess();
     List<SequencerNode> out = new ArrayList<>();
-    for (NodeHandle n : nodes) {
+    for (int i = 0; i < nodes.size(); i++) {
+      NodeHandle n = nodes.get(i);
       if (n != null) {
         out.add(n.node());
       }
@@ -336,18 +205,18 @@ public final class LocalCluster implements AutoCloseable {
    * after a series of reads knows they all went to one incarnation of the node.
    */
   public int generation(int i) {
-    return generations.get(i);
+    return nodes.generation(i);
   }
 
   /** True while node {@code i} runs (has been started and not stopped, and has not died). */
   public boolean isRunning(int i) {
-    NodeHandle h = nodes[i];
+    NodeHandle h = nodes.get(i);
     return h != null && h.isAlive();
   }
 
   /** Node {@code i}'s view of itself, or null when it is stopped or does not answer. */
   public NodeStatus status(int i) {
-    NodeHandle h = nodes[i];
+    NodeHandle h = nodes.get(i);
     return h == null ? null : h.status();
   }
 
@@ -356,16 +225,13 @@ public final class LocalCluster implements AutoCloseable {
    * not running, or in this JVM without {@link Builder#adminEndpoints}.
    */
   public int adminPort(int i) {
-    NodeHandle h = nodes[i];
-    if (h == null) {
-      return -1;
-    }
-    return h.node() != null ? h.node().adminPort() : adminPorts[i];
+    NodeHandle h = nodes.get(i);
+    return h == null ? -1 : h.adminPort();
   }
 
   /** The process id of node {@code i}, in process mode while it runs. */
   public OptionalLong pid(int i) {
-    NodeHandle h = nodes[i];
+    NodeHandle h = nodes.get(i);
     return h == null ? OptionalLong.empty() : h.pid();
   }
 
@@ -390,16 +256,11 @@ public final class LocalCluster implements AutoCloseable {
    * stepped down two nodes may say they lead; the one with the higher term is the leader.
    */
   public Optional<Integer> leader() {
-    int best = -1;
-    long bestTerm = -1;
-    for (int i = 0; i < nodes.length; i++) {
-      NodeStatus s = status(i);
-      if (s != null && "LEADER".equals(s.role()) && s.term() > bestTerm) {
-        best = i;
-        bestTerm = s.term();
-      }
+    NodeStatus[] statuses = new NodeStatus[nodes.size()];
+    for (int i = 0; i < nodes.size(); i++) {
+      statuses[i] = status(i);
     }
-    return best < 0 ? Optional.empty() : Optional.of(best);
+    return ClusterView.leader(statuses);
   }
 
   public int awaitLeader(Duration timeout) {
@@ -408,42 +269,27 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /**
-   * Asks the current leader to hand leadership to node {@code target} (Ratis's transfer, as an
-   * operator would), and waits until {@code target} leads.
+   * Asks the current leader to hand leadership to node {@code target} (through {@link
+   * ClusterAdmin}, as an operator would), and waits until {@code target} leads.
    */
   public void transferLeadership(int target, Duration timeout) throws IOException {
-    RaftProperties props = new RaftProperties();
-    try (RaftClient raft =
-        RaftClient.newBuilder()
-            .setRaftGroup(Peers.group(Peers.DEFAULT_CLUSTER, peers))
-            .setProperties(props)
-            .build()) {
-      RaftClientReply reply =
-          raft.admin().transferLeadership(peers.get(target).getId(), timeout.toMillis());
-      if (!reply.isSuccess()) {
-        throw new IOException(
-            "transferring leadership to " + nodeId(target) + " failed: " + reply.getException());
-      }
+    try (ClusterAdmin admin = ClusterAdmin.create(clientSettings().callTimeout(timeout))) {
+      admin.transferLeader(members.peers().get(target).getId());
     }
     await(
         timeout, () -> leader().filter(l -> l == target).isPresent(), nodeId(target) + " to lead");
+  }
+
+  /** Settings of a client of this cluster: its peers and cluster name. */
+  public SequencerClientBuilder clientSettings() {
+    return SequencerClient.builder().clusterName(members.clusterName()).peers(members.peers());
   }
 
   /** Waits until every running node has applied {@code epoch}. */
   public void awaitApplied(long epoch, Duration timeout) {
     await(
         timeout,
-        () -> {
-          for (int i = 0; i < nodes.length; i++) {
-            if (nodes[i] != null) {
-              NodeStatus s = status(i);
-              if (s == null || s.lastAppliedEpoch() < epoch) {
-                return false;
-              }
-            }
-          }
-          return true;
-        },
+        () -> ClusterView.allApplied(this, epoch),
         "every running node to apply epoch " + epoch,
         this::describe);
   }
@@ -453,47 +299,17 @@ public final class LocalCluster implements AutoCloseable {
    * last applied epoch and index, commit index; or why there is none.
    */
   public String describe() {
-    StringBuilder b = new StringBuilder(" [");
-    for (int i = 0; i < nodes.length; i++) {
-      b.append(i == 0 ? "" : " | ").append(nodeId(i)).append(' ');
-      try {
-        NodeStatus s = status(i);
-        if (nodes[i] == null) {
-          b.append("not running");
-        } else if (s == null) {
-          b.append("no status");
-        } else {
-          b.append(s.role())
-              .append(" term ")
-              .append(s.term())
-              .append(" leader ")
-              .append(s.leaderId())
-              .append(" epoch ")
-              .append(s.lastAppliedEpoch())
-              .append(" applied ")
-              .append(s.lastAppliedIndex())
-              .append(" commit ")
-              .append(s.commitIndex());
-        }
-      } catch (RuntimeException e) {
-        b.append("status failed: ").append(e);
-      }
-    }
-    return b.append(']').toString();
+    return ClusterView.describe(this);
+  }
+
+  /** True from a start of node {@code i} until it is stopped or killed (even if it died). */
+  boolean started(int i) {
+    return nodes.get(i) != null;
   }
 
   /** Stops node {@code i} cleanly (SIGTERM for a process); its data directory stays. */
   public void stop(int i) throws IOException {
-    synchronized (lifecycleLock) {
-      NodeHandle n = nodes[i];
-      nodes[i] = null;
-      if (n != null) {
-        if (n.node() != null) {
-          lifecycle.stopping(i, n.node(), false);
-        }
-        n.stop();
-      }
-    }
+    nodes.stop(i, false);
   }
 
   /**
@@ -501,56 +317,38 @@ public final class LocalCluster implements AutoCloseable {
    * the lifecycle hears {@code killed = true}.
    */
   public void kill(int i) throws IOException {
-    synchronized (lifecycleLock) {
-      NodeHandle n = nodes[i];
-      nodes[i] = null;
-      if (n != null) {
-        if (n.node() != null) {
-          lifecycle.stopping(i, n.node(), true);
-        }
-        n.kill();
-      }
-    }
+    nodes.stop(i, true);
   }
 
   /** Starts node {@code i} again on its data directory and ports (stopping it first if it runs). */
   public void restart(int i) throws IOException {
-    synchronized (lifecycleLock) {
+    synchronized (nodes.lock()) {
       stop(i);
-      startAll(List.of(i));
+      nodes.start(List.of(i));
     }
   }
 
   /** Stops every running node cleanly, then starts all of them at once. */
   public void restartAll() throws IOException {
-    synchronized (lifecycleLock) {
-      for (int i = 0; i < nodes.length; i++) {
+    synchronized (nodes.lock()) {
+      for (int i = 0; i < nodes.size(); i++) {
         stop(i);
       }
-      startAll(allIndexes());
+      nodes.startAll();
     }
   }
 
   /** Starts every node that is not running (processes concurrently). */
   public void startStopped() throws IOException {
-    synchronized (lifecycleLock) {
-      List<Integer> which = new ArrayList<>();
-      for (int i = 0; i < nodes.length; i++) {
-        if (nodes[i] == null || !nodes[i].isAlive()) {
-          nodes[i] = null;
-          which.add(i);
-        }
-      }
-      startAll(which);
-    }
+    nodes.startStopped();
   }
 
   /** Deletes node {@code i}'s data directory (it must be stopped). */
   public void wipe(int i) throws IOException {
-    if (nodes[i] != null) {
+    if (nodes.get(i) != null) {
       throw new IllegalStateException("stop node " + i + " first");
     }
-    deleteTree(dataDir(i));
+    Directories.deleteTree(dataDir(i));
   }
 
   /**
@@ -562,53 +360,34 @@ public final class LocalCluster implements AutoCloseable {
    */
   public void isolate(int i) {
     requireProxies();
-    isolated.add(nodeId(i));
-    LOG.info("isolated {}", nodeId(i));
-    enforce();
+    network.isolate(nodeId(i));
   }
 
   /** Restores every cut connection path. */
   public void heal() {
     requireProxies();
-    isolated.clear();
-    LOG.info("healed the network");
+    network.heal();
   }
 
   /** The proxy in front of node {@code i} (to throttle it or count its traffic). */
   public FaultProxy proxy(int i) {
     requireProxies();
-    return proxies[i];
-  }
-
-  private boolean allowed(String source, String destination) {
-    return !isolated.contains(destination) && (source == null || !isolated.contains(source));
-  }
-
-  private void enforce() {
-    for (FaultProxy p : proxies) {
-      p.enforce();
-    }
+    return network.proxy(i);
   }
 
   /** A client of the cluster, shared and closed with it. */
   public synchronized SequencerClient client() {
     if (client == null) {
-      client = SequencerClient.builder().peers(peers).build();
+      client = clientSettings().build();
     }
     return client;
   }
 
   @Override
   public void close() throws IOException {
-    closing = true;
-    Thread sup = supervisor;
+    ExitSupervisor sup = supervisor;
     if (sup != null) {
-      sup.interrupt();
-      try {
-        sup.join(java.util.concurrent.TimeUnit.SECONDS.toMillis(120));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+      sup.close();
     }
     synchronized (this) {
       if (client != null) {
@@ -616,29 +395,23 @@ public final class LocalCluster implements AutoCloseable {
         client = null;
       }
     }
-    for (int i = 0; i < nodes.length; i++) {
+    for (int i = 0; i < nodes.size(); i++) {
       try {
         stop(i);
       } catch (IOException | RuntimeException e) {
         LOG.warn("stopping node {} failed", i, e);
       }
     }
-    closeProxies();
-    if (ownsRoot) {
-      deleteTree(root);
+    if (network != null) {
+      network.close();
     }
-  }
-
-  private void closeProxies() {
-    for (FaultProxy p : proxies) {
-      if (p != null) {
-        p.close();
-      }
+    if (ownsRoot) {
+      Directories.deleteTree(root);
     }
   }
 
   private NodeHandle handle(int i) {
-    NodeHandle h = nodes[i];
+    NodeHandle h = nodes.get(i);
     if (h == null) {
       throw new IllegalStateException("node " + nodeId(i) + " is not running");
     }
@@ -646,7 +419,7 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   private void requireInProcess() {
-    if (command != null) {
+    if (!launcher.inProcess()) {
       throw new IllegalStateException(
           "the nodes run as processes; use status(i), scrape(i) and replay(i, ...) instead");
     }
@@ -660,7 +433,7 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Polls {@code condition} every 20 ms until it holds or {@code timeout} passes. */
   public static void await(Duration timeout, BooleanSupplier condition, String what) {
-    await(timeout, condition, what, () -> "");
+    Await.until(timeout, condition, what, () -> "");
   }
 
   /**
@@ -669,61 +442,7 @@ public final class LocalCluster implements AutoCloseable {
    */
   public static void await(
       Duration timeout, BooleanSupplier condition, String what, Supplier<String> state) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError(
-            "timed out after " + timeout + " waiting for " + what + state.get());
-      }
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError("interrupted waiting for " + what, e);
-      }
-    }
-  }
-
-  /**
-   * A free port for node {@code i}'s admin endpoint that is none of the ports this cluster has
-   * handed out: the other nodes' admin ports and the Raft ports (free while their node is down).
-   */
-  private int freeAdminPort(int i) throws IOException {
-    Set<Integer> handedOut = new HashSet<>();
-    for (int j = 0; j < nodes.length; j++) {
-      handedOut.add(bindPorts[j]);
-      if (j != i) {
-        handedOut.add(adminPorts[j]);
-      }
-    }
-    for (int attempt = 0; attempt < 100; attempt++) {
-      int port = freePorts(1)[0];
-      if (!handedOut.contains(port)) {
-        return port;
-      }
-    }
-    throw new IOException("no free port for the admin endpoint of " + nodeId(i));
-  }
-
-  private static int[] freePorts(int n) throws IOException {
-    return FreePorts.pick("127.0.0.1", n);
-  }
-
-  static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(dir)) {
-      s.sorted(Comparator.reverseOrder())
-          .forEach(
-              p -> {
-                try {
-                  Files.deleteIfExists(p);
-                } catch (IOException e) {
-                  throw new UncheckedIOException(e);
-                }
-              });
-    }
+    Await.until(timeout, condition, what, state);
   }
 
   /**
@@ -745,6 +464,7 @@ public final class LocalCluster implements AutoCloseable {
     private int nodes = 3;
     private Path root;
     private Path logDir;
+    private String clusterName = Peers.DEFAULT_CLUSTER;
     private Consumer<SequencerNodeBuilder> customizer = b -> {};
     private NodeLifecycle lifecycle = NodeLifecycle.NONE;
     private boolean admin;
@@ -765,6 +485,14 @@ public final class LocalCluster implements AutoCloseable {
     /** Where node directories go; default a temp directory deleted on close. */
     public Builder root(Path dir) {
       this.root = dir;
+      return this;
+    }
+
+    /**
+     * Names the cluster's Raft group (nodes and clients); default {@link Peers#DEFAULT_CLUSTER}.
+     */
+    public Builder clusterName(String name) {
+      this.clusterName = java.util.Objects.requireNonNull(name, "name");
       return this;
     }
 

@@ -26,6 +26,9 @@ interface NodeHandle {
 
   boolean isAlive();
 
+  /** The port of the node's admin endpoint, or -1 when it has none. */
+  int adminPort();
+
   /** The node object when it runs in this JVM, else null. */
   SequencerNode node();
 

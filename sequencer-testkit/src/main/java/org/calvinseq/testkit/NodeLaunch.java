@@ -7,6 +7,7 @@ import java.nio.file.Path;
  *
  * @param index the member's index in the cluster, from 0
  * @param nodeId its Raft peer id
+ * @param clusterName the name of the cluster's Raft group
  * @param peers every member as {@code id@host:port,...}: the addresses the peers dial (proxies when
  *     the cluster has them)
  * @param dataDir its data directory
@@ -15,4 +16,10 @@ import java.nio.file.Path;
  * @param adminPort the port of its admin HTTP endpoint
  */
 public record NodeLaunch(
-    int index, String nodeId, String peers, Path dataDir, int raftBindPort, int adminPort) {}
+    int index,
+    String nodeId,
+    String clusterName,
+    String peers,
+    Path dataDir,
+    int raftBindPort,
+    int adminPort) {}

@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.calvinseq.client.Peers;
 
 /**
  * The command line that starts one node of a {@link LocalCluster} as an OS process. The process
@@ -59,12 +60,15 @@ public interface ProcessCommand {
   }
 
   /**
-   * {@code --id --peers --data-dir --admin-port}, and {@code --raft-bind-port} when the node is
-   * behind a proxy.
+   * {@code --id --peers --data-dir --admin-port}, {@code --cluster-name} unless the cluster has the
+   * default name, and {@code --raft-bind-port} when the node is behind a proxy.
    */
   static List<String> memberFlags(NodeLaunch l) {
     List<String> c = new ArrayList<>();
     c.addAll(List.of("--id", l.nodeId()));
+    if (!Peers.DEFAULT_CLUSTER.equals(l.clusterName())) {
+      c.addAll(List.of("--cluster-name", l.clusterName()));
+    }
     c.addAll(List.of("--peers", l.peers()));
     c.addAll(List.of("--data-dir", l.dataDir().toString()));
     c.addAll(List.of("--admin-port", Integer.toString(l.adminPort())));

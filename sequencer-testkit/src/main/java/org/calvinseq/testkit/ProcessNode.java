@@ -188,6 +188,11 @@ final class ProcessNode implements NodeHandle {
   }
 
   @Override
+  public int adminPort() {
+    return launch.adminPort();
+  }
+
+  @Override
   public SequencerNode node() {
     return null;
   }

@@ -41,7 +41,8 @@ class ProcessNodeTest {
     ProcessNode n1 = null;
     try {
       NodeLaunch launch =
-          new NodeLaunch(0, "n1", "n1@127.0.0.1:1", dir, -1, other.getAddress().getPort());
+          new NodeLaunch(
+              0, "n1", "calvinseq", "n1@127.0.0.1:1", dir, -1, other.getAddress().getPort());
       RaftPeer peer =
           RaftPeer.newBuilder().setId(RaftPeerId.valueOf("n1")).setAddress("127.0.0.1:1").build();
       // A process that lives but serves nothing itself.

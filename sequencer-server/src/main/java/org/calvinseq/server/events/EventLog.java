@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import org.calvinseq.core.concurrent.DaemonThreads;
 import org.calvinseq.core.queue.OfferResult;
 import org.calvinseq.server.events.EventLine.Event;
 import org.slf4j.Logger;
@@ -87,10 +88,7 @@ public final class EventLog implements NodeEventListener, AutoCloseable {
       throw new IllegalStateException("event log already started or closed");
     }
     record(EventType.LOG_OPENED, -1, -1, version);
-    Thread t = new Thread(this::run, "event-log-" + nodeId);
-    t.setDaemon(true);
-    writer = t;
-    t.start();
+    writer = DaemonThreads.start("event-log-" + nodeId, this::run);
     LOG.info("node {} event log: {}", nodeId, config.file());
   }
 

@@ -3,9 +3,11 @@ package org.calvinseq.server.ratis;
 import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
@@ -299,6 +301,7 @@ public final class SequencerStateMachine extends BaseStateMachine {
       // The core never throws on data; this is a bug. Keep the replica alive and consistent.
       LOG.error("{}: apply of index {} failed", getId(), index, e);
       core.skipIndex(index);
+      metrics.applyFailed();
       result = new ApplyResult.DecodeError(index, e.toString());
     }
     if (result instanceof ApplyResult.ClusterInitApplied init) {
@@ -365,12 +368,7 @@ public final class SequencerStateMachine extends BaseStateMachine {
     trimReplayIndex();
     byte[] state = StateCodec.encode(core.snapshot());
     File file = storage.getSnapshotFile(last.getTerm(), last.getIndex());
-    Path tmp = file.toPath().resolveSibling(file.getName() + ".tmp");
-    Files.write(tmp, state);
-    try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
-      ch.force(true);
-    }
-    Files.move(tmp, file.toPath(), StandardCopyOption.ATOMIC_MOVE);
+    writeAtomically(file.toPath(), state);
     var md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
     storage.updateLatestSnapshot(
         new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), last));
@@ -378,6 +376,42 @@ public final class SequencerStateMachine extends BaseStateMachine {
     LOG.info("{}: snapshot at {} ({} bytes)", getId(), last, state.length);
     events.onSnapshotTaken(last.getIndex(), last.getTerm(), core.lastAppliedEpoch(), state.length);
     return last.getIndex();
+  }
+
+  /**
+   * Writes {@code bytes} to a temp file beside {@code file}, forces it to disk, renames it over
+   * {@code file} and forces the directory: a crash at any point leaves either no {@code file} (the
+   * previous snapshot stays the latest; a leftover temp file does not match Ratis's snapshot name
+   * pattern and is never loaded) or the whole of it, and a snapshot Ratis was told of (and purged
+   * the log behind) survives a power loss. A failed write deletes its temp file.
+   */
+  static void writeAtomically(Path file, byte[] bytes) throws IOException {
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    try {
+      try (FileChannel ch =
+          FileChannel.open(
+              tmp,
+              StandardOpenOption.CREATE,
+              StandardOpenOption.TRUNCATE_EXISTING,
+              StandardOpenOption.WRITE)) {
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        while (b.hasRemaining()) {
+          ch.write(b);
+        }
+        ch.force(true);
+      }
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException | RuntimeException e) {
+      try {
+        Files.deleteIfExists(tmp);
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+    try (FileChannel dir = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
+      dir.force(true);
+    }
   }
 
   // ---- queries ----

@@ -30,6 +30,7 @@ public final class ServerMetrics implements AutoCloseable {
   private final Counter accepted;
   private final Counter rejected;
   private final Counter leaderChanges;
+  private final Counter applyFailures;
   private final Counter proxyRepairs;
   private final Counter snapshots;
   private final Counter snapshotsInstalled;
@@ -48,6 +49,10 @@ public final class ServerMetrics implements AutoCloseable {
     this.core = new SequencerMetrics(registry);
     accepted = proposals(registry, "accepted");
     rejected = proposals(registry, "rejected");
+    applyFailures =
+        Counter.builder("sequencer.apply.failures")
+            .description("Log entries whose apply threw (a bug) and that were skipped")
+            .register(registry);
     leaderChanges =
         Counter.builder("sequencer.raft.leader.changes")
             .description("Leader changes seen by this node")
@@ -174,6 +179,10 @@ public final class ServerMetrics implements AutoCloseable {
   /** Counts {@code n} peer proxies replaced by {@link PeerProxyRepair}. */
   public void peerProxiesRepaired(int n) {
     proxyRepairs.increment(n);
+  }
+
+  void applyFailed() {
+    applyFailures.increment();
   }
 
   void snapshotTaken() {
