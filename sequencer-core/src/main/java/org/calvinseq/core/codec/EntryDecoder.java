@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import org.calvinseq.core.model.AckBatch;
 import org.calvinseq.core.model.ClientTxnId;
 import org.calvinseq.core.model.ClusterInit;
@@ -18,7 +17,6 @@ import org.calvinseq.core.model.Key;
 import org.calvinseq.core.model.SequencerEntry;
 import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.model.TxnId;
-import org.msgpack.core.MessageFormat;
 import org.msgpack.core.MessagePackException;
 import org.msgpack.value.ValueType;
 
@@ -44,7 +42,7 @@ import org.msgpack.value.ValueType;
  * <p>Not thread-safe: it caches collection names (and a copy buffer for inputs without an
  * accessible array) between calls. Use one per thread.
  */
-public final class EntryDecoder {
+public final class EntryDecoder extends MsgpackInput {
   private static final int NAME_CACHE_SIZE = 256;
   private static final byte[] EMPTY = new byte[0];
 
@@ -58,11 +56,6 @@ public final class EntryDecoder {
 
   /** Copy of the input when it is not backed by an accessible array (read-only buffers). */
   private byte[] copy = EMPTY;
-
-  private byte[] buf;
-  private int start;
-  private int pos;
-  private int end;
 
   // Where decoding is, turned into a field path such as "txns[3].readSet[0].key" only when an error
   // is thrown: building those strings eagerly cost more than decoding the fields themselves.
@@ -106,19 +99,12 @@ public final class EntryDecoder {
     }
   }
 
-  private long offset() {
-    return pos - start;
-  }
-
-  private long remaining() {
-    return end - pos;
-  }
-
   /**
    * An error at {@code leaf} (null: the current txn, ack, set or key itself, or the entry at the
    * top level) under the current context.
    */
-  private CodecException error(String leaf, String problem) {
+  @Override
+  CodecException error(String leaf, String problem) {
     return new CodecException(path(leaf), offset(), problem);
   }
 
@@ -449,28 +435,6 @@ public final class EntryDecoder {
     return v;
   }
 
-  /** Consumes the integer whose first byte is {@code b}; uint64 comes back as its bit pattern. */
-  private long readInteger(int b) throws CodecException {
-    pos++;
-    if (b <= 0x7F) {
-      return b;
-    }
-    if (b >= 0xE0) {
-      return (byte) b;
-    }
-    return switch (b) {
-      case 0xCC -> u8();
-      case 0xCD -> u16();
-      case 0xCE -> u32();
-      case 0xCF -> s64();
-      case 0xD0 -> (byte) u8();
-      case 0xD1 -> (short) u16();
-      case 0xD2 -> (int) u32();
-      case 0xD3 -> s64();
-      default -> throw new IllegalStateException("not an integer format: " + b);
-    };
-  }
-
   private byte[] binary(String where) throws CodecException {
     int n = binaryHeader(where);
     if (n == 0) {
@@ -560,141 +524,6 @@ public final class EntryDecoder {
     } catch (CharacterCodingException e) {
       throw error(where, "not valid UTF-8");
     }
-  }
-
-  /** Skips one value of any type, containers included; errors name the enclosing map. */
-  private void skipValue() throws CodecException {
-    long values = 1;
-    while (values > 0) {
-      values--;
-      int b = u8();
-      if (b <= 0x7F || b >= 0xE0) {
-        continue; // fixint
-      }
-      switch (b >> 4) {
-        case 0x8 -> values += 2L * (b & 0x0F); // fixmap
-        case 0x9 -> values += b & 0x0F; // fixarray
-        case 0xA, 0xB -> skip(b & 0x1F); // fixstr
-        default -> values += skipNonFixed(b);
-      }
-    }
-  }
-
-  /** Skips what follows the non-fix format byte {@code b}; returns the nested values to skip. */
-  private long skipNonFixed(int b) throws CodecException {
-    switch (b) {
-      case 0xC0, 0xC2, 0xC3 -> {} // nil, false, true
-      case 0xC1 -> throw error(null, "found the never-used byte 0xc1");
-      case 0xC4, 0xD9 -> skip(u8());
-      case 0xC5, 0xDA -> skip(u16());
-      case 0xC6, 0xDB -> skip(length32(null));
-      case 0xC7 -> skip(1L + u8());
-      case 0xC8 -> skip(1L + u16());
-      case 0xC9 -> skip(1L + length32(null));
-      case 0xCC, 0xD0 -> skip(1);
-      case 0xCD, 0xD1 -> skip(2);
-      case 0xCA, 0xCE, 0xD2 -> skip(4);
-      case 0xCB, 0xCF, 0xD3 -> skip(8);
-      case 0xD4 -> skip(2);
-      case 0xD5 -> skip(3);
-      case 0xD6 -> skip(5);
-      case 0xD7 -> skip(9);
-      case 0xD8 -> skip(17);
-      case 0xDC -> {
-        return u16();
-      }
-      case 0xDD -> {
-        return length32(null);
-      }
-      case 0xDE -> {
-        return 2L * u16();
-      }
-      case 0xDF -> {
-        return 2L * length32(null);
-      }
-      default -> throw new IllegalStateException("unhandled msgpack format " + b);
-    }
-    return 0;
-  }
-
-  private void skip(long n) throws CodecException {
-    need(n);
-    pos += (int) n;
-  }
-
-  /**
-   * The first byte of the next value, not consumed, after checking that the value has {@code type}.
-   */
-  private int peek(String where, ValueType type, String what) throws CodecException {
-    if (pos >= end) {
-      throw error(where, "truncated: expected " + what);
-    }
-    byte b = buf[pos];
-    if (b == (byte) 0xC1) {
-      throw error(where, "expected " + what + ", found the never-used byte 0xc1");
-    }
-    ValueType t = MessageFormat.valueOf(b).getValueType();
-    if (t != type) {
-      throw error(where, "expected " + what + ", found " + t.name().toLowerCase(Locale.ROOT));
-    }
-    return b & 0xFF;
-  }
-
-  /** Checks that {@code n} more bytes are there; the error names the enclosing map or key. */
-  private void need(long n) throws CodecException {
-    if (n > end - pos) {
-      throw error(null, "truncated: needs " + n + " bytes, " + (end - pos) + " remain");
-    }
-  }
-
-  private int u8() throws CodecException {
-    need(1);
-    return buf[pos++] & 0xFF;
-  }
-
-  private int u16() throws CodecException {
-    need(2);
-    int v = ((buf[pos] & 0xFF) << 8) | (buf[pos + 1] & 0xFF);
-    pos += 2;
-    return v;
-  }
-
-  private long u32() throws CodecException {
-    need(4);
-    long v = getInt(buf, pos) & 0xFFFF_FFFFL;
-    pos += 4;
-    return v;
-  }
-
-  private long s64() throws CodecException {
-    need(8);
-    long v = getLong(buf, pos);
-    pos += 8;
-    return v;
-  }
-
-  /**
-   * A 32-bit length or count of the value at {@code where} (null: the enclosing map), which must
-   * fit in an int; a larger one can only exceed the bytes that remain.
-   */
-  private int length32(String where) throws CodecException {
-    long n = u32();
-    if (n > Integer.MAX_VALUE) {
-      throw error(
-          where, "declares " + n + " bytes or elements but only " + remaining() + " remain");
-    }
-    return (int) n;
-  }
-
-  private static int getInt(byte[] b, int off) {
-    return ((b[off] & 0xFF) << 24)
-        | ((b[off + 1] & 0xFF) << 16)
-        | ((b[off + 2] & 0xFF) << 8)
-        | (b[off + 3] & 0xFF);
-  }
-
-  private static long getLong(byte[] b, int off) {
-    return ((long) getInt(b, off) << 32) | (getInt(b, off + 4) & 0xFFFF_FFFFL);
   }
 
   /**
