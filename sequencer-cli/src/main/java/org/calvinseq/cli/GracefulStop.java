@@ -74,6 +74,7 @@ final class GracefulStop {
     }
     stopped = true;
     LOG.info("stopping {}: {}", what, reason);
+    quietRatisShutdownNoise();
     try {
       action.run();
       LOG.info("{} shut down cleanly", what);
@@ -83,6 +84,27 @@ final class GracefulStop {
       done.countDown();
     }
   }
+
+  /**
+   * Ratis logs every stream a stopping peer cancels, and every log appender it interrupts, at WARN
+   * ("APPEND_ENTRIES onError ... CANCELLED", "... is interrupted"): a clean stop of a cluster
+   * printed a screenful of them. Raise those two loggers to ERROR for the rest of the process, from
+   * the moment the stop begins; while the process runs, their WARN lines mean a peer is unreachable
+   * and stay visible, and errors stay visible throughout.
+   */
+  static void quietRatisShutdownNoise() {
+    for (String name : RATIS_SHUTDOWN_NOISE) {
+      if (LoggerFactory.getLogger(name) instanceof ch.qos.logback.classic.Logger l) {
+        l.setLevel(ch.qos.logback.classic.Level.ERROR);
+      }
+    }
+  }
+
+  /** The Ratis loggers that report a peer's own stop as a failure. */
+  static final java.util.List<String> RATIS_SHUTDOWN_NOISE =
+      java.util.List.of(
+          "org.apache.ratis.grpc.server.GrpcServerProtocolService",
+          "org.apache.ratis.grpc.server.GrpcLogAppender");
 
   private void unregister() {
     try {
