@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
 import org.calvinseq.client.Peers;
@@ -75,7 +76,8 @@ public final class SequencerNode implements AutoCloseable {
   private final TlsFiles tls; // null: plaintext
   private RaftServer server;
   private volatile AdminServer admin; // read by adminPort() while start() runs
-  private SequencerClient client;
+  private final Object clientLock = new Object();
+  private SequencerClient client; // guarded by clientLock
   private volatile boolean started; // the Raft server has started: the log is loaded
   private volatile boolean closed;
   private Runnable beforeRaftStart = () -> {}; // a test hook, see beforeRaftStartForTest
@@ -137,7 +139,7 @@ public final class SequencerNode implements AutoCloseable {
     stateMachine.onLogFailed(this::logFailed);
     stateMachine.onClusterMismatch(this::clusterMismatched);
     stateMachine.onClusterInitNeeded(this::proposeClusterInit);
-    this.acks = new AckBatcher(timer, b -> client().proposeAcks(b), 1000, 4096);
+    this.acks = new AckBatcher(timer, b -> propose(c -> c.proposeAcks(b)), 1000, 4096);
   }
 
   public static SequencerNodeBuilder builder() {
@@ -291,8 +293,7 @@ public final class SequencerNode implements AutoCloseable {
    */
   private void proposeClusterInit() {
     byte[] entry = EntryEncoder.encode(new ClusterInit(config.vshardCount(), config.clusterName()));
-    client()
-        .proposeRaw(entry)
+    propose(c -> c.proposeRaw(entry))
         .whenComplete(
             (receipt, e) -> {
               if (e != null) {
@@ -489,32 +490,63 @@ public final class SequencerNode implements AutoCloseable {
     return clusterMismatch.getNow(null);
   }
 
-  /** A client of this node's cluster (to propose acks), created on first use, closed with it. */
-  private synchronized SequencerClient client() {
-    if (client == null) {
-      client =
-          SequencerClient.builder()
-              .peers(config.peers())
-              .clusterName(config.clusterName())
-              .tls(tls)
-              .build();
+  /**
+   * A client of this node's cluster (to propose acks and the cluster-init entry), created on first
+   * use, closed with the node; null once the node is closing. Guarded by its own lock, not the
+   * node's: Ratis calls {@link #proposeClusterInit} on its state machine updater thread, which
+   * {@link #close()} waits for while closing the Raft server.
+   */
+  private SequencerClient client() {
+    synchronized (clientLock) {
+      if (closed) {
+        return null;
+      }
+      if (client == null) {
+        client =
+            SequencerClient.builder()
+                .peers(config.peers())
+                .clusterName(config.clusterName())
+                .tls(tls)
+                .build();
+      }
+      return client;
     }
-    return client;
   }
 
+  private CompletableFuture<BatchReceipt> propose(
+      Function<SequencerClient, CompletableFuture<BatchReceipt>> call) {
+    SequencerClient c = client();
+    return c == null
+        ? CompletableFuture.failedFuture(
+            new IllegalStateException("node " + config.nodeId() + " is closed"))
+        : call.apply(c);
+  }
+
+  /**
+   * Stops the node: the admin endpoint, its client, the Raft server, then its threads. The node's
+   * lock is held only to mark it closed (waiting for a {@link #start()} in progress), not while the
+   * Raft server closes: that waits for Ratis's threads, which may be calling into this node.
+   */
   @Override
-  public synchronized void close() throws IOException {
-    if (closed) {
-      return;
+  public void close() throws IOException {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
     }
-    closed = true;
     IOException failure = null;
     if (admin != null) {
       admin.close();
     }
+    SequencerClient c;
+    synchronized (clientLock) {
+      c = client;
+      client = null;
+    }
     try {
-      if (client != null) {
-        client.close();
+      if (c != null) {
+        c.close();
       }
     } catch (IOException e) {
       failure = e;
