@@ -45,8 +45,10 @@ import org.calvinseq.core.routing.VShardRouter;
  *       that no entry can use up the epoch space and stop later batches;
  *   <li>{@code epochSystemMs = max(previous + 1, min(proposerMs, previous + MAX_EPOCH_MS_STEP))}
  *       (see {@link #epochSystemMs});
- *   <li>de-duplication: a txn whose client txn id was already sequenced, or is below its client's
- *       window, is not sequenced and its position stays empty ({@link ClientWindows});
+ *   <li>de-duplication, once a cluster-init entry has recorded apply rules {@link
+ *       WireFormat#RULES_DEDUPE} or later: a txn whose client txn id was already sequenced, or is
+ *       below its client's window, is not sequenced and its position stays empty ({@link
+ *       ClientWindows});
  *   <li>fan-out: each other txn is offered, without blocking, to the queue of each participating
  *       vshard hosted here; a full or closed queue puts its vshard behind (see {@link
  *       VShardQueue});
@@ -76,6 +78,7 @@ public final class EpochStateMachine {
   private volatile long lastAppliedEpoch = -1;
   private volatile long lastEpochSystemMs = -1;
   private volatile long fanOutEpoch = -1; // the epoch being fanned out, -1 between batches
+  private int rulesVersion = ClusterInit.FIRST_RULES_VERSION; // the log's, replicated
 
   private EpochStateMachine(Builder b) {
     this.router = b.router;
@@ -146,6 +149,10 @@ public final class EpochStateMachine {
     if (entry instanceof ClusterInit init) {
       lastAppliedIndex = index;
       String mismatch = clusterInitMismatch(init);
+      if (mismatch == null) {
+        // Never lowered: a leader of an older version that takes office later records 1.
+        rulesVersion = Math.max(rulesVersion, init.rulesVersion());
+      }
       return new ApplyResult.ClusterInitApplied(index, mismatch);
     }
     return applyBatch(index, (EpochBatch) entry);
@@ -160,10 +167,26 @@ public final class EpochStateMachine {
 
   /**
    * Null when {@code init} records this node's settings (its router's vshard count and, if the
-   * builder was given one, its cluster name), else one line saying what differs.
+   * builder was given one, its cluster name) and apply rules this code knows, else one line saying
+   * what differs. A node that cannot apply the log's rules must stop rather than diverge.
    */
   public String clusterInitMismatch(ClusterInit init) {
+    if (init.rulesVersion() > WireFormat.RULES_VERSION) {
+      return "the cluster's log records apply rules version "
+          + init.rulesVersion()
+          + " but this node applies up to version "
+          + WireFormat.RULES_VERSION
+          + "; upgrade it";
+    }
     return init.mismatch(router.vshardCount(), clusterName);
+  }
+
+  /**
+   * The apply rules the log has recorded so far (1 before any cluster-init entry that records
+   * more); de-duplication runs from version {@link WireFormat#RULES_DEDUPE}. Apply thread.
+   */
+  public int rulesVersion() {
+    return rulesVersion;
   }
 
   /** Records that the entry at {@code index} was not for the state machine (e.g. configuration). */
@@ -194,7 +217,8 @@ public final class EpochStateMachine {
       listener.onGap(index, expected, epoch - 1);
     }
     long ms = epochSystemMs(batch.proposerMs(), lastEpochSystemMs);
-    List<NotSequenced> notSequenced = dedupe(batch.txns(), epoch, ms);
+    List<NotSequenced> notSequenced =
+        rulesVersion >= WireFormat.RULES_DEDUPE ? dedupe(batch.txns(), epoch, ms) : List.of();
     int[] holes = positions(notSequenced);
     fanOutEpoch = epoch;
     fanOut(index, batch.txns(), epoch, ms, holes);
@@ -417,6 +441,7 @@ public final class EpochStateMachine {
         epochIndex.export(),
         completions.export(),
         completions.watermark(),
+        rulesVersion,
         epochIndex.exportHoles(),
         clients.export());
   }
@@ -445,6 +470,7 @@ public final class EpochStateMachine {
     epochIndex.load(s.droppedThroughEpoch(), s.epochIndex(), s.epochHoles());
     completions.load(s.completions(), s.completionsEvicted());
     clients.load(s.clients());
+    rulesVersion = s.rulesVersion();
     lastAppliedIndex = s.lastAppliedIndex();
     nextEpoch = s.nextEpoch();
     lastEpochSystemMs = s.lastEpochSystemMs();

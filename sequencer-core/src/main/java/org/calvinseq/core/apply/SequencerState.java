@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Set;
 import org.calvinseq.core.completion.CompletionRegistry;
 import org.calvinseq.core.dedupe.ClientWindows;
+import org.calvinseq.core.model.ClusterInit;
 import org.calvinseq.core.replay.EpochIndex;
 
 /**
@@ -23,6 +24,8 @@ import org.calvinseq.core.replay.EpochIndex;
  * @param completions tracked completion states, in eviction order
  * @param completionsEvicted the completion registry's eviction watermark ({@link
  *     CompletionRegistry.Watermark#NONE} in snapshots that predate it)
+ * @param rulesVersion the apply rules the log has recorded (1 in snapshots that predate the field);
+ *     de-duplication runs from version 2
  * @param epochHoles the empty positions of indexed epochs (txns not sequenced as retries), oldest
  *     first; empty in snapshots that predate de-duplication
  * @param clients the de-duplication state, least recently seen client first; empty in snapshots
@@ -39,6 +42,7 @@ public record SequencerState(
     long[] epochIndex,
     List<CompletionRegistry.State> completions,
     CompletionRegistry.Watermark completionsEvicted,
+    int rulesVersion,
     List<EpochIndex.Holes> epochHoles,
     List<ClientWindows.Client> clients) {
 
@@ -65,6 +69,7 @@ public record SequencerState(
         epochIndex,
         completions,
         completionsEvicted,
+        ClusterInit.FIRST_RULES_VERSION,
         List.of(),
         List.of());
   }
@@ -94,10 +99,14 @@ public record SequencerState(
   }
 
   /**
-   * @throws IllegalArgumentException if the epoch index is not triples, empty positions name one
-   *     epoch twice, or the clients repeat an id or are not in last-seen order
+   * @throws IllegalArgumentException if the epoch index is not triples, the rules version is below
+   *     1, empty positions name one epoch twice, or the clients repeat an id or are not in
+   *     last-seen order
    */
   public SequencerState {
+    if (rulesVersion < ClusterInit.FIRST_RULES_VERSION) {
+      throw new IllegalArgumentException("rulesVersion must be >= 1: " + rulesVersion);
+    }
     java.util.Objects.requireNonNull(completionsEvicted, "completionsEvicted");
     gaps = List.copyOf(gaps);
     epochIndex = epochIndex.clone();
@@ -136,6 +145,7 @@ public record SequencerState(
         && Arrays.equals(epochIndex, s.epochIndex)
         && completions.equals(s.completions)
         && completionsEvicted.equals(s.completionsEvicted)
+        && rulesVersion == s.rulesVersion
         && epochHoles.equals(s.epochHoles)
         && clients.equals(s.clients);
   }
@@ -159,6 +169,8 @@ public record SequencerState(
         + epochIndex.length / 3
         + ", completions="
         + completions.size()
+        + ", rules="
+        + rulesVersion
         + ", epochsWithHoles="
         + epochHoles.size()
         + ", clients="

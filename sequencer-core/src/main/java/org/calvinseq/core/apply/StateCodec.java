@@ -6,6 +6,7 @@ import java.util.List;
 import org.calvinseq.core.codec.CodecException;
 import org.calvinseq.core.completion.CompletionRegistry;
 import org.calvinseq.core.dedupe.ClientWindows;
+import org.calvinseq.core.model.ClusterInit;
 import org.calvinseq.core.model.TxnId;
 import org.calvinseq.core.replay.EpochIndex;
 import org.msgpack.core.MessageBufferPacker;
@@ -16,18 +17,19 @@ import org.msgpack.core.MessageUnpacker;
 /**
  * Snapshot encoding of {@link SequencerState}: a msgpack array {@code [version, vshardCount,
  * lastAppliedIndex, nextEpoch, lastAppliedEpoch, lastEpochSystemMs, gaps, droppedThroughEpoch,
- * epochIndex, completions, completionsEvictedThroughEpoch, completionsEvictedAtMs, epochHoles,
- * clients]}. Snapshots are local files, not a cross-language contract, so a positional layout with
- * a version is enough.
+ * epochIndex, completions, completionsEvictedThroughEpoch, completionsEvictedAtMs, rulesVersion,
+ * epochHoles, clients]}. Snapshots are local files, not a cross-language contract, so a positional
+ * layout with a version is enough.
  *
  * <p>Fields are only appended within a version: a reader accepts the elements it knows and more,
  * and ignores the rest. Version 1 has 10 elements, or 12 with the completion watermark (added
- * later). Version 2 adds the de-duplication state: the epochs' empty positions ({@code [[epoch,
- * [position, ...]], ...]}) and the client windows ({@code [[clientId, lastSeenMs, forgottenThrough
- * or nil, [first, last, epoch, firstPosition, ...]], ...]}). It is a new version, not appended
- * fields, because a node that ignored them would replay retried txns that the live path never
- * delivered: nodes before it refuse version 2, and this code reads both (a version-1 snapshot
- * restores with no de-duplication state).
+ * later). Version 2 adds the de-duplication state: the apply rules the log has recorded (an int),
+ * the epochs' empty positions ({@code [[epoch, [position, ...]], ...]}) and the client windows
+ * ({@code [[clientId, lastSeenMs, forgottenThrough or nil, [first, last, epoch, firstPosition,
+ * ...]], ...]}). It is a new version, not appended fields, because a node that ignored them would
+ * replay retried txns that the live path never delivered: nodes before it refuse version 2, and
+ * this code reads both (a version-1 snapshot restores with apply rules 1 and no de-duplication
+ * state).
  */
 public final class StateCodec {
   /** The version this code writes. */
@@ -40,7 +42,7 @@ public final class StateCodec {
 
   public static byte[] encode(SequencerState s) {
     try (MessageBufferPacker p = MessagePack.newDefaultBufferPacker()) {
-      p.packArrayHeader(14);
+      p.packArrayHeader(15);
       p.packInt(VERSION);
       p.packInt(s.vshardCount());
       p.packLong(s.lastAppliedIndex());
@@ -68,6 +70,7 @@ public final class StateCodec {
         p.packLong(c.firstAckMs()).packBoolean(c.completed());
       }
       p.packLong(s.completionsEvicted().throughEpoch()).packLong(s.completionsEvicted().atMs());
+      p.packInt(s.rulesVersion());
       p.packArrayHeader(s.epochHoles().size());
       for (EpochIndex.Holes h : s.epochHoles()) {
         int[] positions = h.positions();
@@ -103,7 +106,7 @@ public final class StateCodec {
       if (version < OLDEST_VERSION || version > VERSION) {
         throw new CodecException("snapshot", 0, "unsupported snapshot version " + version);
       }
-      if (n < (version == 1 ? 10 : 14)) {
+      if (n < (version == 1 ? 10 : 15)) {
         throw new CodecException("snapshot", 0, "version " + version + " with " + n + " elements");
       }
       int vshardCount = u.unpackInt();
@@ -142,7 +145,9 @@ public final class StateCodec {
               : CompletionRegistry.Watermark.NONE;
       List<EpochIndex.Holes> holes = new ArrayList<>();
       List<ClientWindows.Client> clients = new ArrayList<>();
+      int rules = ClusterInit.FIRST_RULES_VERSION;
       if (version >= 2) {
+        rules = u.unpackInt();
         readHoles(u, bytes.length, holes);
         readClients(u, bytes.length, clients);
       }
@@ -157,6 +162,7 @@ public final class StateCodec {
           idx,
           comps,
           evicted,
+          rules,
           holes,
           clients);
     } catch (IOException | MessagePackException | IllegalArgumentException e) {

@@ -52,6 +52,18 @@ public final class WireFormat {
   public static final int DEDUPE_WINDOW_RUNS = 64;
 
   /**
+   * The apply rules this code applies, recorded by its leaders in cluster-init entries (field
+   * {@link #INIT_RULES_VERSION}): 2, de-duplication by client txn id. De-duplication starts where
+   * the log first records rules {@link #RULES_DEDUPE} or more, so that every replica starts it at
+   * the same position whatever snapshot it started from; an entry without the field records 1, the
+   * rules before.
+   */
+  public static final int RULES_VERSION = 2;
+
+  /** The first apply rules with de-duplication by client txn id (docs/wire-format.md, 9a). */
+  public static final int RULES_DEDUPE = 2;
+
+  /**
    * The most client ids the de-duplication state tracks; past it, the least recently seen client is
    * forgotten (and its retries are then new txns).
    */
@@ -76,6 +88,7 @@ public final class WireFormat {
   public static final int ACK_ACKS = 5;
   public static final int INIT_VSHARD_COUNT = 6;
   public static final int INIT_CLUSTER_NAME = 7;
+  public static final int INIT_RULES_VERSION = 8;
 
   // Txn fields.
   public static final int TXN_CLIENT_ID = 1;

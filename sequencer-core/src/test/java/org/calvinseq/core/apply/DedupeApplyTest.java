@@ -12,6 +12,7 @@ import java.util.List;
 import org.calvinseq.core.apply.ApplyResult.Kind;
 import org.calvinseq.core.dedupe.DedupeLimits;
 import org.calvinseq.core.model.ClientTxnId;
+import org.calvinseq.core.model.ClusterInit;
 import org.calvinseq.core.model.Key;
 import org.calvinseq.core.model.NotSequenced;
 import org.calvinseq.core.model.SequencedTxn;
@@ -36,8 +37,14 @@ class DedupeApplyTest {
 
   @RegisterExtension final StateMachineValidation validation = new StateMachineValidation();
 
-  private final Harness h = validation.track(Harness.builder().vshards(4).build());
+  private final Harness h = validation.track(activated(Harness.builder().vshards(4).build()));
   private final String col = Fixtures.collectionOn(h.router, 1);
+
+  /** {@code harness} after the cluster-init entry that turns de-duplication on (apply rules 2). */
+  private static Harness activated(Harness harness) {
+    harness.apply(new ClusterInit(harness.router.vshardCount(), "test"));
+    return harness;
+  }
 
   private static Txn txn(long client, long seq, String collection) {
     return new Txn(
@@ -132,7 +139,11 @@ class DedupeApplyTest {
   void aSequenceBelowTheWindowIsRefusedAsTooOld() {
     Harness small =
         validation.track(
-            Harness.builder().vshards(4).dedupeLimits(new DedupeLimits(2, 10, 60_000)).build());
+            activated(
+                Harness.builder()
+                    .vshards(4)
+                    .dedupeLimits(new DedupeLimits(2, 10, 60_000))
+                    .build()));
     small.apply(auto(T0, txn(9, 1)));
     small.apply(auto(T0 + 1, txn(9, 2)));
     small.apply(auto(T0 + 2, txn(9, 3))); // three runs for two: sequence 1 is forgotten
@@ -156,7 +167,8 @@ class DedupeApplyTest {
   void aClientIdleLongerThanTheExpiryIsForgottenAndItsRetryIsSequencedAgain() {
     Harness small =
         validation.track(
-            Harness.builder().vshards(4).dedupeLimits(new DedupeLimits(4, 10, 1_000)).build());
+            activated(
+                Harness.builder().vshards(4).dedupeLimits(new DedupeLimits(4, 10, 1_000)).build()));
     small.apply(auto(T0, txn(9, 1)));
     small.apply(auto(T0, txn(8, 1))); // epoch time T0 + 1
     // Client 9 idle for exactly the expiry at epoch time T0 + 1_000: still remembered.
@@ -175,7 +187,8 @@ class DedupeApplyTest {
   void expiryUsesEpochTimeNotTheProposersClock() {
     Harness small =
         validation.track(
-            Harness.builder().vshards(4).dedupeLimits(new DedupeLimits(4, 10, 1_000)).build());
+            activated(
+                Harness.builder().vshards(4).dedupeLimits(new DedupeLimits(4, 10, 1_000)).build()));
     small.apply(auto(T0, txn(9, 1)));
     // A proposer clock far ahead moves epoch time by at most MAX_EPOCH_MS_STEP per epoch, and a
     // clock far behind not at all: whatever proposerMs says, what counts is epochSystemMs.
@@ -189,7 +202,8 @@ class DedupeApplyTest {
   void pastTheCapTheLeastRecentlySeenClientIsForgotten() {
     Harness small =
         validation.track(
-            Harness.builder().vshards(4).dedupeLimits(new DedupeLimits(4, 2, 60_000)).build());
+            activated(
+                Harness.builder().vshards(4).dedupeLimits(new DedupeLimits(4, 2, 60_000)).build()));
     small.apply(auto(T0, txn(1, 1), txn(2, 1)));
     small.apply(auto(T0 + 1, txn(1, 2))); // client 1 seen last
     small.apply(auto(T0 + 2, txn(3, 1))); // a third client: client 2 goes
@@ -245,10 +259,65 @@ class DedupeApplyTest {
             state.completionsEvicted());
     Harness old = validation.track(Harness.builder().vshards(4).build());
     old.sm.restore(v1);
+    assertThat(old.sm.rulesVersion()).isEqualTo(1);
     old.skipIndexes((int) h.nextIndex() - 1);
     assertThat(sequenced(old.apply(auto(T0 + 2, txn(9, 1)))).notSequenced())
-        .as("documented: txns sequenced before the upgrade are unknown, their retries new")
+        .as("apply rules 1 until the log records 2: retries are sequenced again")
         .isEmpty();
+  }
+
+  /**
+   * The reason de-duplication starts at a log entry: replicas of a cluster upgraded from a version
+   * without it restart from their own version-1 snapshots, taken at different indexes. Had each
+   * begun its history where its snapshot ended, a retry of a txn sequenced between the two would be
+   * a duplicate on one and new on the other. Starting at the cluster-init entry that records apply
+   * rules 2, every replica decides alike.
+   */
+  @Test
+  void deduplicationStartsWhereTheLogTurnsItOnWhicheverSnapshotAReplicaStartedFrom() {
+    Harness whole = validation.track(Harness.builder().vshards(4).build());
+    whole.apply(auto(T0, txn(9, 1))); // index 1, epoch 0
+    assertThat(sequenced(whole.apply(auto(T0 + 1, txn(9, 1)))).notSequenced())
+        .as("before the log turns it on: the retry is sequenced again, as old nodes did")
+        .isEmpty(); // index 2, epoch 1
+    SequencerState early = v1(whole.sm.snapshot());
+    whole.apply(auto(T0 + 2, txn(9, 2))); // index 3, epoch 2
+    SequencerState late = v1(whole.sm.snapshot());
+    whole.apply(new ClusterInit(4, "test")); // index 4: apply rules 2 from here on
+    ApplyResult.Sequenced after = sequenced(whole.apply(auto(T0 + 3, txn(9, 2), txn(9, 3))));
+    assertThat(after.notSequenced())
+        .as("9/2 was sequenced before the log turned de-duplication on: not remembered")
+        .isEmpty(); // index 5, epoch 3
+    assertThat(sequenced(whole.apply(auto(T0 + 4, txn(9, 3)))).notSequenced())
+        .containsExactly(NotSequenced.duplicate(0, tid(3, 1))); // index 6, epoch 4
+
+    for (SequencerState start : List.of(early, late)) {
+      Harness r = validation.track(Harness.builder().vshards(4).build());
+      r.sm.restore(start);
+      whole
+          .log
+          .entries()
+          .tailMap(start.lastAppliedIndex(), false)
+          .forEach((index, bytes) -> r.sm.apply(index, bytes));
+      assertThat(r.sm.snapshot())
+          .as("a replica restarted from the snapshot at index %d", start.lastAppliedIndex())
+          .isEqualTo(whole.sm.snapshot());
+    }
+  }
+
+  /** {@code s} as a version-1 snapshot holds it: no apply rules, no de-duplication state. */
+  private static SequencerState v1(SequencerState s) {
+    return new SequencerState(
+        s.vshardCount(),
+        s.lastAppliedIndex(),
+        s.nextEpoch(),
+        s.lastAppliedEpoch(),
+        s.lastEpochSystemMs(),
+        s.gaps(),
+        s.droppedThroughEpoch(),
+        s.epochIndex(),
+        s.completions(),
+        s.completionsEvicted());
   }
 
   private static TxnId tid(long epoch, int position) {

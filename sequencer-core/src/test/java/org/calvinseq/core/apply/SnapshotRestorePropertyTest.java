@@ -24,8 +24,9 @@ import org.junit.jupiter.api.Test;
  * Snapshot + restore + the rest of the log equals the whole log from scratch (etcd's quick-check
  * habit): same final {@link SequencerState}, and the restored replica delivers the same per-vshard
  * streams for the suffix, whether its consumers take them live or replay them. The generated logs
- * retry txns by their client txn ids, so the de-duplication state crosses the snapshot; with tiny
- * windows, clients are forgotten and sequences refused as too old on both sides of it.
+ * retry txns by their client txn ids, so the de-duplication state crosses the snapshot; the entry
+ * that turns de-duplication on comes before or after the cut; with tiny windows, clients are
+ * forgotten and sequences refused as too old on both sides of it.
  */
 class SnapshotRestorePropertyTest {
   private static final int VSHARDS = 6;
@@ -37,11 +38,12 @@ class SnapshotRestorePropertyTest {
       @ForAll @IntRange(min = 0, max = 100) int entries,
       @ForAll @IntRange(min = 0, max = 100) int cutPercent,
       @ForAll @IntRange(min = 1, max = 50) int retention,
-      @ForAll boolean tinyWindows)
+      @ForAll boolean tinyWindows,
+      @ForAll @IntRange(min = 0, max = 40) int activateAfter)
       throws CodecException {
     DedupeLimits limits = tinyWindows ? TINY : DedupeLimits.PROTOCOL;
     CollectionHashRouter router = new CollectionHashRouter(VSHARDS);
-    LogGenerator gen = new LogGenerator(seed, router, limits);
+    LogGenerator gen = new LogGenerator(seed, router, limits, activateAfter);
     List<LogGenerator.Entry> log = gen.generate(entries);
     MapLog mapLog = new MapLog();
     log.forEach(e -> mapLog.put(e.index(), e.bytes()));

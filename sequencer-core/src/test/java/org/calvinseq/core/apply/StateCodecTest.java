@@ -55,6 +55,7 @@ class StateCodecTest {
         new long[] {11, 40, 5_000, 12, 41, 5_001},
         List.of(),
         CompletionRegistry.Watermark.NONE,
+        2,
         List.of(new EpochIndex.Holes(12, new int[] {0, 2})),
         List.of(
             new ClientWindows.Client(
@@ -73,6 +74,7 @@ class StateCodecTest {
         .containsExactly(Long.MAX_VALUE, Long.MIN_VALUE + 1, 11, 0);
     assertThat(back.clients().get(1).forgottenThrough()).isEqualTo(3);
     assertThat(back.epochHoles().get(0).positions()).containsExactly(0, 2);
+    assertThat(back.rulesVersion()).isEqualTo(2);
     assertThat(StateCodec.encode(back)).isEqualTo(bytes);
   }
 
@@ -86,6 +88,7 @@ class StateCodecTest {
     assertThat(back.completionsEvicted()).isEqualTo(new CompletionRegistry.Watermark(9, 4_990));
     assertThat(back.clients()).isEmpty();
     assertThat(back.epochHoles()).isEmpty();
+    assertThat(back.rulesVersion()).as("the rules before de-duplication").isEqualTo(1);
   }
 
   @Test
@@ -130,6 +133,7 @@ class StateCodecTest {
                     new long[0],
                     List.of(),
                     CompletionRegistry.Watermark.NONE,
+                    2,
                     List.of(),
                     twice))
         .isInstanceOf(IllegalArgumentException.class);
@@ -147,6 +151,7 @@ class StateCodecTest {
                     new long[0],
                     List.of(),
                     CompletionRegistry.Watermark.NONE,
+                    2,
                     List.of(),
                     outOfOrder))
         .as("clients not in last-seen order")

@@ -71,7 +71,9 @@ class WireFormatDocTest {
           "5",
           vector5(),
           "6",
-          new org.calvinseq.core.model.ClusterInit(1024, "calvinseq"));
+          new org.calvinseq.core.model.ClusterInit(1024, "calvinseq", 2),
+          "7",
+          new org.calvinseq.core.model.ClusterInit(1024, "calvinseq", 1));
 
   /** The rejected entries and the field the decoder must report. */
   private static final Map<String, String> REJECTS =
@@ -206,6 +208,14 @@ class WireFormatDocTest {
         .contains("| `DEDUPE_WINDOW_RUNS` | " + WireFormat.DEDUPE_WINDOW_RUNS + " |")
         .contains("| `DEDUPE_MAX_CLIENTS` | 16,384 |")
         .contains("| `DEDUPE_CLIENT_EXPIRY_MS` | 86,400,000 (24 hours) |");
+    assertThat(WireFormat.RULES_VERSION)
+        .as("Vector 6 shows what this version's leaders write")
+        .isEqualTo(
+            VECTORS.get("6") instanceof org.calvinseq.core.model.ClusterInit c
+                ? c.rulesVersion()
+                : -1);
+    assertThat(new org.calvinseq.core.model.ClusterInit(1024, "calvinseq"))
+        .isEqualTo(VECTORS.get("6"));
     assertThat(WireFormat.DEDUPE_MAX_CLIENTS).isEqualTo(16_384);
     assertThat(java.time.Duration.ofMillis(WireFormat.DEDUPE_CLIENT_EXPIRY_MS))
         .isEqualTo(java.time.Duration.ofHours(24));

@@ -6,9 +6,11 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.calvinseq.core.apply.ApplyResult.Kind;
 import org.calvinseq.core.codec.EntryEncoder;
+import org.calvinseq.core.codec.WireFormat;
 import org.calvinseq.core.dedupe.DedupeLimits;
 import org.calvinseq.core.model.AckBatch;
 import org.calvinseq.core.model.ClientTxnId;
+import org.calvinseq.core.model.ClusterInit;
 import org.calvinseq.core.model.CompletionAck;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.Key;
@@ -22,8 +24,11 @@ import org.calvinseq.core.routing.CollectionHashRouter;
  * naming the expected, a lower (stale) or a higher (gap) epoch, ack entries, undecodable entries
  * and unused Raft indexes. Txns carry client txn ids of a few clients (some with hostile ids and
  * sequences at the edges of the signed and unsigned ranges), and some batches retry txns of earlier
- * ones, whole, in part, reordered or mixed with new txns. Alongside it keeps the {@link
- * ReferenceModel} of what applying the log must produce, and what each entry must yield.
+ * ones, whole, in part, reordered or mixed with new txns. De-duplication starts with a cluster-init
+ * entry recording apply rules 2, the first entry unless asked for later, and now and then a
+ * cluster-init entry of an older leader (rules 1) follows, which must not stop it. Alongside it
+ * keeps the {@link ReferenceModel} of what applying the log must produce, and what each entry must
+ * yield.
  */
 public final class LogGenerator {
   /**
@@ -50,6 +55,9 @@ public final class LogGenerator {
           "😀emoji", "Ωmega", "𝄞clef");
 
   private final SplittableRandom rnd;
+  private final CollectionHashRouter router;
+  private final int activateAfter;
+  private boolean activated;
   private final ReferenceModel model;
   private final List<Entry> entries = new ArrayList<>();
   private long nextIndex = 1;
@@ -63,7 +71,19 @@ public final class LogGenerator {
 
   /** A generator whose model de-duplicates with {@code limits} (the machines must use them too). */
   public LogGenerator(long seed, CollectionHashRouter router, DedupeLimits limits) {
+    this(seed, router, limits, 0);
+  }
+
+  /**
+   * A generator whose log turns de-duplication on with its entry number {@code activateAfter} (a
+   * cluster-init entry recording apply rules 2); before it, retries are sequenced again, as under
+   * the rules of a version before de-duplication.
+   */
+  public LogGenerator(
+      long seed, CollectionHashRouter router, DedupeLimits limits, int activateAfter) {
     this.rnd = new SplittableRandom(seed);
+    this.router = router;
+    this.activateAfter = activateAfter;
     this.model = new ReferenceModel(router, limits);
     for (int i = 0; i < CLIENTS.length; i++) {
       nextSequence[i] = CLIENTS[i][1];
@@ -103,8 +123,32 @@ public final class LogGenerator {
 
   private static final long[] HOSTILE_MS = {Long.MAX_VALUE, Long.MIN_VALUE, -1, Long.MAX_VALUE - 1};
 
+  /** The cluster-init entry that turns de-duplication on, once its time has come. */
+  private Entry activateIfDue() {
+    if (activated || entries.size() < activateAfter) {
+      return null;
+    }
+    activated = true;
+    return clusterInit(WireFormat.RULES_VERSION);
+  }
+
+  private Entry clusterInit(int rules) {
+    ClusterInit init = new ClusterInit(router.vshardCount(), "generated", rules);
+    model.apply(init);
+    Entry e = new Entry(nextIndex++, EntryEncoder.encode(init), Kind.CLUSTER_INIT);
+    entries.add(e);
+    return e;
+  }
+
   /** Generates, records and returns the next entry. */
   public Entry next() {
+    Entry init = activateIfDue();
+    if (init != null) {
+      return init;
+    }
+    if (rnd.nextInt(60) == 0) {
+      return clusterInit(rnd.nextBoolean() ? 1 : WireFormat.RULES_VERSION); // a new leader's entry
+    }
     if (rnd.nextInt(10) == 0) {
       nextIndex += 1 + rnd.nextInt(3); // indexes used by configuration entries
     }
@@ -142,8 +186,12 @@ public final class LogGenerator {
     return e;
   }
 
-  /** Logs {@code b} as the next committed entry (a client's proposal); returns it. */
+  /**
+   * Logs {@code b} as the next committed entry (a client's proposal), after the entry that turns
+   * de-duplication on if that is due; returns it.
+   */
   public Entry propose(EpochBatch b) {
+    activateIfDue();
     if (rnd.nextInt(10) == 0) {
       nextIndex += 1 + rnd.nextInt(3);
     }

@@ -8,6 +8,7 @@ import java.util.TreeSet;
 import org.calvinseq.core.apply.ApplyResult.Kind;
 import org.calvinseq.core.codec.WireFormat;
 import org.calvinseq.core.dedupe.DedupeLimits;
+import org.calvinseq.core.model.ClusterInit;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.Key;
 import org.calvinseq.core.model.NotSequenced;
@@ -29,6 +30,7 @@ public final class ReferenceModel {
   private long nextEpoch;
   private long lastMs = -1;
   private List<NotSequenced> lastNotSequenced = List.of();
+  private int rulesVersion = ClusterInit.FIRST_RULES_VERSION;
 
   public ReferenceModel(VShardRouter router) {
     this(router, DedupeLimits.PROTOCOL);
@@ -42,6 +44,11 @@ public final class ReferenceModel {
   /** The txns of the last batch applied that were not sequenced; empty for other outcomes. */
   public List<NotSequenced> lastNotSequenced() {
     return lastNotSequenced;
+  }
+
+  /** Applies a cluster-init entry: from apply rules 2 on, retries are recognised. */
+  public void apply(ClusterInit init) {
+    rulesVersion = Math.max(rulesVersion, init.rulesVersion());
   }
 
   /** Applies a batch; returns the kind the state machine must report for it. */
@@ -62,7 +69,9 @@ public final class ReferenceModel {
             ? WireFormat.MAX_PROPOSER_MS
             : Math.min(WireFormat.MAX_PROPOSER_MS, lastMs + WireFormat.MAX_EPOCH_MS_STEP);
     long ms = Math.max(Math.min(b.proposerMs(), cap), lastMs + 1);
-    lastNotSequenced = dedupe.decide(b.txns(), epoch, ms);
+    if (rulesVersion >= WireFormat.RULES_DEDUPE) {
+      lastNotSequenced = dedupe.decide(b.txns(), epoch, ms);
+    }
     java.util.Set<Integer> holes = new java.util.HashSet<>();
     lastNotSequenced.forEach(n -> holes.add(n.position()));
     for (int pos = 0; pos < b.txns().size(); pos++) {
