@@ -274,8 +274,14 @@ final class TxnBatcher implements AutoCloseable {
     for (int i = 0; i < fs.size(); i++) {
       if (failure != null) {
         fs.get(i).completeExceptionally(failure);
-      } else {
-        fs.get(i).complete(new TxnId(receipt.epoch(), i));
+        continue;
+      }
+      try {
+        // (epoch, i), or for a retry of a txn already sequenced the id it got then; a txn refused
+        // as below its client's de-duplication window has none (wire-format.md section 9a).
+        fs.get(i).complete(receipt.txnId(i));
+      } catch (IllegalStateException | IndexOutOfBoundsException e) {
+        fs.get(i).completeExceptionally(e);
       }
     }
   }

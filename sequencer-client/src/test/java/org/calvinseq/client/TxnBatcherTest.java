@@ -21,6 +21,7 @@ import org.calvinseq.core.codec.EntryEncoder;
 import org.calvinseq.core.model.ClientTxnId;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.Key;
+import org.calvinseq.core.model.NotSequenced;
 import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.model.TxnId;
 import org.calvinseq.core.protocol.BatchReceipt;
@@ -104,6 +105,32 @@ class TxnBatcherTest {
     sent.forEach(b -> b.txns().forEach(t -> ids.add(t.clientTxnId())));
     assertThat(ids).extracting(ClientTxnId::clientId).containsOnly(42L);
     assertThat(ids).extracting(ClientTxnId::sequence).containsExactly(0L, 1L, 2L, 3L, 4L, 5L);
+  }
+
+  @Test
+  void aRetriedTxnGetsTheIdItWasFirstSequencedAtAndATooOldOneFails() {
+    batcher(Duration.ofSeconds(10), 3, 1 << 20, 100);
+    List<CompletableFuture<TxnId>> fs = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      fs.add(batcher.submit(txn(1)));
+    }
+    awaitSent(1);
+    receipts
+        .get(0)
+        .complete(
+            new BatchReceipt(
+                ApplyResult.Kind.APPLIED,
+                20,
+                9,
+                1009,
+                3,
+                -1,
+                List.of(NotSequenced.duplicate(0, new TxnId(3, 7)), NotSequenced.tooOld(2))));
+    assertThat(fs.get(0).join()).as("a duplicate: its original id").isEqualTo(new TxnId(3, 7));
+    assertThat(fs.get(1).join()).isEqualTo(new TxnId(9, 1));
+    assertThatThrownBy(fs.get(2)::join)
+        .hasCauseInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("below its client's window");
   }
 
   @Test

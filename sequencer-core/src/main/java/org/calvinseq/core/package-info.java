@@ -12,6 +12,9 @@
  *   <li>The same log gives the same result on every replica: the same epochs, positions and epoch
  *       times, the same deliveries, the same counters, the same snapshot bytes. Time comes from the
  *       log (the proposer's clock, made monotonic: {@code epochSystemMs}); never from this node.
+ *       Decisions that depend on time or on what came before are made from the log alone too: which
+ *       retried txn is a duplicate, when a client id is forgotten, when completion state is
+ *       evicted.
  *   <li>No clock, no randomness, no environment: nothing reads {@code System.currentTimeMillis},
  *       {@code nanoTime}, {@code Instant.now}, a {@code Clock}, {@code Random} or a system
  *       property.
@@ -29,8 +32,9 @@
  * CorePackagesTest} keeps the packages free of cycles.
  *
  * <p>Packages, from the bottom: {@code model}; {@code codec} (the log's bytes); {@code routing}
- * (key to vshard, a txn's participants); {@code completion}; {@code metrics}; {@code replay} (the
- * epoch index, replay and its pages); {@code queue} (per-vshard delivery); {@code apply} (the state
+ * (key to vshard, a txn's participants); {@code completion}; {@code metrics}; {@code dedupe} (which
+ * client txn ids were sequenced, so that a retry is not sequenced twice); {@code replay} (the epoch
+ * index, replay and its pages); {@code queue} (per-vshard delivery); {@code apply} (the state
  * machine and its snapshot encoding); {@code protocol} (client messages that are not log entries).
  */
 package org.calvinseq.core;

@@ -1,6 +1,8 @@
 package org.calvinseq.core.apply;
 
+import java.util.List;
 import java.util.Objects;
+import org.calvinseq.core.model.NotSequenced;
 
 /**
  * What applying one log entry did: one case per outcome, each with only the fields that outcome
@@ -54,19 +56,47 @@ public sealed interface ApplyResult
 
   /**
    * A batch became epoch {@code epoch}: the expected one ({@link Kind#APPLIED}), or one above it
-   * after a gap ({@link Kind#GAP}).
+   * after a gap ({@link Kind#GAP}). The txn at position {@code p} of the batch became {@code
+   * TxnId(epoch, p)}, unless {@code notSequenced} names {@code p}: a retry, whose position stays
+   * empty (docs/wire-format.md, section 9a).
    *
    * @param epochSystemMs the epoch's deterministic time
-   * @param txnCount txns in the batch
+   * @param txnCount txns in the batch, sequenced or not
    * @param expectedEpoch the epoch the state machine expected; below {@code epoch} after a gap
+   * @param notSequenced the txns of the batch that were not sequenced, by ascending position
    */
-  record Sequenced(long index, long epoch, long epochSystemMs, int txnCount, long expectedEpoch)
+  record Sequenced(
+      long index,
+      long epoch,
+      long epochSystemMs,
+      int txnCount,
+      long expectedEpoch,
+      List<NotSequenced> notSequenced)
       implements ApplyResult {
     public Sequenced {
       if (epoch < expectedEpoch || epoch < 0 || txnCount < 0) {
         throw new IllegalArgumentException(
             "epoch " + epoch + " (expected " + expectedEpoch + "), " + txnCount + " txns");
       }
+      notSequenced = List.copyOf(notSequenced);
+      int previous = -1;
+      for (NotSequenced n : notSequenced) {
+        if (n.position() <= previous || n.position() >= txnCount) {
+          throw new IllegalArgumentException(
+              "not-sequenced positions must ascend below " + txnCount + ": " + notSequenced);
+        }
+        previous = n.position();
+      }
+    }
+
+    /** A batch whose every txn was sequenced. */
+    public Sequenced(long index, long epoch, long epochSystemMs, int txnCount, long expectedEpoch) {
+      this(index, epoch, epochSystemMs, txnCount, expectedEpoch, List.of());
+    }
+
+    /** Txns of the batch that took their position: {@code txnCount} less the not-sequenced. */
+    public int sequencedCount() {
+      return txnCount - notSequenced.size();
     }
 
     @Override

@@ -10,10 +10,13 @@ import org.calvinseq.core.codec.CodecException;
 import org.calvinseq.core.codec.EntryDecoder;
 import org.calvinseq.core.codec.WireFormat;
 import org.calvinseq.core.completion.CompletionRegistry;
+import org.calvinseq.core.dedupe.ClientWindows;
+import org.calvinseq.core.dedupe.DedupeLimits;
 import org.calvinseq.core.metrics.SequencerMetrics;
 import org.calvinseq.core.model.AckBatch;
 import org.calvinseq.core.model.ClusterInit;
 import org.calvinseq.core.model.EpochBatch;
+import org.calvinseq.core.model.NotSequenced;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.SequencerEntry;
 import org.calvinseq.core.model.Txn;
@@ -42,8 +45,13 @@ import org.calvinseq.core.routing.VShardRouter;
  *       that no entry can use up the epoch space and stop later batches;
  *   <li>{@code epochSystemMs = max(previous + 1, min(proposerMs, previous + MAX_EPOCH_MS_STEP))}
  *       (see {@link #epochSystemMs});
- *   <li>fan-out: each txn is offered, without blocking, to the queue of each participating vshard
- *       hosted here; a full or closed queue puts its vshard behind (see {@link VShardQueue});
+ *   <li>de-duplication, once a cluster-init entry has recorded apply rules {@link
+ *       WireFormat#RULES_DEDUPE} or later: a txn whose client txn id was already sequenced, or is
+ *       below its client's window, is not sequenced and its position stays empty ({@link
+ *       ClientWindows});
+ *   <li>fan-out: each other txn is offered, without blocking, to the queue of each participating
+ *       vshard hosted here; a full or closed queue puts its vshard behind (see {@link
+ *       VShardQueue});
  *   <li>advance {@code lastAppliedEpoch}, {@code lastAppliedIndex} and the counters.
  * </ol>
  *
@@ -63,12 +71,14 @@ public final class EpochStateMachine {
   private final EntryDecoder decoder = new EntryDecoder();
   private final Participants participants;
   private final ArrayDeque<GapRange> gaps = new ArrayDeque<>();
+  private final ClientWindows clients;
 
   private volatile long lastAppliedIndex = -1;
   private volatile long nextEpoch = 0;
   private volatile long lastAppliedEpoch = -1;
   private volatile long lastEpochSystemMs = -1;
   private volatile long fanOutEpoch = -1; // the epoch being fanned out, -1 between batches
+  private int rulesVersion = ClusterInit.FIRST_RULES_VERSION; // the log's, replicated
 
   private EpochStateMachine(Builder b) {
     this.router = b.router;
@@ -77,6 +87,7 @@ public final class EpochStateMachine {
     this.maxGapRanges = b.maxGapRanges;
     this.clusterName = b.clusterName;
     this.participants = new Participants(router);
+    this.clients = new ClientWindows(b.dedupeLimits);
     this.epochIndex = new EpochIndex(b.epochRetention);
     this.completions =
         new CompletionRegistry(b.completionRetentionMs, b.completionMaxEntries, b.notifier);
@@ -90,7 +101,8 @@ public final class EpochStateMachine {
             subscriptions::behindCount,
             () -> subscriptions.depth()[0],
             () -> subscriptions.depth()[1],
-            completions::pendingCount));
+            completions::pendingCount,
+            clients::clientCount));
   }
 
   public static Builder builder() {
@@ -137,6 +149,10 @@ public final class EpochStateMachine {
     if (entry instanceof ClusterInit init) {
       lastAppliedIndex = index;
       String mismatch = clusterInitMismatch(init);
+      if (mismatch == null) {
+        // Never lowered: a leader of an older version that takes office later records 1.
+        rulesVersion = Math.max(rulesVersion, init.rulesVersion());
+      }
       return new ApplyResult.ClusterInitApplied(index, mismatch);
     }
     return applyBatch(index, (EpochBatch) entry);
@@ -151,10 +167,26 @@ public final class EpochStateMachine {
 
   /**
    * Null when {@code init} records this node's settings (its router's vshard count and, if the
-   * builder was given one, its cluster name), else one line saying what differs.
+   * builder was given one, its cluster name) and apply rules this code knows, else one line saying
+   * what differs. A node that cannot apply the log's rules must stop rather than diverge.
    */
   public String clusterInitMismatch(ClusterInit init) {
+    if (init.rulesVersion() > WireFormat.RULES_VERSION) {
+      return "the cluster's log records apply rules version "
+          + init.rulesVersion()
+          + " but this node applies up to version "
+          + WireFormat.RULES_VERSION
+          + "; upgrade it";
+    }
     return init.mismatch(router.vshardCount(), clusterName);
+  }
+
+  /**
+   * The apply rules the log has recorded so far (1 before any cluster-init entry that records
+   * more); de-duplication runs from version {@link WireFormat#RULES_DEDUPE}. Apply thread.
+   */
+  public int rulesVersion() {
+    return rulesVersion;
   }
 
   /** Records that the entry at {@code index} was not for the state machine (e.g. configuration). */
@@ -185,16 +217,52 @@ public final class EpochStateMachine {
       listener.onGap(index, expected, epoch - 1);
     }
     long ms = epochSystemMs(batch.proposerMs(), lastEpochSystemMs);
+    List<NotSequenced> notSequenced =
+        rulesVersion >= WireFormat.RULES_DEDUPE ? dedupe(batch.txns(), epoch, ms) : List.of();
+    int[] holes = positions(notSequenced);
     fanOutEpoch = epoch;
-    fanOut(index, batch.txns(), epoch, ms);
-    epochIndex.append(epoch, index, ms);
+    fanOut(index, batch.txns(), epoch, ms, holes);
+    epochIndex.append(epoch, index, ms, holes);
     lastEpochSystemMs = ms;
     nextEpoch = epoch + 1;
     lastAppliedIndex = index;
     lastAppliedEpoch = epoch; // written before fanOutEpoch is cleared: see missedThroughEpoch
     fanOutEpoch = -1;
-    metrics.batchApplied(batch.txns().size(), gap);
-    return new ApplyResult.Sequenced(index, epoch, ms, batch.txns().size(), expected);
+    metrics.batchApplied(batch.txns().size(), batch.txns().size() - holes.length, gap);
+    return new ApplyResult.Sequenced(index, epoch, ms, batch.txns().size(), expected, notSequenced);
+  }
+
+  /**
+   * Exactly-once (docs/wire-format.md, section 9a): the txns of the batch that are retries, by
+   * ascending position; counted.
+   */
+  private List<NotSequenced> dedupe(List<Txn> txns, long epoch, long ms) {
+    long expiredBefore = clients.expiredCount();
+    long evictedBefore = clients.evictedCount();
+    List<NotSequenced> out = clients.decide(txns, epoch, ms);
+    int duplicates = 0;
+    for (NotSequenced n : out) {
+      duplicates += n.reason() == NotSequenced.Reason.DUPLICATE ? 1 : 0;
+    }
+    metrics.dedupe(
+        duplicates,
+        out.size() - duplicates,
+        clients.expiredCount() - expiredBefore,
+        clients.evictedCount() - evictedBefore);
+    return out;
+  }
+
+  private static final int[] NO_HOLES = new int[0];
+
+  private static int[] positions(List<NotSequenced> notSequenced) {
+    if (notSequenced.isEmpty()) {
+      return NO_HOLES;
+    }
+    int[] out = new int[notSequenced.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = notSequenced.get(i).position();
+    }
+    return out;
   }
 
   /**
@@ -242,12 +310,18 @@ public final class EpochStateMachine {
     return Math.max(floor, Math.min(proposerMs, cap));
   }
 
-  private void fanOut(long index, List<Txn> txns, long epoch, long ms) {
+  /** Offers each txn of the batch, except those at the ascending positions {@code holes}. */
+  private void fanOut(long index, List<Txn> txns, long epoch, long ms, int[] holes) {
     long live = 0;
     long full = 0;
     long closed = 0;
     long behind = 0;
+    int hole = 0;
     for (int pos = 0, n = txns.size(); pos < n; pos++) {
+      if (hole < holes.length && holes[hole] == pos) {
+        hole++; // a retry: not sequenced, nothing to deliver
+        continue;
+      }
       Txn txn = txns.get(pos);
       int count = participants.compute(txn);
       int[] vshards = participants.buffer();
@@ -338,6 +412,11 @@ public final class EpochStateMachine {
     return epochIndex;
   }
 
+  /** The de-duplication state: read it on the apply thread, or when no apply runs. */
+  public ClientWindows clientWindows() {
+    return clients;
+  }
+
   public SequencerMetrics metrics() {
     return metrics;
   }
@@ -361,7 +440,10 @@ public final class EpochStateMachine {
         epochIndex.droppedThroughEpoch(),
         epochIndex.export(),
         completions.export(),
-        completions.watermark());
+        completions.watermark(),
+        rulesVersion,
+        epochIndex.exportHoles(),
+        clients.export());
   }
 
   /**
@@ -385,8 +467,10 @@ public final class EpochStateMachine {
     subscriptions.fallBehindThrough(s.lastAppliedEpoch());
     gaps.clear();
     gaps.addAll(s.gaps());
-    epochIndex.load(s.droppedThroughEpoch(), s.epochIndex());
+    epochIndex.load(s.droppedThroughEpoch(), s.epochIndex(), s.epochHoles());
     completions.load(s.completions(), s.completionsEvicted());
+    clients.load(s.clients());
+    rulesVersion = s.rulesVersion();
     lastAppliedIndex = s.lastAppliedIndex();
     nextEpoch = s.nextEpoch();
     lastEpochSystemMs = s.lastEpochSystemMs();
@@ -408,6 +492,17 @@ public final class EpochStateMachine {
     private SequencerMetrics metrics = SequencerMetrics.noop();
     private ApplyListener listener = ApplyListener.NONE;
     private String clusterName;
+    private DedupeLimits dedupeLimits = DedupeLimits.PROTOCOL;
+
+    /**
+     * The bounds of the de-duplication state; default, and the only value nodes use, {@link
+     * DedupeLimits#PROTOCOL}. Every replica of a log must use the same ones: other values are for
+     * tests that need to reach the window's edges with few entries.
+     */
+    public Builder dedupeLimits(DedupeLimits limits) {
+      this.dedupeLimits = java.util.Objects.requireNonNull(limits, "limits");
+      return this;
+    }
 
     /**
      * The cluster name that cluster-init entries must record (default null: only their vshard count

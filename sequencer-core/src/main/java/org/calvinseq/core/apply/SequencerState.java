@@ -1,8 +1,13 @@
 package org.calvinseq.core.apply;
 
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.calvinseq.core.completion.CompletionRegistry;
+import org.calvinseq.core.dedupe.ClientWindows;
+import org.calvinseq.core.model.ClusterInit;
+import org.calvinseq.core.replay.EpochIndex;
 
 /**
  * Everything the apply path needs to continue from a point in the log: the snapshot value.
@@ -19,6 +24,12 @@ import org.calvinseq.core.completion.CompletionRegistry;
  * @param completions tracked completion states, in eviction order
  * @param completionsEvicted the completion registry's eviction watermark ({@link
  *     CompletionRegistry.Watermark#NONE} in snapshots that predate it)
+ * @param rulesVersion the apply rules the log has recorded (1 in snapshots that predate the field);
+ *     de-duplication runs from version 2
+ * @param epochHoles the empty positions of indexed epochs (txns not sequenced as retries), oldest
+ *     first; empty in snapshots that predate de-duplication
+ * @param clients the de-duplication state, least recently seen client first; empty in snapshots
+ *     that predate it
  */
 public record SequencerState(
     int vshardCount,
@@ -30,9 +41,40 @@ public record SequencerState(
     long droppedThroughEpoch,
     long[] epochIndex,
     List<CompletionRegistry.State> completions,
-    CompletionRegistry.Watermark completionsEvicted) {
+    CompletionRegistry.Watermark completionsEvicted,
+    int rulesVersion,
+    List<EpochIndex.Holes> epochHoles,
+    List<ClientWindows.Client> clients) {
 
-  /** A state with no completion eviction watermark. */
+  /** A state without de-duplication state (as snapshots before it had). */
+  public SequencerState(
+      int vshardCount,
+      long lastAppliedIndex,
+      long nextEpoch,
+      long lastAppliedEpoch,
+      long lastEpochSystemMs,
+      List<GapRange> gaps,
+      long droppedThroughEpoch,
+      long[] epochIndex,
+      List<CompletionRegistry.State> completions,
+      CompletionRegistry.Watermark completionsEvicted) {
+    this(
+        vshardCount,
+        lastAppliedIndex,
+        nextEpoch,
+        lastAppliedEpoch,
+        lastEpochSystemMs,
+        gaps,
+        droppedThroughEpoch,
+        epochIndex,
+        completions,
+        completionsEvicted,
+        ClusterInit.FIRST_RULES_VERSION,
+        List.of(),
+        List.of());
+  }
+
+  /** A state with no completion eviction watermark and no de-duplication state. */
   public SequencerState(
       int vshardCount,
       long lastAppliedIndex,
@@ -56,13 +98,37 @@ public record SequencerState(
         CompletionRegistry.Watermark.NONE);
   }
 
+  /**
+   * @throws IllegalArgumentException if the epoch index is not triples, the rules version is below
+   *     1, empty positions name one epoch twice, or the clients repeat an id or are not in
+   *     last-seen order
+   */
   public SequencerState {
+    if (rulesVersion < ClusterInit.FIRST_RULES_VERSION) {
+      throw new IllegalArgumentException("rulesVersion must be >= 1: " + rulesVersion);
+    }
     java.util.Objects.requireNonNull(completionsEvicted, "completionsEvicted");
     gaps = List.copyOf(gaps);
     epochIndex = epochIndex.clone();
     completions = List.copyOf(completions);
+    epochHoles = List.copyOf(epochHoles);
+    clients = List.copyOf(clients);
     if (epochIndex.length % 3 != 0) {
       throw new IllegalArgumentException("epochIndex must hold triples");
+    }
+    Set<Long> epochs = new HashSet<>();
+    for (EpochIndex.Holes h : epochHoles) {
+      if (!epochs.add(h.epoch())) {
+        throw new IllegalArgumentException("empty positions of epoch " + h.epoch() + " twice");
+      }
+    }
+    Set<Long> ids = new HashSet<>();
+    long seen = Long.MIN_VALUE;
+    for (ClientWindows.Client c : clients) {
+      if (!ids.add(c.clientId()) || c.lastSeenMs() < seen) {
+        throw new IllegalArgumentException("clients repeat an id or are out of order at " + c);
+      }
+      seen = c.lastSeenMs();
     }
   }
 
@@ -78,7 +144,10 @@ public record SequencerState(
         && droppedThroughEpoch == s.droppedThroughEpoch
         && Arrays.equals(epochIndex, s.epochIndex)
         && completions.equals(s.completions)
-        && completionsEvicted.equals(s.completionsEvicted);
+        && completionsEvicted.equals(s.completionsEvicted)
+        && rulesVersion == s.rulesVersion
+        && epochHoles.equals(s.epochHoles)
+        && clients.equals(s.clients);
   }
 
   @Override
@@ -100,6 +169,12 @@ public record SequencerState(
         + epochIndex.length / 3
         + ", completions="
         + completions.size()
+        + ", rules="
+        + rulesVersion
+        + ", epochsWithHoles="
+        + epochHoles.size()
+        + ", clients="
+        + clients.size()
         + "]";
   }
 }

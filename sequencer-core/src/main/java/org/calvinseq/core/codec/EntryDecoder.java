@@ -143,6 +143,7 @@ public final class EntryDecoder extends MsgpackInput {
     List<CompletionAck> acks = null;
     int vshardCountAt = -1; // cluster-init fields: read once the type is known (section 6a)
     int clusterNameAt = -1;
+    int rulesAt = -1;
     entryFields.clear();
     for (int i = 0; i < fields; i++) {
       int key = fieldKey("entry", entryFields);
@@ -162,6 +163,10 @@ public final class EntryDecoder extends MsgpackInput {
         }
         case INIT_CLUSTER_NAME -> {
           clusterNameAt = pos;
+          skipValue();
+        }
+        case INIT_RULES_VERSION -> {
+          rulesAt = pos;
           skipValue();
         }
         default -> skipValue();
@@ -197,17 +202,18 @@ public final class EntryDecoder extends MsgpackInput {
       return new AckBatch(acks);
     }
     if (type == TYPE_CLUSTER_INIT) {
-      return readClusterInit(txns, acks, vshardCountAt, clusterNameAt);
+      return readClusterInit(txns, acks, vshardCountAt, clusterNameAt, rulesAt);
     }
     throw error("type", type < 0 ? "missing entry type" : "unknown entry type " + type);
   }
 
   /**
-   * A cluster-init entry from the offsets of its two fields. Other entry types skip fields 6 and 7
-   * as unknown, as decoders did before the type existed, so no entry changes meaning.
+   * A cluster-init entry from the offsets of its fields (the rules version is optional: absent, it
+   * is 1). Other entry types skip fields 6 to 8 as unknown, as decoders did before the type
+   * existed, so no entry changes meaning.
    */
   private ClusterInit readClusterInit(
-      List<Txn> txns, List<CompletionAck> acks, int vshardCountAt, int clusterNameAt)
+      List<Txn> txns, List<CompletionAck> acks, int vshardCountAt, int clusterNameAt, int rulesAt)
       throws CodecException {
     if (txns != null || acks != null) {
       throw error(txns != null ? "txns" : "acks", "txns or acks field in a cluster-init entry");
@@ -226,8 +232,16 @@ public final class EntryDecoder extends MsgpackInput {
     }
     pos = clusterNameAt;
     String name = collection("clusterName");
+    long rules = ClusterInit.FIRST_RULES_VERSION;
+    if (rulesAt >= 0) {
+      pos = rulesAt;
+      rules = uint("rulesVersion");
+      if (rules < 1 || rules > Integer.MAX_VALUE) {
+        throw error("rulesVersion", "must be in [1, 2^31-1]: " + rules);
+      }
+    }
     pos = after;
-    return new ClusterInit((int) vshards, name);
+    return new ClusterInit((int) vshards, name, (int) rules);
   }
 
   private List<Txn> readTxns() throws CodecException {

@@ -45,11 +45,15 @@ public final class EntryEncoder {
   }
 
   private static void writeInit(MessagePacker p, ClusterInit init) throws IOException {
-    p.packMapHeader(4);
+    boolean rules = init.rulesVersion() != ClusterInit.FIRST_RULES_VERSION;
+    p.packMapHeader(rules ? 5 : 4);
     p.packInt(ENTRY_VERSION).packInt(VERSION);
     p.packInt(ENTRY_TYPE).packInt(TYPE_CLUSTER_INIT);
     p.packInt(INIT_VSHARD_COUNT).packInt(init.vshardCount());
     p.packInt(INIT_CLUSTER_NAME).packString(init.clusterName());
+    if (rules) {
+      p.packInt(INIT_RULES_VERSION).packInt(init.rulesVersion());
+    }
   }
 
   private static void writeBatch(MessagePacker p, EpochBatch b) throws IOException {

@@ -42,6 +42,39 @@ public final class WireFormat {
    */
   public static final long MAX_PROPOSER_MS = 253_402_300_799_999L;
 
+  /**
+   * How many runs of sequences each client's de-duplication window holds (docs/wire-format.md,
+   * section 9a). A run is consecutive sequences sequenced in one epoch at consecutive positions: a
+   * batch of one client's txns is normally one run. Past it, the lowest run is forgotten and the
+   * client's sequences up to its end are refused as too old. A protocol constant, like the three
+   * below, because every replica must de-duplicate alike.
+   */
+  public static final int DEDUPE_WINDOW_RUNS = 64;
+
+  /**
+   * The apply rules this code applies, recorded by its leaders in cluster-init entries (field
+   * {@link #INIT_RULES_VERSION}): 2, de-duplication by client txn id. De-duplication starts where
+   * the log first records rules {@link #RULES_DEDUPE} or more, so that every replica starts it at
+   * the same position whatever snapshot it started from; an entry without the field records 1, the
+   * rules before.
+   */
+  public static final int RULES_VERSION = 2;
+
+  /** The first apply rules with de-duplication by client txn id (docs/wire-format.md, 9a). */
+  public static final int RULES_DEDUPE = 2;
+
+  /**
+   * The most client ids the de-duplication state tracks; past it, the least recently seen client is
+   * forgotten (and its retries are then new txns).
+   */
+  public static final int DEDUPE_MAX_CLIENTS = 16_384;
+
+  /**
+   * How long, in epoch time ({@code epochSystemMs}), a client id is remembered after its last txn:
+   * 24 hours. An idle client is forgotten at the first epoch more than this after it was last seen.
+   */
+  public static final long DEDUPE_CLIENT_EXPIRY_MS = 86_400_000L;
+
   public static final int TYPE_BATCH = 1;
   public static final int TYPE_ACK = 2;
   public static final int TYPE_CLUSTER_INIT = 3;
@@ -55,6 +88,7 @@ public final class WireFormat {
   public static final int ACK_ACKS = 5;
   public static final int INIT_VSHARD_COUNT = 6;
   public static final int INIT_CLUSTER_NAME = 7;
+  public static final int INIT_RULES_VERSION = 8;
 
   // Txn fields.
   public static final int TXN_CLIENT_ID = 1;

@@ -25,6 +25,10 @@ package org.calvinseq.core.metrics;
  *     sequencer.drops{reason=behind}})
  * @param acksApplied completion acks applied ({@code sequencer.acks.applied})
  * @param completions txns whose every participant acked ({@code sequencer.completions})
+ * @param duplicates txns not sequenced because their client txn id was already sequenced ({@code
+ *     sequencer.txns.not.sequenced{reason=duplicate}})
+ * @param sequenceTooOld txns refused because their sequence was below their client's window ({@code
+ *     sequencer.txns.not.sequenced{reason=sequence_too_old}})
  */
 public record SequencerCounters(
     long epochsApplied,
@@ -39,4 +43,6 @@ public record SequencerCounters(
     long droppedClosed,
     long droppedBehind,
     long acksApplied,
-    long completions) {}
+    long completions,
+    long duplicates,
+    long sequenceTooOld) {}

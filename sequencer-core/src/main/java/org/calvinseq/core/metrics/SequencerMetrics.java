@@ -32,6 +32,10 @@ public final class SequencerMetrics {
   private final Counter skippedBehind;
   private final Counter acksApplied;
   private final Counter completions;
+  private final Counter duplicates;
+  private final Counter tooOld;
+  private final Counter clientsExpired;
+  private final Counter clientsEvicted;
   private final DistributionSummary batchTxns;
   private final Timer applyTime;
 
@@ -79,6 +83,10 @@ public final class SequencerMetrics {
         Counter.builder("sequencer.completions")
             .description("Transactions whose every participant acked")
             .register(registry);
+    duplicates = notSequenced("duplicate");
+    tooOld = notSequenced("sequence_too_old");
+    clientsExpired = clientsForgotten("expired");
+    clientsEvicted = clientsForgotten("capacity");
     batchTxns =
         DistributionSummary.builder("sequencer.batch.txns")
             .description("Transactions per applied batch")
@@ -100,6 +108,25 @@ public final class SequencerMetrics {
         .description(
             "Transactions handed to a vshard consumer, by path (replay means it fell behind)")
         .tag("path", path)
+        .register(registry);
+  }
+
+  private Counter notSequenced(String reason) {
+    return Counter.builder("sequencer.txns.not.sequenced")
+        .description(
+            "Txns of applied batches not sequenced because their client txn id says they are"
+                + " retries, by reason: duplicate (sequenced before; the receipt gives its id)"
+                + " or sequence_too_old (below the client's window; refused)")
+        .tag("reason", reason)
+        .register(registry);
+  }
+
+  private Counter clientsForgotten(String reason) {
+    return Counter.builder("sequencer.dedupe.clients.forgotten")
+        .description(
+            "Client ids the de-duplication state forgot, by reason: expired (idle 24 h of epoch"
+                + " time) or capacity (the least recently seen, to make room)")
+        .tag("reason", reason)
         .register(registry);
   }
 
@@ -128,7 +155,8 @@ public final class SequencerMetrics {
       LongSupplier vshardsBehind,
       LongSupplier queuedTxns,
       LongSupplier maxQueueDepth,
-      LongSupplier pendingCompletions) {}
+      LongSupplier pendingCompletions,
+      LongSupplier dedupeClients) {}
 
   /** Registers the gauges of the apply path, its queues and its completion registry. */
   public void bindGauges(Gauges g) {
@@ -151,6 +179,10 @@ public final class SequencerMetrics {
         "sequencer.completions.pending",
         "Transactions with some but not all acks",
         g.pendingCompletions());
+    gauge(
+        "sequencer.dedupe.clients",
+        "Client ids whose sequenced txns the de-duplication state remembers",
+        g.dedupeClients());
   }
 
   private void gauge(String name, String help, LongSupplier f) {
@@ -165,9 +197,16 @@ public final class SequencerMetrics {
     return registry;
   }
 
-  public void batchApplied(int txns, long gapEpochs) {
+  /**
+   * A batch became an epoch.
+   *
+   * @param txns the batch's txns
+   * @param sequenced those of them that took their position (the others were retries)
+   * @param gapEpochs epochs skipped before it
+   */
+  public void batchApplied(int txns, int sequenced, long gapEpochs) {
     epochsApplied.increment();
-    txnsSequenced.increment(txns);
+    txnsSequenced.increment(sequenced);
     batchTxns.record(txns);
     if (gapEpochs > 0) {
       epochGaps.increment();
@@ -187,6 +226,25 @@ public final class SequencerMetrics {
     }
     if (behind > 0) {
       skippedBehind.increment(behind);
+    }
+  }
+
+  /**
+   * What de-duplication did for one batch: txns not sequenced as duplicates and as too old, and
+   * client ids forgotten by expiry and for capacity.
+   */
+  public void dedupe(long duplicate, long sequenceTooOld, long expired, long evicted) {
+    if (duplicate > 0) {
+      duplicates.increment(duplicate);
+    }
+    if (sequenceTooOld > 0) {
+      tooOld.increment(sequenceTooOld);
+    }
+    if (expired > 0) {
+      clientsExpired.increment(expired);
+    }
+    if (evicted > 0) {
+      clientsEvicted.increment(evicted);
     }
   }
 
@@ -228,7 +286,9 @@ public final class SequencerMetrics {
         n(droppedClosed),
         n(skippedBehind),
         n(acksApplied),
-        n(completions));
+        n(completions),
+        n(duplicates),
+        n(tooOld));
   }
 
   private static long n(Counter c) {

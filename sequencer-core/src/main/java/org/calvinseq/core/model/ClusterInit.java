@@ -9,13 +9,38 @@ import java.util.Objects;
  * entry by log replay or at the head of the log; a snapshot carries the vshard count for the same
  * check on install.
  *
+ * <p>It also records the version of the apply rules its leader applies: applying an entry with
+ * rules version 2 or more turns on de-duplication by client txn id (docs/wire-format.md, section
+ * 9a) at that log position, on every replica alike.
+ *
  * @param vshardCount the cluster's vshard count, at least 1
  * @param clusterName the cluster's name (the Raft group id derives from it), not empty
+ * @param rulesVersion the apply rules the proposing leader applies, at least 1 (entries written
+ *     before the field existed have 1)
  */
-public record ClusterInit(int vshardCount, String clusterName) implements SequencerEntry {
+public record ClusterInit(int vshardCount, String clusterName, int rulesVersion)
+    implements SequencerEntry {
+  /** The apply rules of entries that do not name them: those before de-duplication. */
+  public static final int FIRST_RULES_VERSION = 1;
+
+  /**
+   * The apply rules this code applies, and that its leaders record: 2, de-duplication by client txn
+   * id. The same number as {@code WireFormat.RULES_VERSION}, which cannot be used here (the model
+   * is below the codec).
+   */
+  public static final int CURRENT_RULES_VERSION = 2;
+
+  /** The entry this code's leaders propose: its settings, and the current apply rules. */
+  public ClusterInit(int vshardCount, String clusterName) {
+    this(vshardCount, clusterName, CURRENT_RULES_VERSION);
+  }
+
   public ClusterInit {
     if (vshardCount < 1) {
       throw new IllegalArgumentException("vshardCount must be >= 1: " + vshardCount);
+    }
+    if (rulesVersion < FIRST_RULES_VERSION) {
+      throw new IllegalArgumentException("rulesVersion must be >= 1: " + rulesVersion);
     }
     Objects.requireNonNull(clusterName, "clusterName");
     if (clusterName.isEmpty()) {

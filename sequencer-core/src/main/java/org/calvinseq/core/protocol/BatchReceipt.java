@@ -3,6 +3,7 @@ package org.calvinseq.core.protocol;
 import java.util.ArrayList;
 import java.util.List;
 import org.calvinseq.core.apply.ApplyResult;
+import org.calvinseq.core.model.NotSequenced;
 import org.calvinseq.core.model.TxnId;
 
 /**
@@ -15,6 +16,9 @@ import org.calvinseq.core.model.TxnId;
  * @param epochSystemMs the epoch's deterministic time, -1 when stale
  * @param txnCount txns (or acks) in the entry
  * @param expectedEpoch the epoch the state machine expected, for GAP and STALE; -1 otherwise
+ * @param notSequenced for a sequenced batch, its txns that were not sequenced because their client
+ *     txn id says they are retries, by ascending position (docs/wire-format.md, section 9a); empty
+ *     otherwise
  */
 public record BatchReceipt(
     ApplyResult.Kind outcome,
@@ -22,13 +26,43 @@ public record BatchReceipt(
     long epoch,
     long epochSystemMs,
     int txnCount,
-    long expectedEpoch) {
+    long expectedEpoch,
+    List<NotSequenced> notSequenced) {
+
+  public BatchReceipt {
+    notSequenced = List.copyOf(notSequenced);
+    int previous = -1;
+    for (NotSequenced n : notSequenced) {
+      if (n.position() <= previous || n.position() >= txnCount) {
+        throw new IllegalArgumentException(
+            "not-sequenced positions must ascend below " + txnCount + ": " + notSequenced);
+      }
+      previous = n.position();
+    }
+  }
+
+  /** A receipt in which no txn was refused as a retry. */
+  public BatchReceipt(
+      ApplyResult.Kind outcome,
+      long index,
+      long epoch,
+      long epochSystemMs,
+      int txnCount,
+      long expectedEpoch) {
+    this(outcome, index, epoch, epochSystemMs, txnCount, expectedEpoch, List.of());
+  }
 
   /** The receipt of {@code r}; the fields an outcome does not have are -1 (0 for the count). */
   public static BatchReceipt of(ApplyResult r) {
     if (r instanceof ApplyResult.Sequenced s) {
       return new BatchReceipt(
-          s.kind(), s.index(), s.epoch(), s.epochSystemMs(), s.txnCount(), s.expectedEpoch());
+          s.kind(),
+          s.index(),
+          s.epoch(),
+          s.epochSystemMs(),
+          s.txnCount(),
+          s.expectedEpoch(),
+          s.notSequenced());
     }
     if (r instanceof ApplyResult.Stale s) {
       return new BatchReceipt(s.kind(), s.index(), s.epoch(), -1, s.txnCount(), s.expectedEpoch());
@@ -42,7 +76,7 @@ public record BatchReceipt(
     return new BatchReceipt(r.kind(), r.index(), -1, -1, 0, -1);
   }
 
-  /** True when the batch became an epoch. */
+  /** True when the batch became an epoch (some of its txns may still be retries: see below). */
   public boolean sequenced() {
     return outcome == ApplyResult.Kind.APPLIED || outcome == ApplyResult.Kind.GAP;
   }
@@ -51,23 +85,69 @@ public record BatchReceipt(
     return outcome == ApplyResult.Kind.STALE;
   }
 
-  /** The id of the txn at {@code position} of this batch. */
-  public TxnId txnId(int position) {
-    if (!sequenced()) {
-      throw new IllegalStateException("batch was not sequenced: " + outcome);
+  /**
+   * What became of the txn at {@code position} of this batch: null when it was sequenced here, at
+   * {@code TxnId(epoch, position)}; else why not.
+   */
+  public NotSequenced notSequenced(int position) {
+    checkPosition(position);
+    int lo = 0;
+    int hi = notSequenced.size() - 1;
+    while (lo <= hi) { // ascending positions
+      int mid = (lo + hi) >>> 1;
+      NotSequenced n = notSequenced.get(mid);
+      if (n.position() < position) {
+        lo = mid + 1;
+      } else if (n.position() > position) {
+        hi = mid - 1;
+      } else {
+        return n;
+      }
     }
-    if (position < 0 || position >= txnCount) {
-      throw new IndexOutOfBoundsException(position);
-    }
-    return new TxnId(epoch, position);
+    return null;
   }
 
-  /** The ids of every txn of the batch, in order. */
+  /**
+   * The id of the txn at {@code position} of this batch: {@code TxnId(epoch, position)}, or, for a
+   * duplicate, the id it got when it was first sequenced.
+   *
+   * @throws IllegalStateException when the batch was not sequenced, or this txn was refused as
+   *     {@link NotSequenced.Reason#SEQUENCE_TOO_OLD} (it has no id this receipt can tell)
+   */
+  public TxnId txnId(int position) {
+    NotSequenced n = notSequenced(position);
+    if (n == null) {
+      return new TxnId(epoch, position);
+    }
+    if (n.reason() == NotSequenced.Reason.DUPLICATE) {
+      return n.original();
+    }
+    throw new IllegalStateException(
+        "txn "
+            + position
+            + " of the batch was refused: its sequence is below its client's window, so whether"
+            + " it was sequenced before cannot be told");
+  }
+
+  /**
+   * The ids of every txn of the batch, in order, as {@link #txnId} gives them.
+   *
+   * @throws IllegalStateException as {@link #txnId} does
+   */
   public List<TxnId> txnIds() {
     List<TxnId> ids = new ArrayList<>(txnCount);
     for (int i = 0; i < txnCount; i++) {
       ids.add(txnId(i));
     }
     return ids;
+  }
+
+  private void checkPosition(int position) {
+    if (!sequenced()) {
+      throw new IllegalStateException("batch was not sequenced: " + outcome);
+    }
+    if (position < 0 || position >= txnCount) {
+      throw new IndexOutOfBoundsException(position);
+    }
   }
 }

@@ -12,6 +12,7 @@ import org.calvinseq.core.codec.EntryEncoder;
 import org.calvinseq.core.completion.CompletionOutcome;
 import org.calvinseq.core.completion.CompletionState;
 import org.calvinseq.core.model.EpochBatch;
+import org.calvinseq.core.model.NotSequenced;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.model.TxnId;
@@ -68,75 +69,140 @@ public final class Protocol {
 
   // ---- receipts ----
 
-  /** The receipt format this code writes, and the only one it reads (besides the unversioned). */
+  /**
+   * The receipt format of a receipt in which every txn was sequenced (or of an entry that is not a
+   * sequenced batch): the meaning of receipts before de-duplication, which older clients read.
+   */
   public static final int RECEIPT_VERSION = 1;
+
+  /**
+   * The receipt format of a sequenced batch some of whose txns were not sequenced as retries: it
+   * appends their list, which a version-1 reader would ignore and then report wrong ids for them.
+   * The newest version this code reads.
+   */
+  public static final int RECEIPT_VERSION_NOT_SEQUENCED = 2;
 
   /** Elements of an unversioned receipt, as written before the version was added. */
   private static final int RECEIPT_FIELDS_V0 = 6;
 
   /**
    * A receipt as a msgpack array {@code [outcome, index, epoch, epochSystemMs, txnCount,
-   * expectedEpoch, version]}, specified in docs/wire-format.md (section 13). The version is last so
-   * that readers written before it existed, which read six elements and ignore the rest, still read
-   * it.
+   * expectedEpoch, version]}, plus, in version 2, {@code notSequenced}: {@code [[position, reason,
+   * originalEpoch, originalPosition], ...]}. Specified in docs/wire-format.md (section 13). The
+   * version comes after the six original fields so that readers written before it existed, which
+   * read six elements and ignore the rest, still read version 1. Version 2 is written only when
+   * {@link BatchReceipt#notSequenced()} is not empty, so that a client that reads only version 1
+   * fails on exactly the receipts it would misread.
    */
   public static byte[] encodeReceipt(BatchReceipt r) {
+    boolean v2 = !r.notSequenced().isEmpty();
     return pack(
         p -> {
-          p.packArrayHeader(RECEIPT_FIELDS_V0 + 1);
+          p.packArrayHeader(RECEIPT_FIELDS_V0 + (v2 ? 2 : 1));
           p.packInt(r.outcome().ordinal());
           p.packLong(r.index()).packLong(r.epoch()).packLong(r.epochSystemMs());
           p.packInt(r.txnCount()).packLong(r.expectedEpoch());
-          p.packInt(RECEIPT_VERSION);
+          p.packInt(v2 ? RECEIPT_VERSION_NOT_SEQUENCED : RECEIPT_VERSION);
+          if (v2) {
+            p.packArrayHeader(r.notSequenced().size());
+            for (NotSequenced n : r.notSequenced()) {
+              TxnId o = n.original();
+              p.packArrayHeader(4).packInt(n.position()).packInt(n.reason().code());
+              p.packLong(o == null ? -1 : o.epoch()).packInt(o == null ? -1 : o.position());
+            }
+          }
         });
   }
 
   /**
-   * Reads a receipt of version 1, or an unversioned one (six elements, the same meaning). Elements
-   * after the version are skipped: later versions of the same meaning may append fields.
+   * Reads a receipt of version 1 or 2, or an unversioned one (six elements, the meaning of version
+   * 1). Elements after those of its version are skipped: later revisions of a version may append
+   * fields.
    *
-   * @throws CodecException when the bytes are not a receipt, name an unknown outcome, or carry a
-   *     version other than 1 (field {@code receipt.version})
+   * @throws CodecException when the bytes are not a receipt or name an unknown outcome, at field
+   *     {@code receipt.version} when they carry a version other than 1 and 2, and at field {@code
+   *     receipt.notSequenced} when a version-2 list is missing or malformed
    */
   public static BatchReceipt decodeReceipt(ByteBuffer bytes) throws CodecException {
-    int[] version = {RECEIPT_VERSION};
-    BatchReceipt r =
-        unpack(
-            bytes,
-            u -> {
-              int n = u.unpackArrayHeader();
-              if (n < RECEIPT_FIELDS_V0) {
-                throw new IllegalArgumentException(
-                    "a receipt has at least " + RECEIPT_FIELDS_V0 + " elements, not " + n);
-              }
-              ApplyResult.Kind kind = ApplyResult.Kind.values()[u.unpackInt()];
-              BatchReceipt read =
-                  new BatchReceipt(
-                      kind,
-                      u.unpackLong(),
-                      u.unpackLong(),
-                      u.unpackLong(),
-                      u.unpackInt(),
-                      u.unpackLong());
-              if (n > RECEIPT_FIELDS_V0) {
-                version[0] = u.unpackInt();
-                for (int i = RECEIPT_FIELDS_V0 + 1; i < n; i++) {
-                  u.skipValue();
-                }
-              }
-              return read;
-            });
-    if (version[0] != RECEIPT_VERSION) {
-      throw new CodecException(
-          "receipt.version",
-          0,
-          "unsupported receipt version "
-              + version[0]
-              + " (this client reads "
-              + RECEIPT_VERSION
-              + ")");
+    try (MessageUnpacker u = unpacker(bytes)) {
+      int n = u.unpackArrayHeader();
+      if (n < RECEIPT_FIELDS_V0) {
+        throw new CodecException(
+            "receipt", 0, "a receipt has at least " + RECEIPT_FIELDS_V0 + " elements, not " + n);
+      }
+      int outcome = u.unpackInt();
+      ApplyResult.Kind[] kinds = ApplyResult.Kind.values();
+      if (outcome < 0 || outcome >= kinds.length) {
+        throw new CodecException("receipt.outcome", 0, "unknown outcome " + outcome);
+      }
+      long index = u.unpackLong();
+      long epoch = u.unpackLong();
+      long ms = u.unpackLong();
+      int txnCount = u.unpackInt();
+      long expected = u.unpackLong();
+      int version = n > RECEIPT_FIELDS_V0 ? u.unpackInt() : RECEIPT_VERSION;
+      if (version != RECEIPT_VERSION && version != RECEIPT_VERSION_NOT_SEQUENCED) {
+        throw new CodecException(
+            "receipt.version",
+            0,
+            "unsupported receipt version "
+                + version
+                + " (this client reads "
+                + RECEIPT_VERSION
+                + " and "
+                + RECEIPT_VERSION_NOT_SEQUENCED
+                + ")");
+      }
+      List<NotSequenced> notSequenced = List.of();
+      int known = RECEIPT_FIELDS_V0 + 1;
+      if (version == RECEIPT_VERSION_NOT_SEQUENCED) {
+        if (n < RECEIPT_FIELDS_V0 + 2) {
+          throw new CodecException("receipt.notSequenced", 0, "version 2 without the list");
+        }
+        notSequenced = notSequenced(u, txnCount);
+        known++;
+      }
+      for (int i = known; i < n; i++) {
+        u.skipValue();
+      }
+      return new BatchReceipt(kinds[outcome], index, epoch, ms, txnCount, expected, notSequenced);
+    } catch (IOException | MessagePackException | IllegalArgumentException e) {
+      throw new CodecException("receipt", 0, String.valueOf(e.getMessage()), e);
     }
-    return r;
+  }
+
+  private static List<NotSequenced> notSequenced(MessageUnpacker u, int txnCount)
+      throws IOException, CodecException {
+    try {
+      int count = u.unpackArrayHeader();
+      if (count > txnCount) {
+        throw new IllegalArgumentException(count + " entries for " + txnCount + " txns");
+      }
+      List<NotSequenced> out = new ArrayList<>(count);
+      for (int i = 0; i < count; i++) {
+        int fields = u.unpackArrayHeader();
+        if (fields < 4) {
+          throw new IllegalArgumentException("an entry has 4 elements, not " + fields);
+        }
+        int position = u.unpackInt();
+        NotSequenced.Reason reason = NotSequenced.Reason.ofCode(u.unpackInt());
+        long originalEpoch = u.unpackLong();
+        int originalPosition = u.unpackInt();
+        for (int f = 4; f < fields; f++) {
+          u.skipValue();
+        }
+        out.add(
+            reason == NotSequenced.Reason.DUPLICATE
+                ? NotSequenced.duplicate(position, new TxnId(originalEpoch, originalPosition))
+                : NotSequenced.tooOld(position));
+      }
+      if (!out.isEmpty()) {
+        new BatchReceipt(ApplyResult.Kind.APPLIED, 0, 0, 0, txnCount, -1, out); // checks order
+      }
+      return out;
+    } catch (IllegalArgumentException | MessagePackException e) {
+      throw new CodecException("receipt.notSequenced", 0, String.valueOf(e.getMessage()), e);
+    }
   }
 
   // ---- queries ----

@@ -1,11 +1,17 @@
 package org.calvinseq.core.replay;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Where each applied epoch lives in the log: {@code (epoch, log index, epochSystemMs)} for every
- * batch that was applied, oldest first, bounded by a retention count. Replay uses it to read the
- * entries of an epoch range and to stamp them exactly as the live path did.
+ * batch that was applied, oldest first, bounded by a retention count, and the epoch's empty
+ * positions (txns of the batch that were not sequenced: retries, docs/wire-format.md section 9a).
+ * Replay uses it to read the entries of an epoch range and to stamp them exactly as the live path
+ * did.
  *
  * <p>One writer (the apply thread) and any number of readers. Records live in fixed-size chunks
  * that are never modified once written; the writer publishes new records through a volatile
@@ -18,6 +24,44 @@ public final class EpochIndex {
     final long[] epoch = new long[CHUNK];
     final long[] index = new long[CHUNK];
     final long[] ms = new long[CHUNK];
+    int[][] holes; // allocated with the chunk's first record that has empty positions
+  }
+
+  /**
+   * The empty positions of one epoch: the positions of its batch that no txn took.
+   *
+   * @param positions ascending, each at least 0
+   */
+  public record Holes(long epoch, int[] positions) {
+    public Holes {
+      positions = positions.clone();
+      for (int i = 0; i < positions.length; i++) {
+        if (positions[i] < 0 || (i > 0 && positions[i] <= positions[i - 1])) {
+          throw new IllegalArgumentException(
+              "epoch " + epoch + ": empty positions must ascend: " + Arrays.toString(positions));
+        }
+      }
+    }
+
+    @Override
+    public int[] positions() {
+      return positions.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Holes h && epoch == h.epoch && Arrays.equals(positions, h.positions);
+    }
+
+    @Override
+    public int hashCode() {
+      return Long.hashCode(epoch) * 31 + Arrays.hashCode(positions);
+    }
+
+    @Override
+    public String toString() {
+      return "Holes[" + epoch + ": " + Arrays.toString(positions) + "]";
+    }
   }
 
   /**
@@ -45,8 +89,18 @@ public final class EpochIndex {
     return retention;
   }
 
-  /** Appends a record; epochs and log indexes must rise. Writer thread only. */
+  /** Appends a record with no empty positions; epochs and log indexes must rise. Writer only. */
   public void append(long epoch, long logIndex, long epochSystemMs) {
+    append(epoch, logIndex, epochSystemMs, null);
+  }
+
+  /**
+   * Appends a record; epochs and log indexes must rise. Writer thread only.
+   *
+   * @param holes the epoch's empty positions, ascending, which the index keeps (the caller gives
+   *     the array up); null or empty for none
+   */
+  public void append(long epoch, long logIndex, long epochSystemMs, int[] holes) {
     long n = end;
     if (n > first) {
       long lastEpoch = epochAt(n - 1);
@@ -68,7 +122,15 @@ public final class EpochIndex {
     c.epoch[slot] = epoch;
     c.index[slot] = logIndex;
     c.ms[slot] = epochSystemMs;
-    end = n + 1;
+    if (holes != null && holes.length > 0) {
+      if (c.holes == null) {
+        c.holes = new int[CHUNK][];
+      }
+      c.holes[slot] = holes;
+    } else if (c.holes != null) {
+      c.holes[slot] = null; // a chunk is never reused, but be exact
+    }
+    end = n + 1; // publishes the record, its empty positions included
     if (end - first > retention) {
       dropBefore(end - retention);
     }
@@ -194,6 +256,16 @@ public final class EpochIndex {
     return chunkOf(n).ms[(int) (n % CHUNK)];
   }
 
+  /**
+   * The empty positions of record {@code n}, ascending, or null when it has none. The array is the
+   * index's own: read it, do not change it.
+   */
+  public int[] holesAt(long n) {
+    Chunk c = chunkOf(n);
+    int[][] h = c.holes;
+    return h == null ? null : h[(int) (n % CHUNK)];
+  }
+
   private Chunk chunkOf(long n) {
     View v = view;
     long c = n / CHUNK - v.baseChunk;
@@ -217,14 +289,40 @@ public final class EpochIndex {
     return out;
   }
 
-  /** Replaces the contents with exported triples. Writer thread only. */
+  /** The empty positions of the retained records, oldest first, for snapshots. */
+  public List<Holes> exportHoles() {
+    long f = first;
+    long e = end;
+    List<Holes> out = new ArrayList<>();
+    for (long n = f; n < e; n++) {
+      int[] h = holesAt(n);
+      if (h != null) {
+        out.add(new Holes(epochAt(n), h));
+      }
+    }
+    return out;
+  }
+
+  /** Replaces the contents with exported triples, none with empty positions. Writer only. */
   public void load(long droppedThrough, long[] triples) {
+    load(droppedThrough, triples, List.of());
+  }
+
+  /**
+   * Replaces the contents with exported triples and their empty positions (those of epochs the
+   * triples do not hold are ignored). Writer thread only.
+   */
+  public void load(long droppedThrough, long[] triples, List<Holes> holes) {
+    Map<Long, int[]> byEpoch = new HashMap<>();
+    for (Holes h : holes) {
+      byEpoch.put(h.epoch(), h.positions());
+    }
     view = new View(new Chunk[0], 0);
     first = 0;
     end = 0;
     droppedThroughEpoch = droppedThrough;
     for (int i = 0; i + 2 < triples.length; i += 3) {
-      append(triples[i], triples[i + 1], triples[i + 2]);
+      append(triples[i], triples[i + 1], triples[i + 2], byEpoch.get(triples[i]));
     }
   }
 }

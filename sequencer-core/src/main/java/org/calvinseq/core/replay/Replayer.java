@@ -15,9 +15,10 @@ import org.calvinseq.core.routing.Participants;
 import org.calvinseq.core.routing.VShardRouter;
 
 /**
- * Rebuilds one vshard's stream for an epoch range from committed entries. Each epoch's log index
- * and time come from the {@link EpochIndex} the apply path wrote, and each txn goes through {@link
- * Participants}, the code the live fan-out uses, so replay equals live delivery.
+ * Rebuilds one vshard's stream for an epoch range from committed entries. Each epoch's log index,
+ * time and empty positions (txns the apply path did not sequence) come from the {@link EpochIndex}
+ * the apply path wrote, and each txn goes through {@link Participants}, the code the live fan-out
+ * uses, so replay equals live delivery.
  */
 public final class Replayer implements ReplaySource {
   private final EpochIndex index;
@@ -98,6 +99,8 @@ public final class Replayer implements ReplaySource {
     private long epoch;
     private long ms;
     private int pos;
+    private int[] holes; // the epoch's empty positions, ascending, or null
+    private int hole; // the next of them
     private SequencedTxn next;
 
     It(int vshard, long record, long toEpoch, long firstEpoch) {
@@ -113,6 +116,10 @@ public final class Replayer implements ReplaySource {
         while (pos < txns.size()) {
           Txn t = txns.get(pos);
           int p = pos++;
+          if (holes != null && hole < holes.length && holes[hole] == p) {
+            hole++; // not sequenced (a retry): the live path delivered nothing here either
+            continue;
+          }
           if (participants.touches(t, vshard)) {
             next = Participants.sequence(t, epoch, p, ms);
             return true;
@@ -135,6 +142,7 @@ public final class Replayer implements ReplaySource {
         e = index.epochAt(record);
         logIndex = index.indexAt(record);
         ms = index.msAt(record);
+        holes = index.holesAt(record);
       } catch (IndexOutOfBoundsException gone) {
         throw new ReplayUnavailableException(epoch + 1, index.firstReplayableEpoch());
       }
@@ -159,6 +167,7 @@ public final class Replayer implements ReplaySource {
       epoch = e;
       txns = b.txns();
       pos = 0;
+      hole = 0;
       return true;
     }
 

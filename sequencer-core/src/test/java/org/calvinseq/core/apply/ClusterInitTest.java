@@ -92,17 +92,66 @@ class ClusterInitTest {
         "txns");
   }
 
-  /** Fields 6 and 7 in a batch stay unknown fields, skipped as before the type existed. */
+  @Test
+  void theRulesVersionIsOptionalAndNeverLowered() throws Exception {
+    assertThat(new ClusterInit(4, "c").rulesVersion()).isEqualTo(WireFormat.RULES_VERSION);
+    byte[] old =
+        entry(
+            p -> {
+              p.packInt(WireFormat.INIT_VSHARD_COUNT).packInt(4);
+              p.packInt(WireFormat.INIT_CLUSTER_NAME).packString("c");
+            });
+    assertThat(new EntryDecoder().decode(old)).isEqualTo(new ClusterInit(4, "c", 1));
+    assertThat(EntryEncoder.encode(new ClusterInit(4, "c", 1))).isEqualTo(old);
+
+    EpochStateMachine sm = machine(4, "c");
+    assertThat(sm.rulesVersion()).isEqualTo(1);
+    sm.apply(1, old);
+    assertThat(sm.rulesVersion()).as("an entry without the field records 1").isEqualTo(1);
+    sm.apply(2, EntryEncoder.encode(new ClusterInit(4, "c")));
+    assertThat(sm.rulesVersion()).isEqualTo(2);
+    sm.apply(3, old); // a leader of the older version took office later
+    assertThat(sm.rulesVersion()).as("never lowered").isEqualTo(2);
+    assertThat(StateCodec.decode(StateCodec.encode(sm.snapshot())).rulesVersion()).isEqualTo(2);
+  }
+
+  @Test
+  void rulesNewerThanThisNodeKnowsStopIt() {
+    EpochStateMachine sm = machine(4, "c");
+    ApplyResult r =
+        sm.apply(1, EntryEncoder.encode(new ClusterInit(4, "c", WireFormat.RULES_VERSION + 1)));
+    assertThat(((ApplyResult.ClusterInitApplied) r).mismatch())
+        .contains("apply rules version " + (WireFormat.RULES_VERSION + 1))
+        .contains("upgrade");
+    assertThat(sm.rulesVersion()).isEqualTo(1);
+  }
+
+  @Test
+  void aMalformedRulesVersionIsRejectedAtItsField() throws Exception {
+    for (long bad : new long[] {0, -1, 1L << 31}) {
+      assertRejected(
+          entry(
+              p -> {
+                p.packInt(WireFormat.INIT_VSHARD_COUNT).packInt(4);
+                p.packInt(WireFormat.INIT_CLUSTER_NAME).packString("c");
+                p.packInt(WireFormat.INIT_RULES_VERSION).packLong(bad);
+              }),
+          "rulesVersion");
+    }
+  }
+
+  /** Fields 6 to 8 in a batch stay unknown fields, skipped as before the type existed. */
   @Test
   void initFieldsInABatchAreSkippedAsUnknown() throws Exception {
     MessageBufferPacker p = MessagePack.newDefaultBufferPacker();
-    p.packMapHeader(6);
+    p.packMapHeader(7);
     p.packInt(WireFormat.ENTRY_VERSION).packInt(WireFormat.VERSION);
     p.packInt(WireFormat.ENTRY_TYPE).packInt(WireFormat.TYPE_BATCH);
     p.packInt(WireFormat.BATCH_PROPOSER_MS).packLong(5);
     p.packInt(WireFormat.BATCH_TXNS).packArrayHeader(0);
     p.packInt(WireFormat.INIT_VSHARD_COUNT).packString("not a number");
     p.packInt(WireFormat.INIT_CLUSTER_NAME).packInt(-1);
+    p.packInt(WireFormat.INIT_RULES_VERSION).packString("neither");
     assertThat(new EntryDecoder().decode(p.toByteArray()))
         .isEqualTo(new EpochBatch(EpochBatch.AUTO_EPOCH, 5, List.of()));
   }

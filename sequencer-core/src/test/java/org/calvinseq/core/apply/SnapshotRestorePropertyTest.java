@@ -11,6 +11,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import org.calvinseq.core.codec.CodecException;
+import org.calvinseq.core.dedupe.DedupeLimits;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.queue.VShardConsumer;
 import org.calvinseq.core.routing.CollectionHashRouter;
@@ -22,27 +23,34 @@ import org.junit.jupiter.api.Test;
 /**
  * Snapshot + restore + the rest of the log equals the whole log from scratch (etcd's quick-check
  * habit): same final {@link SequencerState}, and the restored replica delivers the same per-vshard
- * streams for the suffix, whether its consumers take them live or replay them.
+ * streams for the suffix, whether its consumers take them live or replay them. The generated logs
+ * retry txns by their client txn ids, so the de-duplication state crosses the snapshot; the entry
+ * that turns de-duplication on comes before or after the cut; with tiny windows, clients are
+ * forgotten and sequences refused as too old on both sides of it.
  */
 class SnapshotRestorePropertyTest {
   private static final int VSHARDS = 6;
+  private static final DedupeLimits TINY = new DedupeLimits(2, 3, 40);
 
   @Property(tries = 60)
   void restoreThenApplyTheRestEqualsApplyingEverything(
       @ForAll long seed,
       @ForAll @IntRange(min = 0, max = 100) int entries,
       @ForAll @IntRange(min = 0, max = 100) int cutPercent,
-      @ForAll @IntRange(min = 1, max = 50) int retention)
+      @ForAll @IntRange(min = 1, max = 50) int retention,
+      @ForAll boolean tinyWindows,
+      @ForAll @IntRange(min = 0, max = 40) int activateAfter)
       throws CodecException {
+    DedupeLimits limits = tinyWindows ? TINY : DedupeLimits.PROTOCOL;
     CollectionHashRouter router = new CollectionHashRouter(VSHARDS);
-    LogGenerator gen = new LogGenerator(seed, router);
+    LogGenerator gen = new LogGenerator(seed, router, limits, activateAfter);
     List<LogGenerator.Entry> log = gen.generate(entries);
     MapLog mapLog = new MapLog();
     log.forEach(e -> mapLog.put(e.index(), e.bytes()));
     int cut = log.size() * cutPercent / 100;
 
-    Replica whole = new Replica(router, retention, mapLog);
-    Replica first = new Replica(router, retention, mapLog);
+    Replica whole = new Replica(router, retention, limits, mapLog);
+    Replica first = new Replica(router, retention, limits, mapLog);
     for (int i = 0; i < log.size(); i++) {
       whole.apply(log.get(i));
       if (i < cut) {
@@ -55,7 +63,7 @@ class SnapshotRestorePropertyTest {
     assertThat(decoded).isEqualTo(snap);
     assertThat(StateCodec.encode(decoded)).isEqualTo(bytes);
 
-    EpochStateMachine restoredSm = Replica.newMachine(router, retention);
+    EpochStateMachine restoredSm = Replica.newMachine(router, retention, limits);
     restoredSm.restore(decoded);
     assertThat(restoredSm.snapshot()).isEqualTo(snap);
     Replica restored = new Replica(restoredSm, mapLog, first.sm.lastAppliedEpoch());
@@ -82,7 +90,7 @@ class SnapshotRestorePropertyTest {
   void corruptSnapshotsAreRefusedWithACodecException() {
     CollectionHashRouter router = new CollectionHashRouter(VSHARDS);
     LogGenerator gen = new LogGenerator(3, router);
-    Replica r = new Replica(router, 100, new MapLog());
+    Replica r = new Replica(router, 100, DedupeLimits.PROTOCOL, new MapLog());
     gen.generate(40).forEach(r::apply);
     byte[] good = StateCodec.encode(r.sm.snapshot());
 
@@ -93,10 +101,11 @@ class SnapshotRestorePropertyTest {
     byte[] huge = {(byte) 0x9a, 1, 6, 0, 0, 0, 0, (byte) 0xdd, 0x7f, (byte) 0xff, (byte) 0xff, 0};
     assertThatThrownBy(() -> StateCodec.decode(huge)).isInstanceOf(CodecException.class);
     byte[] otherVersion = good.clone();
-    otherVersion[1] = 2;
+    assertThat(otherVersion[1]).isEqualTo((byte) StateCodec.VERSION);
+    otherVersion[1] = 3;
     assertThatThrownBy(() -> StateCodec.decode(otherVersion))
         .isInstanceOf(CodecException.class)
-        .hasMessageContaining("version 2");
+        .hasMessageContaining("version 3");
   }
 
   /** A state machine with a consumer on every vshard that drains after each entry. */
@@ -105,8 +114,8 @@ class SnapshotRestorePropertyTest {
     final Map<Integer, List<SequencedTxn>> delivered = new TreeMap<>();
     final List<VShardConsumer> consumers = new ArrayList<>();
 
-    Replica(CollectionHashRouter router, int retention, MapLog log) {
-      this(newMachine(router, retention), log, -1);
+    Replica(CollectionHashRouter router, int retention, DedupeLimits limits, MapLog log) {
+      this(newMachine(router, retention, limits), log, -1);
     }
 
     Replica(EpochStateMachine sm, MapLog log, long processedThroughEpoch) {
@@ -119,9 +128,11 @@ class SnapshotRestorePropertyTest {
       }
     }
 
-    static EpochStateMachine newMachine(CollectionHashRouter router, int retention) {
+    static EpochStateMachine newMachine(
+        CollectionHashRouter router, int retention, DedupeLimits limits) {
       return EpochStateMachine.builder()
           .router(router)
+          .dedupeLimits(limits)
           .epochRetention(retention)
           .completionMaxEntries(8)
           .completionRetentionMs(40)

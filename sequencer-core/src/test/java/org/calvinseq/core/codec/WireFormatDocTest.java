@@ -23,6 +23,7 @@ import org.calvinseq.core.model.ClientTxnId;
 import org.calvinseq.core.model.CompletionAck;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.Key;
+import org.calvinseq.core.model.NotSequenced;
 import org.calvinseq.core.model.SequencerEntry;
 import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.model.TxnId;
@@ -70,7 +71,9 @@ class WireFormatDocTest {
           "5",
           vector5(),
           "6",
-          new org.calvinseq.core.model.ClusterInit(1024, "calvinseq"));
+          new org.calvinseq.core.model.ClusterInit(1024, "calvinseq", 2),
+          "7",
+          new org.calvinseq.core.model.ClusterInit(1024, "calvinseq", 1));
 
   /** The rejected entries and the field the decoder must report. */
   private static final Map<String, String> REJECTS =
@@ -90,11 +93,24 @@ class WireFormatDocTest {
   private static final Map<String, BatchReceipt> RECEIPTS =
       Map.of(
           "C1", new BatchReceipt(ApplyResult.Kind.APPLIED, 17, 42, 1_700_000_000_123L, 2, -1),
-          "C2", new BatchReceipt(ApplyResult.Kind.STALE, 70_000, 7, -1, 1, 300));
+          "C2", new BatchReceipt(ApplyResult.Kind.STALE, 70_000, 7, -1, 1, 300),
+          "C3",
+              new BatchReceipt(
+                  ApplyResult.Kind.APPLIED,
+                  18,
+                  43,
+                  1_700_000_000_124L,
+                  3,
+                  -1,
+                  List.of(NotSequenced.duplicate(0, new TxnId(42, 1)), NotSequenced.tooOld(2))));
 
-  private static final List<String> RECEIPT_ACCEPTS = List.of("A1", "A2");
+  private static final List<String> RECEIPT_ACCEPTS = List.of("A1", "A2", "A3");
 
-  private static final Map<String, String> RECEIPT_REJECTS = Map.of("R1", "receipt.version");
+  private static final Map<String, String> RECEIPT_REJECTS =
+      Map.of(
+          "R1", "receipt.version",
+          "R2", "receipt.notSequenced",
+          "R3", "receipt.notSequenced");
 
   private static final Map<String, Section> SECTIONS = parse(read(locateDoc()));
 
@@ -188,6 +204,21 @@ class WireFormatDocTest {
             "| `MAX_PROPOSER_MS` | "
                 + WireFormat.MAX_PROPOSER_MS
                 + " (9999-12-31T23:59:59.999Z) |");
+    assertThat(doc)
+        .contains("| `DEDUPE_WINDOW_RUNS` | " + WireFormat.DEDUPE_WINDOW_RUNS + " |")
+        .contains("| `DEDUPE_MAX_CLIENTS` | 16,384 |")
+        .contains("| `DEDUPE_CLIENT_EXPIRY_MS` | 86,400,000 (24 hours) |");
+    assertThat(WireFormat.RULES_VERSION)
+        .as("Vector 6 shows what this version's leaders write")
+        .isEqualTo(
+            VECTORS.get("6") instanceof org.calvinseq.core.model.ClusterInit c
+                ? c.rulesVersion()
+                : -1);
+    assertThat(new org.calvinseq.core.model.ClusterInit(1024, "calvinseq"))
+        .isEqualTo(VECTORS.get("6"));
+    assertThat(WireFormat.DEDUPE_MAX_CLIENTS).isEqualTo(16_384);
+    assertThat(java.time.Duration.ofMillis(WireFormat.DEDUPE_CLIENT_EXPIRY_MS))
+        .isEqualTo(java.time.Duration.ofHours(24));
     assertThat(WireFormat.MAX_EPOCH_GAP).isEqualTo(1_000_000_000L);
     assertThat(WireFormat.MAX_EPOCH_MS_STEP).isEqualTo(3_600_000L);
     assertThat(java.time.Instant.ofEpochMilli(WireFormat.MAX_PROPOSER_MS).toString())

@@ -1,11 +1,15 @@
 package org.calvinseq.core.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.ByteBuffer;
 import java.util.List;
+import org.calvinseq.core.apply.ApplyResult;
+import org.calvinseq.core.codec.CodecException;
 import org.calvinseq.core.completion.CompletionOutcome;
 import org.calvinseq.core.completion.CompletionState;
+import org.calvinseq.core.model.NotSequenced;
 import org.calvinseq.core.model.TxnId;
 import org.junit.jupiter.api.Test;
 import org.msgpack.core.MessageBufferPacker;
@@ -51,5 +55,83 @@ class ProtocolTest {
     back = Protocol.decodeCompletion(ByteBuffer.wrap(q.toByteArray()));
     assertThat(back.outcome()).isEqualTo(CompletionOutcome.COMPLETED);
     assertThat(back.acked()).containsExactly(2);
+  }
+
+  private static BatchReceipt roundTrip(BatchReceipt r) throws Exception {
+    return Protocol.decodeReceipt(ByteBuffer.wrap(Protocol.encodeReceipt(r)));
+  }
+
+  @Test
+  void aReceiptWithoutRetriesStaysVersion1ForOlderClients() throws Exception {
+    BatchReceipt r = new BatchReceipt(ApplyResult.Kind.APPLIED, 5, 3, 100, 2, -1);
+    byte[] bytes = Protocol.encodeReceipt(r);
+    assertThat(bytes[0]).as("7 elements").isEqualTo((byte) 0x97);
+    assertThat(bytes[bytes.length - 1]).as("version 1").isEqualTo((byte) 1);
+    assertThat(roundTrip(r)).isEqualTo(r);
+    assertThat(roundTrip(r).txnIds()).containsExactly(new TxnId(3, 0), new TxnId(3, 1));
+  }
+
+  @Test
+  void aReceiptWithRetriesIsVersion2AndGivesEachTxnItsId() throws Exception {
+    BatchReceipt r =
+        new BatchReceipt(
+            ApplyResult.Kind.GAP,
+            9,
+            Long.MAX_VALUE - 1,
+            100,
+            4,
+            7,
+            List.of(
+                NotSequenced.duplicate(1, new TxnId(Long.MAX_VALUE - 2, Integer.MAX_VALUE)),
+                NotSequenced.tooOld(3)));
+    BatchReceipt back = roundTrip(r);
+    assertThat(back).isEqualTo(r);
+    assertThat(back.txnId(0)).isEqualTo(new TxnId(Long.MAX_VALUE - 1, 0));
+    assertThat(back.txnId(1)).isEqualTo(new TxnId(Long.MAX_VALUE - 2, Integer.MAX_VALUE));
+    assertThat(back.txnId(2)).isEqualTo(new TxnId(Long.MAX_VALUE - 1, 2));
+    assertThat(back.notSequenced(3).reason()).isEqualTo(NotSequenced.Reason.SEQUENCE_TOO_OLD);
+    assertThatThrownBy(() -> back.txnId(3)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> back.txnId(4)).isInstanceOf(IndexOutOfBoundsException.class);
+  }
+
+  @Test
+  void aVersion2ReceiptWithAnUnknownReasonOrABadOriginalIsRefused() {
+    for (int[] entry : new int[][] {{0, 3, 1, 1}, {0, 1, -5, 1}, {0, 1, 1, -5}, {2, 1, 1, 1}}) {
+      MessageBufferPacker p = MessagePack.newDefaultBufferPacker();
+      try {
+        p.packArrayHeader(8).packInt(0).packLong(1).packLong(2).packLong(3).packInt(2);
+        p.packLong(-1).packInt(2).packArrayHeader(1).packArrayHeader(4);
+        for (int v : entry) {
+          p.packInt(v);
+        }
+      } catch (java.io.IOException e) {
+        throw new AssertionError(e);
+      }
+      assertThatThrownBy(() -> Protocol.decodeReceipt(ByteBuffer.wrap(p.toByteArray())))
+          .as("entry %s", java.util.Arrays.toString(entry))
+          .isInstanceOfSatisfying(
+              CodecException.class, e -> assertThat(e.field()).isEqualTo("receipt.notSequenced"));
+    }
+  }
+
+  @Test
+  void notSequencedValuesAreChecked() {
+    assertThatThrownBy(() -> new NotSequenced(0, NotSequenced.Reason.DUPLICATE, null))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(
+            () -> new NotSequenced(0, NotSequenced.Reason.SEQUENCE_TOO_OLD, new TxnId(1, 1)))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> NotSequenced.tooOld(-1)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(
+            () ->
+                new BatchReceipt(
+                    ApplyResult.Kind.APPLIED,
+                    1,
+                    1,
+                    1,
+                    2,
+                    -1,
+                    List.of(NotSequenced.tooOld(1), NotSequenced.tooOld(0))))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

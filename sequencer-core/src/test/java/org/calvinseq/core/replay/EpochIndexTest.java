@@ -93,4 +93,41 @@ class EpochIndexTest {
     assertThat(idx.firstEpoch()).isEqualTo(2L * EpochIndex.CHUNK);
     assertThatThrownBy(() -> idx.epochAt(0)).isInstanceOf(IndexOutOfBoundsException.class);
   }
+
+  @Test
+  void emptyPositionsAreKeptExportedAndDroppedWithTheirRecords() {
+    EpochIndex idx = new EpochIndex(3);
+    idx.append(0, 1, 10);
+    idx.append(1, 2, 11, new int[] {0, 3});
+    idx.append(2, 3, 12, new int[0]);
+    assertThat(idx.holesAt(idx.start())).isNull();
+    assertThat(idx.holesAt(idx.start() + 1)).containsExactly(0, 3);
+    assertThat(idx.holesAt(idx.start() + 2)).as("empty means none").isNull();
+    assertThat(idx.exportHoles()).containsExactly(new EpochIndex.Holes(1, new int[] {0, 3}));
+
+    EpochIndex back = new EpochIndex(3);
+    back.load(idx.droppedThroughEpoch(), idx.export(), idx.exportHoles());
+    assertThat(back.exportHoles()).isEqualTo(idx.exportHoles());
+
+    idx.append(3, 4, 13);
+    idx.append(4, 5, 14, new int[] {1});
+    assertThat(idx.exportHoles()).containsExactly(new EpochIndex.Holes(4, new int[] {1}));
+  }
+
+  @Test
+  void emptyPositionsCrossChunkBoundaries() {
+    EpochIndex idx = new EpochIndex(3 * EpochIndex.CHUNK);
+    for (int e = 0; e < 2 * EpochIndex.CHUNK + 5; e++) {
+      idx.append(e, e + 1, e, e % 1000 == 7 ? new int[] {e % 5} : null);
+    }
+    for (long n = idx.start(); n < idx.end(); n++) {
+      long e = idx.epochAt(n);
+      if (e % 1000 == 7) {
+        assertThat(idx.holesAt(n)).containsExactly((int) (e % 5));
+      } else {
+        assertThat(idx.holesAt(n)).isNull();
+      }
+    }
+    assertThat(idx.exportHoles()).hasSize(9);
+  }
 }

@@ -13,6 +13,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import org.calvinseq.core.apply.ApplyResult;
 import org.calvinseq.core.apply.EpochStateMachine;
+import org.calvinseq.core.dedupe.DedupeLimits;
 import org.calvinseq.core.metrics.SequencerMetrics;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.queue.VShardConsumer;
@@ -24,9 +25,10 @@ import org.calvinseq.core.testing.ReferenceModel;
 
 /**
  * DESIGN section 5: replay yields exactly what the live path delivered. A generated log (stale, gap
- * and named epochs, acks, garbage, unused indexes) is applied with consumers whose queues never
- * fill, so everything they get arrives live; a replayer over the same log must then give each
- * vshard the same list, and both must match the {@link ReferenceModel}.
+ * and named epochs, acks, garbage, unused indexes, retried txns) is applied with consumers whose
+ * queues never fill, so everything they get arrives live; a replayer over the same log must then
+ * give each vshard the same list (skipping the retries' empty positions as live delivery did), and
+ * both must match the {@link ReferenceModel}.
  */
 class ReplayEqualsLivePropertyTest {
 
@@ -49,11 +51,17 @@ class ReplayEqualsLivePropertyTest {
   void replayOfEveryVShardEqualsWhatItsConsumerGotLive(
       @ForAll long seed,
       @ForAll @IntRange(min = 1, max = 120) int entries,
-      @ForAll @IntRange(min = 1, max = 12) int vshards) {
+      @ForAll @IntRange(min = 1, max = 12) int vshards,
+      @ForAll boolean tinyWindows) {
+    DedupeLimits limits = tinyWindows ? new DedupeLimits(2, 3, 40) : DedupeLimits.PROTOCOL;
     CollectionHashRouter router = new CollectionHashRouter(vshards);
-    LogGenerator gen = new LogGenerator(seed, router);
+    LogGenerator gen = new LogGenerator(seed, router, limits);
     EpochStateMachine sm =
-        EpochStateMachine.builder().router(router).queueCapacity(1 << 14).build();
+        EpochStateMachine.builder()
+            .router(router)
+            .queueCapacity(1 << 14)
+            .dedupeLimits(limits)
+            .build();
     SplittableRandom pick = new SplittableRandom(seed ^ 0x5eed);
     Map<Integer, VShardConsumer> consumers = new LinkedHashMap<>();
     Map<Integer, List<SequencedTxn>> live = new LinkedHashMap<>();
@@ -71,6 +79,11 @@ class ReplayEqualsLivePropertyTest {
       log.put(e.index(), e.bytes());
       ApplyResult r = sm.apply(e.index(), e.bytes());
       assertThat(r.kind()).as("entry at index %d", e.index()).isEqualTo(e.expected());
+      if (r instanceof ApplyResult.Sequenced s) {
+        assertThat(s.notSequenced())
+            .as("retries at index %d", e.index())
+            .isEqualTo(e.notSequenced());
+      }
       if (pick.nextInt(4) == 0) {
         poll(consumers, live);
       }

@@ -1,35 +1,20 @@
 package org.calvinseq.core.sim;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.util.ArrayList;
-import java.util.BitSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.stream.LongStream;
 import java.util.stream.Stream;
-import org.calvinseq.core.apply.ApplyResult;
-import org.calvinseq.core.apply.ApplyResult.Kind;
-import org.calvinseq.core.apply.EpochStateMachine;
-import org.calvinseq.core.apply.SequencerState;
-import org.calvinseq.core.apply.StateCodec;
-import org.calvinseq.core.codec.CodecException;
-import org.calvinseq.core.metrics.SequencerMetrics;
-import org.calvinseq.core.model.SequencedTxn;
-import org.calvinseq.core.model.TxnId;
-import org.calvinseq.core.queue.VShardConsumer;
-import org.calvinseq.core.queue.VShardQueue;
-import org.calvinseq.core.replay.ReplaySource;
-import org.calvinseq.core.replay.Replayer;
-import org.calvinseq.core.routing.CollectionHashRouter;
-import org.calvinseq.core.testing.Invariants;
-import org.calvinseq.core.testing.LogGenerator;
-import org.calvinseq.core.testing.MapLog;
+import org.calvinseq.core.codec.WireFormat;
+import org.calvinseq.core.dedupe.DedupeLimits;
+import org.calvinseq.core.testing.ExactlyOnceChecker;
 import org.calvinseq.core.testing.ReferenceModel;
+import org.calvinseq.core.testing.RetryingClients;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
@@ -47,6 +32,18 @@ import org.junit.jupiter.api.TestFactory;
  * arrives once, in (epoch, position) order). At the end every replica has applied the whole log and
  * every consumer's stream equals the reference computed from the log by {@link ReferenceModel}.
  *
+ * <p>Exactly-once (docs/wire-format.md section 9a): {@link RetryingClients} propose batches with
+ * client txn ids; a proposal may be lost before commit, or committed while its leader dies before
+ * replying, and the client proposes the same txns again, often much later, across restarts and
+ * snapshot installs. After every step the {@link ExactlyOnceChecker} checks that no client txn id
+ * was sequenced twice (deliveries on every replica and receipts agree on one id), that every
+ * acknowledged txn is in the stream of every consumer past it, and every replica's receipt for an
+ * entry equals the leader's. Further seeds run with tiny de-duplication windows, so that clients
+ * are forgotten and sequences refused as too old; there only the retries' determinism and the
+ * checker's lenient claims are checked, since a forgotten client's retry is new by design. {@link
+ * #theCheckerCatchesATxnSequencedTwice} shows the checker fails when de-duplication forgets too
+ * soon.
+ *
  * <p>A failure names its seed. To re-run only that seed:
  *
  * <pre>
@@ -54,10 +51,14 @@ import org.junit.jupiter.api.TestFactory;
  * </pre>
  *
  * Other knobs: {@code -Dsim.seeds=200} runs more seeds (starting at {@code -Dsim.firstSeed},
- * default 1), {@code -Dsim.steps=2000} makes each run longer.
+ * default 1), {@code -Dsim.smallSeeds=50} more with tiny windows (re-run one with {@code
+ * -Dsim.seed=123 -Dsim.small=true}), {@code -Dsim.steps=2000} makes each run longer.
  */
 class SequencerSimulationTest {
   private static final int STEPS = Integer.getInteger("sim.steps", 400);
+
+  /** Windows small enough that clients are forgotten and sequences refused within a run. */
+  private static final DedupeLimits TINY = new DedupeLimits(2, 3, 40);
 
   /** What the runs exercised, summed over seeds, to show the simulation is not vacuous. */
   private static final Map<String, Long> STATS = new TreeMap<>();
@@ -65,22 +66,53 @@ class SequencerSimulationTest {
   @TestFactory
   Stream<DynamicTest> seeds() {
     String only = System.getProperty("sim.seed");
-    LongStream seeds =
-        only != null
-            ? LongStream.of(Long.parseLong(only))
-            : LongStream.range(0, Integer.getInteger("sim.seeds", 20))
-                .map(i -> i + Long.getLong("sim.firstSeed", 1));
-    Stream<DynamicTest> runs =
-        seeds.mapToObj(seed -> DynamicTest.dynamicTest("seed " + seed, () -> run(seed)));
     if (only != null) {
-      return runs;
+      boolean small = Boolean.getBoolean("sim.small");
+      return Stream.of(
+          DynamicTest.dynamicTest(
+              "seed " + only, () -> run(Long.parseLong(only), small ? TINY : null)));
     }
-    return Stream.concat(
-        runs, Stream.of(DynamicTest.dynamicTest("the runs covered every event", this::coverage)));
+    long first = Long.getLong("sim.firstSeed", 1);
+    Stream<DynamicTest> runs =
+        LongStream.range(0, Integer.getInteger("sim.seeds", 20))
+            .map(i -> i + first)
+            .mapToObj(seed -> DynamicTest.dynamicTest("seed " + seed, () -> run(seed, null)));
+    Stream<DynamicTest> small =
+        LongStream.range(0, Integer.getInteger("sim.smallSeeds", 8))
+            .map(i -> i + first)
+            .mapToObj(
+                seed ->
+                    DynamicTest.dynamicTest("tiny windows, seed " + seed, () -> run(seed, TINY)));
+    return Stream.of(
+            runs,
+            small,
+            Stream.of(DynamicTest.dynamicTest("the runs covered every event", this::coverage)))
+        .flatMap(x -> x);
   }
 
-  private static void run(long seed) {
-    World w = new World(seed);
+  /**
+   * A simulation whose clients are forgotten one epoch after their last txn, so that their retries
+   * are sequenced again: the checker must catch it, on every seed tried.
+   */
+  @Test
+  void theCheckerCatchesATxnSequencedTwice() {
+    DedupeLimits forgetful =
+        new DedupeLimits(WireFormat.DEDUPE_WINDOW_RUNS, WireFormat.DEDUPE_MAX_CLIENTS, 1);
+    for (long seed = 1; seed <= 3; seed++) {
+      World w = new World(seed, forgetful, true);
+      assertThatThrownBy(() -> w.run(STEPS))
+          .as("seed %d with a 1 ms expiry", seed)
+          .isInstanceOf(AssertionError.class)
+          .hasMessageContaining("sequenced twice");
+    }
+  }
+
+  /** Runs one seed: with the protocol's windows when {@code limits} is null, else leniently. */
+  private static void run(long seed, DedupeLimits limits) {
+    World w =
+        limits == null
+            ? new World(seed, DedupeLimits.PROTOCOL, true)
+            : new World(seed, limits, false);
     try {
       w.run(STEPS);
     } catch (AssertionError | RuntimeException e) {
@@ -91,6 +123,7 @@ class SequencerSimulationTest {
               + w.step
               + " (re-run only it with -Dsim.seed="
               + seed
+              + (limits == null ? "" : " -Dsim.small=true")
               + "): "
               + e.getMessage(),
           e);
@@ -115,438 +148,20 @@ class SequencerSimulationTest {
             "gap",
             "acks",
             "decode errors",
-            "re-applied")) {
+            "re-applied",
+            "retries",
+            "merged retries",
+            "reordered retries",
+            "proposals lost before commit",
+            "leader died before replying",
+            "duplicates answered",
+            "duplicates answered by a restored replica",
+            "snapshot installs",
+            "answered too old",
+            "sequenced again after being forgotten")) {
       assertThat(STATS.getOrDefault(event, 0L))
           .as("%s over all seeds: %s", event, STATS)
           .isPositive();
-    }
-  }
-
-  /** One simulated cluster: the committed log, its reference model and the replicas. */
-  private static final class World {
-    final SplittableRandom rnd;
-    final CollectionHashRouter router;
-    final LogGenerator gen;
-    final ReferenceModel model;
-    final MapLog log = new MapLog();
-    final List<Replica> replicas = new ArrayList<>();
-
-    /** The state after applying the first k entries, as the first replica to get there saw it. */
-    final List<SequencerState> stateAfter = new ArrayList<>();
-
-    final long retention;
-    final int completionMax;
-    final long completionMs;
-    final Map<String, Long> stats = new TreeMap<>();
-    int step;
-
-    World(long seed) {
-      rnd = new SplittableRandom(seed);
-      router = new CollectionHashRouter(2 + rnd.nextInt(7));
-      gen = new LogGenerator(rnd.nextLong(), router);
-      model = gen.model();
-      retention = 1_000_000; // replay must always be possible: consumers may be far behind
-      completionMax = 1 + rnd.nextInt(20);
-      completionMs = 1 + rnd.nextInt(200);
-      stateAfter.add(null); // index 0: nothing applied, checked separately
-      int n = 3 + rnd.nextInt(2);
-      for (int i = 0; i < n; i++) {
-        replicas.add(new Replica(this, i));
-      }
-    }
-
-    void count(String event) {
-      stats.merge(event, 1L, Long::sum);
-    }
-
-    EpochStateMachine newMachine(BitSet hosted, int queueCapacity) {
-      return EpochStateMachine.builder()
-          .router(router)
-          .hosted(hosted)
-          .queueCapacity(queueCapacity)
-          .epochRetention(retention)
-          .completionMaxEntries(completionMax)
-          .completionRetentionMs(completionMs)
-          .maxGapRanges(4)
-          .build();
-    }
-
-    void run(int steps) {
-      int maxEntries = steps / 2;
-      for (step = 0; step < steps; step++) {
-        Replica r = replicas.get(rnd.nextInt(replicas.size()));
-        int roll = rnd.nextInt(100);
-        if (roll < 25 && gen.entries().size() < maxEntries) {
-          LogGenerator.Entry e = gen.next();
-          log.put(e.index(), e.bytes());
-        } else if (roll < 50) {
-          r.applySome(1 + rnd.nextInt(3));
-        } else if (roll < 80) {
-          r.randomEngine().poll(1 + rnd.nextInt(6));
-        } else if (roll < 85) {
-          r.randomEngine().stallFor(5 + rnd.nextInt(40));
-        } else if (roll < 89) {
-          r.takeSnapshot();
-        } else if (roll < 91) {
-          r.restart();
-        } else if (roll < 95) {
-          r.randomEngine().restartConsumer();
-        } else if (roll < 97) {
-          r.randomEngine().goOffline(3 + rnd.nextInt(30));
-        } else if (roll < 99) {
-          r.installSnapshotFrom(replicas.get(rnd.nextInt(replicas.size())));
-        }
-        for (Replica each : replicas) {
-          each.wakeEngines();
-        }
-        checkInvariants();
-      }
-      finish();
-    }
-
-    /** Everything must converge: all entries applied, every consumer at the reference. */
-    void finish() {
-      for (Replica r : replicas) {
-        for (Engine e : r.engines.values()) {
-          e.stalledUntil = -1;
-          if (e.consumer == null) {
-            e.offlineUntil = -1;
-            e.connect();
-          }
-        }
-        r.applySome(Integer.MAX_VALUE);
-      }
-      for (int round = 0; round < 3; round++) {
-        for (Replica r : replicas) {
-          for (Engine e : r.engines.values()) {
-            e.poll(Integer.MAX_VALUE);
-          }
-        }
-        checkInvariants();
-      }
-      for (Replica r : replicas) {
-        assertThat(r.sm.snapshot())
-            .as("replica %d's final state", r.id)
-            .isEqualTo(stateAfter.get(gen.entries().size()));
-        for (Engine e : r.engines.values()) {
-          List<SequencedTxn> ref = model.stream(e.vshard);
-          VShardQueue q = r.sm.subscriptions().queue(e.vshard);
-          assertThat(e.processed.size())
-              .as(
-                  "replica %d vshard %d: got %d of %d (last %s, next %s; queue behind=%s"
-                      + " resumePending=%s size=%d; consumer behind=%s at %d.%d; applied epoch %d)",
-                  r.id,
-                  e.vshard,
-                  e.processed.size(),
-                  ref.size(),
-                  e.processed.isEmpty() ? "-" : e.processed.get(e.processed.size() - 1).id(),
-                  e.processed.size() < ref.size() ? ref.get(e.processed.size()).id() : "-",
-                  q == null ? null : q.isBehind(),
-                  q == null ? null : q.resumePending(),
-                  q == null ? -1 : q.size(),
-                  e.consumer.isBehind(),
-                  e.consumer.lastEpoch(),
-                  e.consumer.lastPosition(),
-                  r.sm.lastAppliedEpoch())
-              .isEqualTo(ref.size());
-          assertThat(e.processed)
-              .as("replica %d vshard %d: everything, once, in order", r.id, e.vshard)
-              .isEqualTo(ref);
-        }
-      }
-      stats.merge("stale", count(Kind.STALE), Long::sum);
-      stats.merge("gap", count(Kind.GAP), Long::sum);
-      stats.merge("acks", count(Kind.ACKS), Long::sum);
-      stats.merge("decode errors", count(Kind.DECODE_ERROR), Long::sum);
-    }
-
-    private long count(Kind kind) {
-      return gen.entries().stream().filter(e -> e.expected() == kind).count();
-    }
-
-    void checkInvariants() {
-      for (Replica r : replicas) {
-        r.check();
-      }
-      // Streams of one vshard are prefix-compatible across replicas (each was checked against
-      // the reference txn by txn; this checks the claim directly).
-      for (int v = 0; v < router.vshardCount(); v++) {
-        List<SequencedTxn> longest = List.of();
-        for (Replica r : replicas) {
-          Engine e = r.engines.get(v);
-          if (e != null && e.processed.size() > longest.size()) {
-            longest = e.processed;
-          }
-        }
-        for (Replica r : replicas) {
-          Engine e = r.engines.get(v);
-          if (e != null && !e.processed.isEmpty()) {
-            int n = e.processed.size();
-            assertThat(e.processed.get(n - 1))
-                .as("vshard %d: replica %d agrees with the longest stream", v, r.id)
-                .isEqualTo(longest.get(n - 1));
-          }
-        }
-      }
-    }
-  }
-
-  /** A replica: a state machine incarnation, its snapshot and the engines of its vshards. */
-  private static final class Replica {
-    final World w;
-    final int id;
-    final BitSet hosted = new BitSet();
-    final int queueCapacity;
-    final Map<Integer, Engine> engines = new TreeMap<>();
-    EpochStateMachine sm;
-    int applied; // entries of the log applied by this incarnation's state machine (a prefix)
-    long lastEpoch = -1;
-    long nextEpoch = 0;
-    byte[] snapshot;
-    int snapshotApplied;
-
-    Replica(World w, int id) {
-      this.w = w;
-      this.id = id;
-      int vshards = w.router.vshardCount();
-      for (int v = 0; v < vshards; v++) {
-        if (w.rnd.nextInt(4) != 0) {
-          hosted.set(v);
-        }
-      }
-      if (hosted.isEmpty()) {
-        hosted.set(w.rnd.nextInt(vshards));
-      }
-      queueCapacity = 1 + w.rnd.nextInt(6);
-      sm = w.newMachine(hosted, queueCapacity);
-      hosted.stream().forEach(v -> engines.put(v, new Engine(this, v)));
-      engines.values().forEach(Engine::connect);
-    }
-
-    Engine randomEngine() {
-      List<Engine> all = new ArrayList<>(engines.values());
-      return all.get(w.rnd.nextInt(all.size()));
-    }
-
-    void applySome(int n) {
-      List<LogGenerator.Entry> entries = w.gen.entries();
-      for (int i = 0; i < n && applied < entries.size(); i++) {
-        LogGenerator.Entry e = entries.get(applied);
-        ApplyResult r = sm.apply(e.index(), e.bytes());
-        assertThat(r.kind())
-            .as("replica %d applying index %d", id, e.index())
-            .isEqualTo(e.expected());
-        applied++;
-        SequencerState s = sm.snapshot();
-        if (w.stateAfter.size() == applied) {
-          w.stateAfter.add(s);
-        } else {
-          assertThat(s)
-              .as("replica %d's state after %d entries", id, applied)
-              .isEqualTo(w.stateAfter.get(applied));
-        }
-      }
-    }
-
-    void takeSnapshot() {
-      snapshot = StateCodec.encode(sm.snapshot());
-      snapshotApplied = applied;
-    }
-
-    /** Crash and restart: a new state machine from the latest snapshot, consumers re-attached. */
-    void restart() {
-      w.count("restarts");
-      sm = w.newMachine(hosted, queueCapacity);
-      applied = 0;
-      if (snapshot != null) {
-        try {
-          sm.restore(StateCodec.decode(snapshot));
-        } catch (CodecException e) {
-          throw new AssertionError("own snapshot does not decode", e);
-        }
-        applied = snapshotApplied;
-        if (applied > 0) {
-          assertThat(sm.snapshot()).isEqualTo(w.stateAfter.get(applied));
-        }
-        w.count("restores");
-        // Ratis may hand entries at or below the snapshot to the state machine again.
-        int back = Math.min(applied, w.rnd.nextInt(3));
-        for (int i = applied - back; i < applied; i++) {
-          LogGenerator.Entry e = w.gen.entries().get(i);
-          assertThat(sm.apply(e.index(), e.bytes()).kind()).isEqualTo(Kind.ALREADY_APPLIED);
-          w.count("re-applied");
-        }
-      }
-      lastEpoch = sm.lastAppliedEpoch();
-      nextEpoch = sm.nextEpoch();
-      for (Engine e : engines.values()) {
-        e.consumer = null; // gone with the old process
-        if (e.offlineUntil < 0) {
-          e.connect();
-        }
-      }
-    }
-
-    /**
-     * A lagging follower gets a leader's snapshot (Ratis installSnapshot) while it runs: its state
-     * jumps forward under its attached consumers, which must replay the skipped range.
-     */
-    void installSnapshotFrom(Replica ahead) {
-      if (ahead.applied <= applied) {
-        return;
-      }
-      try {
-        sm.restore(StateCodec.decode(StateCodec.encode(ahead.sm.snapshot())));
-      } catch (CodecException e) {
-        throw new AssertionError("snapshot does not decode", e);
-      }
-      applied = ahead.applied;
-      assertThat(sm.snapshot()).isEqualTo(w.stateAfter.get(applied));
-      w.count("snapshot installs");
-    }
-
-    void wakeEngines() {
-      for (Engine e : engines.values()) {
-        if (e.consumer == null && e.offlineUntil >= 0 && w.step >= e.offlineUntil) {
-          e.offlineUntil = -1;
-          e.connect();
-        }
-      }
-    }
-
-    ReplaySource replaySource() {
-      Replayer replayer = sm.replayer(w.log);
-      return new ReplaySource() {
-        @Override
-        public long currentCommittedEpoch() {
-          return replayer.currentCommittedEpoch();
-        }
-
-        @Override
-        public Iterator<SequencedTxn> replay(int vshard, long fromEpoch, long toEpoch) {
-          w.count("replays");
-          return replayer.replay(vshard, fromEpoch, toEpoch);
-        }
-      };
-    }
-
-    void check() {
-      Invariants.check(sm);
-      assertThat(sm.lastAppliedEpoch())
-          .as("replica %d: epochs only rise", id)
-          .isGreaterThanOrEqualTo(lastEpoch);
-      assertThat(sm.nextEpoch()).isGreaterThanOrEqualTo(nextEpoch);
-      lastEpoch = sm.lastAppliedEpoch();
-      nextEpoch = sm.nextEpoch();
-      if (applied == 0) {
-        assertThat(sm.lastAppliedIndex()).isEqualTo(-1);
-      }
-      int bound = Integer.highestOneBit(Math.max(4, queueCapacity) * 2 - 1);
-      for (int v = 0; v < w.router.vshardCount(); v++) {
-        VShardQueue q = sm.subscriptions().queue(v);
-        if (q != null) {
-          assertThat(q.capacity()).isEqualTo(bound);
-          assertThat(q.size()).as("replica %d vshard %d queue", id, v).isLessThanOrEqualTo(bound);
-        }
-      }
-    }
-  }
-
-  /** A storage engine's scheduler for one vshard: its durable progress and its consumer. */
-  private static final class Engine {
-    final Replica r;
-    final int vshard;
-    final List<SequencedTxn> processed = new ArrayList<>();
-    VShardConsumer consumer;
-    int stalledUntil = -1;
-    int offlineUntil = -1;
-
-    Engine(Replica r, int vshard) {
-      this.r = r;
-      this.vshard = vshard;
-    }
-
-    /** Subscribes at the last processed txn, often inside an epoch. */
-    void connect() {
-      List<SequencedTxn> ref = r.w.model.stream(vshard);
-      if (processed.isEmpty()) {
-        consumer =
-            new VShardConsumer(
-                r.sm.subscriptions(),
-                vshard,
-                (TxnId) null,
-                r.replaySource(),
-                SequencerMetrics.noop());
-        return;
-      }
-      SequencedTxn last = processed.get(processed.size() - 1);
-      boolean epochDone =
-          ref.size() == processed.size() || ref.get(processed.size()).epoch() > last.epoch();
-      if (epochDone && r.w.rnd.nextBoolean()) {
-        consumer =
-            new VShardConsumer(
-                r.sm.subscriptions(),
-                vshard,
-                last.epoch(),
-                r.replaySource(),
-                SequencerMetrics.noop());
-      } else {
-        if (!epochDone) {
-          r.w.count("mid-epoch resubscribes");
-        }
-        consumer =
-            new VShardConsumer(
-                r.sm.subscriptions(), vshard, last.id(), r.replaySource(), SequencerMetrics.noop());
-      }
-    }
-
-    void poll(int max) {
-      if (consumer == null || r.w.step < stalledUntil) {
-        return;
-      }
-      VShardQueue q = r.sm.subscriptions().queue(vshard);
-      if (q != null && q.size() == q.capacity()) {
-        r.w.count("queue full");
-      }
-      List<SequencedTxn> ref = r.w.model.stream(vshard);
-      for (int i = 0; i < max; i++) {
-        SequencedTxn t = consumer.poll();
-        if (t == null) {
-          return;
-        }
-        int n = processed.size();
-        assertThat(n)
-            .as("replica %d vshard %d got %s beyond the reference stream", r.id, vshard, t.id())
-            .isLessThan(ref.size());
-        assertThat(t)
-            .as(
-                "replica %d vshard %d txn #%d (after %s)",
-                r.id, vshard, n, n == 0 ? "nothing" : processed.get(n - 1).id())
-            .isEqualTo(ref.get(n));
-        assertThat(t.epoch()).isLessThanOrEqualTo(r.sm.lastAppliedEpoch());
-        processed.add(t);
-      }
-    }
-
-    void stallFor(int steps) {
-      stalledUntil = r.w.step + steps;
-    }
-
-    void restartConsumer() {
-      if (consumer != null) {
-        consumer.close();
-        r.w.count("consumer restarts");
-        connect();
-      }
-    }
-
-    void goOffline(int steps) {
-      if (consumer != null) {
-        consumer.close();
-        consumer = null;
-        offlineUntil = r.w.step + steps;
-        r.w.count("offline");
-      }
     }
   }
 }

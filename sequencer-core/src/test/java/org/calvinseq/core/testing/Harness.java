@@ -6,6 +6,7 @@ import java.util.BitSet;
 import org.calvinseq.core.apply.ApplyResult;
 import org.calvinseq.core.apply.EpochStateMachine;
 import org.calvinseq.core.codec.EntryEncoder;
+import org.calvinseq.core.dedupe.DedupeLimits;
 import org.calvinseq.core.metrics.SequencerMetrics;
 import org.calvinseq.core.model.SequencerEntry;
 import org.calvinseq.core.queue.VShardConsumer;
@@ -35,6 +36,7 @@ public final class Harness {
             .completionMaxEntries(b.completionMaxEntries)
             .completionRetentionMs(b.completionRetentionMs)
             .hosted(b.hosted)
+            .dedupeLimits(b.dedupeLimits)
             .metrics(metrics);
     this.sm = sb.build();
   }
@@ -92,6 +94,12 @@ public final class Harness {
     private int completionMaxEntries = 1_000_000;
     private long completionRetentionMs = 600_000;
     private BitSet hosted;
+    private DedupeLimits dedupeLimits = DedupeLimits.PROTOCOL;
+
+    public Builder dedupeLimits(DedupeLimits limits) {
+      this.dedupeLimits = limits;
+      return this;
+    }
 
     public Builder vshards(int n) {
       this.vshards = n;

@@ -6,11 +6,15 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.calvinseq.core.apply.ApplyResult.Kind;
 import org.calvinseq.core.codec.EntryEncoder;
+import org.calvinseq.core.codec.WireFormat;
+import org.calvinseq.core.dedupe.DedupeLimits;
 import org.calvinseq.core.model.AckBatch;
 import org.calvinseq.core.model.ClientTxnId;
+import org.calvinseq.core.model.ClusterInit;
 import org.calvinseq.core.model.CompletionAck;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.Key;
+import org.calvinseq.core.model.NotSequenced;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.routing.CollectionHashRouter;
@@ -18,12 +22,31 @@ import org.calvinseq.core.routing.CollectionHashRouter;
 /**
  * Generates a committed log from a seed: mostly batches that take the next epoch, plus batches
  * naming the expected, a lower (stale) or a higher (gap) epoch, ack entries, undecodable entries
- * and unused Raft indexes. Alongside it keeps the {@link ReferenceModel} of what applying the log
- * must produce, and the kind each entry must yield.
+ * and unused Raft indexes. Txns carry client txn ids of a few clients (some with hostile ids and
+ * sequences at the edges of the signed and unsigned ranges), and some batches retry txns of earlier
+ * ones, whole, in part, reordered or mixed with new txns. De-duplication starts with a cluster-init
+ * entry recording apply rules 2, the first entry unless asked for later, and now and then a
+ * cluster-init entry of an older leader (rules 1) follows, which must not stop it. Alongside it
+ * keeps the {@link ReferenceModel} of what applying the log must produce, and what each entry must
+ * yield.
  */
 public final class LogGenerator {
-  /** One committed entry and what applying it must report. */
-  public record Entry(long index, byte[] bytes, Kind expected) {}
+  /**
+   * One committed entry and what applying it must report: its kind and, for a sequenced batch, the
+   * txns that are not sequenced.
+   */
+  public record Entry(long index, byte[] bytes, Kind expected, List<NotSequenced> notSequenced) {
+    public Entry(long index, byte[] bytes, Kind expected) {
+      this(index, bytes, expected, List.of());
+    }
+  }
+
+  /** Client ids and first sequences, some at the edges of the signed and unsigned ranges. */
+  private static final long[][] CLIENTS = {
+    {0x51, 0}, {0x52, Long.MAX_VALUE - 6}, {0x53, -4}, {0, 1}, {-1, Long.MIN_VALUE},
+  };
+
+  private static final long[] HOSTILE_SEQUENCES = {0, -1, Long.MIN_VALUE, Long.MAX_VALUE, 1};
 
   /** Collection names: ASCII and non-ASCII (2-, 3- and 4-byte UTF-8), spread over the vshards. */
   public static final List<String> COLLECTIONS =
@@ -32,15 +55,44 @@ public final class LogGenerator {
           "😀emoji", "Ωmega", "𝄞clef");
 
   private final SplittableRandom rnd;
+  private final CollectionHashRouter router;
+  private final int activateAfter;
+  private boolean activated;
   private final ReferenceModel model;
   private final List<Entry> entries = new ArrayList<>();
   private long nextIndex = 1;
   private long clock = 1_700_000_000_000L;
-  private long clientSeq;
+  private final long[] nextSequence = new long[CLIENTS.length];
+  private final List<List<Txn>> recent = new ArrayList<>(); // batches that txns may be retried from
 
   public LogGenerator(long seed, CollectionHashRouter router) {
+    this(seed, router, DedupeLimits.PROTOCOL);
+  }
+
+  /** A generator whose model de-duplicates with {@code limits} (the machines must use them too). */
+  public LogGenerator(long seed, CollectionHashRouter router, DedupeLimits limits) {
+    this(seed, router, limits, 0);
+  }
+
+  /**
+   * A generator whose log turns de-duplication on with its entry number {@code activateAfter} (a
+   * cluster-init entry recording apply rules 2); before it, retries are sequenced again, as under
+   * the rules of a version before de-duplication.
+   */
+  public LogGenerator(
+      long seed, CollectionHashRouter router, DedupeLimits limits, int activateAfter) {
     this.rnd = new SplittableRandom(seed);
-    this.model = new ReferenceModel(router);
+    this.router = router;
+    this.activateAfter = activateAfter;
+    this.model = new ReferenceModel(router, limits);
+    for (int i = 0; i < CLIENTS.length; i++) {
+      nextSequence[i] = CLIENTS[i][1];
+    }
+  }
+
+  /** The proposers' clock as it stands (it moves, with skew, as entries are generated). */
+  public long clock() {
+    return clock;
   }
 
   public ReferenceModel model() {
@@ -71,8 +123,32 @@ public final class LogGenerator {
 
   private static final long[] HOSTILE_MS = {Long.MAX_VALUE, Long.MIN_VALUE, -1, Long.MAX_VALUE - 1};
 
+  /** The cluster-init entry that turns de-duplication on, once its time has come. */
+  private Entry activateIfDue() {
+    if (activated || entries.size() < activateAfter) {
+      return null;
+    }
+    activated = true;
+    return clusterInit(WireFormat.RULES_VERSION);
+  }
+
+  private Entry clusterInit(int rules) {
+    ClusterInit init = new ClusterInit(router.vshardCount(), "generated", rules);
+    model.apply(init);
+    Entry e = new Entry(nextIndex++, EntryEncoder.encode(init), Kind.CLUSTER_INIT);
+    entries.add(e);
+    return e;
+  }
+
   /** Generates, records and returns the next entry. */
   public Entry next() {
+    Entry init = activateIfDue();
+    if (init != null) {
+      return init;
+    }
+    if (rnd.nextInt(60) == 0) {
+      return clusterInit(rnd.nextBoolean() ? 1 : WireFormat.RULES_VERSION); // a new leader's entry
+    }
     if (rnd.nextInt(10) == 0) {
       nextIndex += 1 + rnd.nextInt(3); // indexes used by configuration entries
     }
@@ -103,13 +179,60 @@ public final class LogGenerator {
       if (rnd.nextInt(50) == 0) {
         ms = HOSTILE_MS[rnd.nextInt(HOSTILE_MS.length)]; // one wild proposer clock
       }
-      EpochBatch b = new EpochBatch(epoch, ms, txns(rnd.nextInt(5)));
-      bytes = EntryEncoder.encode(b);
-      kind = model.apply(b);
+      return append(new EpochBatch(epoch, ms, batchTxns()));
     }
     Entry e = new Entry(nextIndex++, bytes, kind);
     entries.add(e);
     return e;
+  }
+
+  /**
+   * Logs {@code b} as the next committed entry (a client's proposal), after the entry that turns
+   * de-duplication on if that is due; returns it.
+   */
+  public Entry propose(EpochBatch b) {
+    activateIfDue();
+    if (rnd.nextInt(10) == 0) {
+      nextIndex += 1 + rnd.nextInt(3);
+    }
+    return append(b);
+  }
+
+  private Entry append(EpochBatch b) {
+    Kind kind = model.apply(b);
+    Entry e = new Entry(nextIndex++, EntryEncoder.encode(b), kind, model.lastNotSequenced());
+    entries.add(e);
+    return e;
+  }
+
+  /** A new batch's txns; one in five retries some txns of a recent batch. */
+  private List<Txn> batchTxns() {
+    List<Txn> out = new ArrayList<>();
+    if (!recent.isEmpty() && rnd.nextInt(5) == 0) {
+      List<Txn> from = recent.get(recent.size() - 1 - rnd.nextInt(recent.size()));
+      int roll = rnd.nextInt(4);
+      for (Txn t : from) {
+        if (roll != 1 || rnd.nextBoolean()) {
+          out.add(t); // roll 0: the whole batch again; 1: some of it
+        }
+      }
+      if (roll == 2) {
+        java.util.Collections.reverse(out);
+      }
+      if (roll == 3) {
+        out.addAll(rnd.nextInt(out.size() + 1), txns(1 + rnd.nextInt(2)));
+      }
+      if (rnd.nextInt(4) == 0 && !out.isEmpty()) {
+        out.add(out.get(rnd.nextInt(out.size()))); // the same txn twice in one batch
+      }
+    } else {
+      out.addAll(txns(rnd.nextInt(5)));
+    }
+    recent.add(out);
+    if (recent.size() > 30) {
+      recent.remove(0);
+    }
+    return out;
   }
 
   private List<Txn> txns(int n) {
@@ -128,7 +251,19 @@ public final class LogGenerator {
       write = new ArrayList<>();
       read = keys(1 + rnd.nextInt(2));
     }
-    ClientTxnId id = rnd.nextBoolean() ? new ClientTxnId(rnd.nextLong(), ++clientSeq) : null;
+    ClientTxnId id = null;
+    int roll = rnd.nextInt(20);
+    if (roll < 9) {
+      int c = rnd.nextInt(CLIENTS.length);
+      id = new ClientTxnId(CLIENTS[c][0], nextSequence[c]++);
+    } else if (roll == 9) {
+      id = new ClientTxnId(rnd.nextLong(), rnd.nextLong()); // a client seen once
+    } else if (roll == 10) {
+      id =
+          new ClientTxnId(
+              CLIENTS[rnd.nextInt(CLIENTS.length)][0],
+              HOSTILE_SEQUENCES[rnd.nextInt(HOSTILE_SEQUENCES.length)]);
+    }
     long tenant = rnd.nextInt(3) == 0 ? rnd.nextLong() : rnd.nextInt(4);
     byte[] payload = new byte[rnd.nextInt(8)];
     rnd.nextBytes(payload);

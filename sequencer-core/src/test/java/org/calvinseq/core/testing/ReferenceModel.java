@@ -7,8 +7,11 @@ import java.util.Map;
 import java.util.TreeSet;
 import org.calvinseq.core.apply.ApplyResult.Kind;
 import org.calvinseq.core.codec.WireFormat;
+import org.calvinseq.core.dedupe.DedupeLimits;
+import org.calvinseq.core.model.ClusterInit;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.Key;
+import org.calvinseq.core.model.NotSequenced;
 import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.routing.VShardRouter;
@@ -16,21 +19,41 @@ import org.calvinseq.core.routing.VShardRouter;
 /**
  * The apply rules of DESIGN section 4 written as plainly as possible, with no queues and no index:
  * what every vshard must receive from a log, in order. Tests compare the real state machine, its
- * queues and its replayer against it (etcd's {@code quick_test.go} habit).
+ * queues and its replayer against it (etcd's {@code quick_test.go} habit). De-duplication comes
+ * from {@link ReferenceDedupe}, an independent plain version of the rules.
  */
 public final class ReferenceModel {
   private final VShardRouter router;
+  private final ReferenceDedupe dedupe;
   private final Map<Integer, List<SequencedTxn>> streams = new HashMap<>();
   private final List<SequencedTxn> all = new ArrayList<>();
   private long nextEpoch;
   private long lastMs = -1;
+  private List<NotSequenced> lastNotSequenced = List.of();
+  private int rulesVersion = ClusterInit.FIRST_RULES_VERSION;
 
   public ReferenceModel(VShardRouter router) {
+    this(router, DedupeLimits.PROTOCOL);
+  }
+
+  public ReferenceModel(VShardRouter router, DedupeLimits limits) {
     this.router = router;
+    this.dedupe = new ReferenceDedupe(limits);
+  }
+
+  /** The txns of the last batch applied that were not sequenced; empty for other outcomes. */
+  public List<NotSequenced> lastNotSequenced() {
+    return lastNotSequenced;
+  }
+
+  /** Applies a cluster-init entry: from apply rules 2 on, retries are recognised. */
+  public void apply(ClusterInit init) {
+    rulesVersion = Math.max(rulesVersion, init.rulesVersion());
   }
 
   /** Applies a batch; returns the kind the state machine must report for it. */
   public Kind apply(EpochBatch b) {
+    lastNotSequenced = List.of();
     long epoch = b.hasEpoch() ? b.epoch() : nextEpoch;
     if (epoch < nextEpoch) {
       return Kind.STALE;
@@ -46,7 +69,15 @@ public final class ReferenceModel {
             ? WireFormat.MAX_PROPOSER_MS
             : Math.min(WireFormat.MAX_PROPOSER_MS, lastMs + WireFormat.MAX_EPOCH_MS_STEP);
     long ms = Math.max(Math.min(b.proposerMs(), cap), lastMs + 1);
+    if (rulesVersion >= WireFormat.RULES_DEDUPE) {
+      lastNotSequenced = dedupe.decide(b.txns(), epoch, ms);
+    }
+    java.util.Set<Integer> holes = new java.util.HashSet<>();
+    lastNotSequenced.forEach(n -> holes.add(n.position()));
     for (int pos = 0; pos < b.txns().size(); pos++) {
+      if (holes.contains(pos)) {
+        continue; // a retry: not sequenced, delivered to nobody
+      }
       Txn t = b.txns().get(pos);
       SequencedTxn s = new SequencedTxn(t, epoch, pos, ms);
       all.add(s);
@@ -84,6 +115,11 @@ public final class ReferenceModel {
       }
     }
     return out;
+  }
+
+  /** The de-duplication state. */
+  public ReferenceDedupe dedupe() {
+    return dedupe;
   }
 
   /** Every sequenced txn, in order. */
