@@ -223,6 +223,61 @@ class LeaderInboxConcurrencyTest {
     assertThat(closer.isAlive()).as("a closed inbox releases its closer").isFalse();
   }
 
+  /**
+   * The two wake-ups only one signal can give, each while the closer is known to wait: a submission
+   * into an empty inbox whose eager slots are all taken (the closer must learn the new deadline),
+   * and an epoch's outcome while the in-flight cap holds a submission back. The closer waits up to
+   * an hour, so a lost signal fails the bounded waits.
+   */
+  @Test
+  void theCloserWakesForANewDeadlineAndForAFreedSlot() throws Exception {
+    InboxSettings s = defaults().withEpochInterval(Duration.ofMillis(20)).withInFlight(0, 1);
+    LeaderInbox inbox = new LeaderInbox(s, InboxClock.system(), InboxListener.NONE);
+    java.util.concurrent.BlockingQueue<ClosedEpoch> closed =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    Thread closer =
+        new Thread(
+            () -> {
+              try {
+                ClosedEpoch e;
+                while ((e = inbox.awaitEpoch(Duration.ofHours(1))) != null) {
+                  closed.add(e);
+                }
+              } catch (InterruptedException ignored) {
+                // stopped
+              }
+            },
+            "closer");
+    threads.add(closer);
+    closer.start();
+    for (int round = 0; round < 20; round++) {
+      awaitWaiting(closer);
+      CompletableFuture<SubmissionReceipt> a = inbox.submit(txns(1, 1)); // into an empty inbox
+      ClosedEpoch first = closed.poll(5, TimeUnit.SECONDS);
+      assertThat(first).as("closed on the interval: the closer learnt the deadline").isNotNull();
+      assertThat(first.reason()).isEqualTo(CloseReason.INTERVAL);
+      CompletableFuture<SubmissionReceipt> b = inbox.submit(txns(1, 1024)); // full, but capped
+      awaitWaiting(closer);
+      assertThat(closed.poll()).as("nothing closes at the cap").isNull();
+      first.complete(InboxFixtures.applied(first, 2 * round));
+      ClosedEpoch second = closed.poll(5, TimeUnit.SECONDS);
+      assertThat(second).as("closed once the slot was freed").isNotNull();
+      assertThat(second.reason()).isEqualTo(CloseReason.TXNS);
+      second.complete(InboxFixtures.applied(second, 2 * round + 1));
+      assertThat(a.get(5, TimeUnit.SECONDS).txnCount()).isEqualTo(1);
+      assertThat(b.get(5, TimeUnit.SECONDS).txnCount()).isEqualTo(1024);
+    }
+  }
+
+  /** Waits (bounded) until {@code t} is parked: on the inbox's condition, in these tests. */
+  private static void awaitWaiting(Thread t) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING) {
+      assertThat(System.nanoTime()).as("%s never waited", t.getName()).isLessThan(deadline);
+      Thread.yield();
+    }
+  }
+
   /** Closing the inbox wakes a closer waiting on an empty inbox without a deadline. */
   @Test
   void closingReleasesAWaitingCloser() throws Exception {
