@@ -7,7 +7,7 @@ import java.util.OptionalLong;
  * A submission the {@link LeaderInbox} did not take: nothing of it was queued. The message names
  * the limit, the tenant and, for a {@link RefusalReason#retryable() retryable} refusal, a
  * retry-after hint, e.g. {@code inbox full for tenant 7: it holds 32,000 txns and this submission
- * adds 1,000, over its share of 32,768 txns (1/8 of the inbox's 262,144); retry after ~20 ms}.
+ * adds 1,000, over its share of 32,768 txns (1/8 of the inbox's 262,144); retry after ~10 ms}.
  */
 public final class InboxRefusedException extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -116,8 +116,9 @@ class FairnessTest {
   }
 
   /**
-   * Seven tenants flood at once; together with the reserve they hold the inbox nearly full. Light
-   * tenants still get in and are served within one epoch interval.
+   * Eight tenants flood at once, each up to its 1/8 share: together they would fill the inbox, and
+   * the reserve stops them short of it. Light tenants still get in and are served within one epoch
+   * interval.
    */
   @Test
   void manyFloodersTogetherCannotShutOutALightTenant() {
