@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.calvinseq.core.concurrent.DaemonThreads;
@@ -91,7 +92,16 @@ public final class EpochCloser implements AutoCloseable {
             epoch.complete(receipt);
           }
         },
-        completions);
+        this::complete);
+  }
+
+  /** On the completions executor; on the calling thread if it refuses, so no outcome is lost. */
+  private void complete(Runnable report) {
+    try {
+      completions.execute(report);
+    } catch (RejectedExecutionException e) {
+      report.run();
+    }
   }
 
   private static Throwable unwrap(Throwable t) {

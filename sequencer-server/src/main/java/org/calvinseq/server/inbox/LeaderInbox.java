@@ -10,6 +10,8 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.Txn;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The leader's inbox and epoch former: clients' submissions (batches of txns, any tenants) wait
@@ -56,6 +58,8 @@ import org.calvinseq.core.model.Txn;
 public final class LeaderInbox {
   /** How many most-refused tenants {@link InboxStats#topRefusedTenants()} tracks. */
   public static final int TOP_TENANTS = 10;
+
+  private static final Logger LOG = LoggerFactory.getLogger(LeaderInbox.class);
 
   private final InboxSettings settings;
   private final InboxClock clock;
@@ -121,8 +125,17 @@ public final class LeaderInbox {
   }
 
   private CompletableFuture<SubmissionReceipt> refused(InboxRefusedException e) {
-    listener.refused(e);
+    tell(() -> listener.refused(e));
     return CompletableFuture.failedFuture(e);
+  }
+
+  /** Runs a listener call; a listener that throws is logged, never lets an epoch be lost. */
+  private static void tell(Runnable call) {
+    try {
+      call.run();
+    } catch (RuntimeException e) {
+      LOG.warn("inbox listener failed", e);
+    }
   }
 
   /**
@@ -204,8 +217,10 @@ public final class LeaderInbox {
             formed.bytes(),
             formed.submissions(),
             now);
-    listener.epochClosed(
-        formed.reason(), formed.txns(), formed.bytes(), formed.submissions().size());
+    tell(
+        () ->
+            listener.epochClosed(
+                formed.reason(), formed.txns(), formed.bytes(), formed.submissions().size()));
     return epoch;
   }
 
@@ -223,7 +238,7 @@ public final class LeaderInbox {
     } finally {
       lock.unlock();
     }
-    listener.epochDone(sequenced, now - epoch.closedNanos());
+    tell(() -> listener.epochDone(sequenced, now - epoch.closedNanos()));
   }
 
   /**

@@ -164,6 +164,62 @@ class ClosedEpochTest {
   }
 
   @Test
+  void aThrowingListenerLosesNoEpoch() {
+    InboxListener broken =
+        new InboxListener() {
+          @Override
+          public void epochClosed(CloseReason reason, int txns, long bytes, int submissions) {
+            throw new IllegalStateException("broken listener");
+          }
+
+          @Override
+          public void epochDone(boolean sequenced, long inFlightNanos) {
+            throw new IllegalStateException("broken listener");
+          }
+
+          @Override
+          public void refused(InboxRefusedException refusal) {
+            throw new IllegalStateException("broken listener");
+          }
+        };
+    LeaderInbox fragile = new LeaderInbox(defaults(), clock, broken);
+    CompletableFuture<SubmissionReceipt> f = fragile.submit(txns(1, 2));
+    ClosedEpoch e = fragile.pollEpoch();
+    assertThat(e).isNotNull();
+    e.complete(InboxFixtures.applied(e, 4));
+    assertThat(f.join().txnIds()).containsExactly(new TxnId(4, 0), new TxnId(4, 1));
+    assertThat(fragile.inFlight()).isZero();
+    assertThat(fragile.submit(List.of())).isCompletedExceptionally();
+  }
+
+  @Test
+  void anOutcomeIsReportedEvenWhenTheCompletionExecutorIsGone() throws Exception {
+    ExecutorService completions = Executors.newSingleThreadExecutor();
+    LeaderInbox live = new LeaderInbox(defaults(), InboxClock.system(), InboxListener.NONE);
+    CompletableFuture<BatchReceipt> answer = new CompletableFuture<>();
+    CountDownLatch proposed = new CountDownLatch(1);
+    EpochCloser closer =
+        EpochCloser.start(
+            live,
+            batch -> {
+              proposed.countDown();
+              return answer;
+            },
+            completions,
+            "test-closer");
+    try {
+      CompletableFuture<SubmissionReceipt> f = live.submit(txns(1, 1));
+      assertThat(proposed.await(10, TimeUnit.SECONDS)).isTrue();
+      completions.shutdown();
+      answer.complete(new BatchReceipt(ApplyResult.Kind.APPLIED, 1, 3, 1, 1, -1));
+      assertThat(f.get(10, TimeUnit.SECONDS).txnId(0)).isEqualTo(new TxnId(3, 0));
+      assertThat(live.inFlight()).isZero();
+    } finally {
+      closer.close();
+    }
+  }
+
+  @Test
   void refusalsReachTheListener() {
     inbox.submit(List.of());
     assertThat(events).containsExactly("refused empty");
