@@ -71,6 +71,13 @@ public final class LeaderInbox {
   private String closedWhy;
   private Throwable closedCause;
 
+  /**
+   * An open, empty inbox.
+   *
+   * @param settings its limits ({@link InboxSettings#defaults} within the leader's proposal limits)
+   * @param clock its time ({@link InboxClock#system()} outside tests)
+   * @param listener who hears its events ({@link InboxListener#NONE} for nobody)
+   */
   public LeaderInbox(InboxSettings settings, InboxClock clock, InboxListener listener) {
     this.settings = Objects.requireNonNull(settings, "settings");
     this.clock = Objects.requireNonNull(clock, "clock");
