@@ -14,10 +14,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
+import org.calvinseq.core.codec.EncodedSize;
 import org.calvinseq.core.concurrent.DaemonThreads;
 import org.calvinseq.core.model.ClientTxnId;
 import org.calvinseq.core.model.EpochBatch;
-import org.calvinseq.core.model.Key;
 import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.model.TxnId;
 import org.calvinseq.core.protocol.BatchReceipt;
@@ -44,7 +44,7 @@ final class TxnBatcher implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TxnBatcher.class);
 
   /** Encoded bytes of a batch beyond its txns: entry map, version, type, epoch, time, header. */
-  static final int BATCH_OVERHEAD = 64;
+  static final int BATCH_OVERHEAD = EncodedSize.BATCH_OVERHEAD;
 
   /**
    * Batching settings.
@@ -136,7 +136,7 @@ final class TxnBatcher implements AutoCloseable {
                 txn.writeSet(),
                 txn.payload())
             : txn;
-    int size = encodedSizeBound(t);
+    int size = EncodedSize.txnBound(t);
     CompletableFuture<TxnId> f = new CompletableFuture<>();
     lock.lock();
     try {
@@ -328,28 +328,5 @@ final class TxnBatcher implements AutoCloseable {
     if (!unsent.isEmpty()) {
       LOG.info("client closed with {} unsent batches; their txns failed", unsent.size());
     }
-  }
-
-  /**
-   * An upper bound of the msgpack bytes {@code t} takes in a batch entry, computed without encoding
-   * it: every header at its widest form, every UTF-16 char of a collection name at 3 UTF-8 bytes.
-   */
-  static int encodedSizeBound(Txn t) {
-    long n = 1; // map header
-    n += t.clientTxnId() == null ? 0 : 1 + 2 + ClientTxnId.WIRE_BYTES;
-    n += 1 + 9; // tenant
-    n += 1 + keysBound(t.readSet());
-    n += 1 + keysBound(t.writeSet());
-    n += 1 + 5 + t.payloadLength();
-    return (int) Math.min(Integer.MAX_VALUE, n);
-  }
-
-  private static long keysBound(List<Key> keys) {
-    long n = 5;
-    for (int i = 0, size = keys.size(); i < size; i++) {
-      Key k = keys.get(i);
-      n += 1 + 5 + 3L * k.collection().length() + 5 + k.keyLength();
-    }
-    return n;
   }
 }

@@ -4,13 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -27,8 +24,6 @@ import org.calvinseq.core.model.TxnId;
 import org.calvinseq.core.protocol.BatchReceipt;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.msgpack.core.MessageBufferPacker;
-import org.msgpack.core.MessagePack;
 
 class TxnBatcherTest {
   private final List<EpochBatch> sent = new CopyOnWriteArrayList<>();
@@ -344,43 +339,5 @@ class TxnBatcherTest {
       Thread.onSpinWait();
     }
     assertThat(batcher.submit(txn(1)).get(5, TimeUnit.SECONDS)).isNotNull();
-  }
-
-  @Test
-  void sizeBoundIsNeverBelowTheEncodedSize() throws IOException {
-    Random rnd = new Random(5);
-    for (int i = 0; i < 2000; i++) {
-      List<Key> read = new ArrayList<>();
-      List<Key> write = new ArrayList<>();
-      for (int k = rnd.nextInt(6); k > 0; k--) {
-        (rnd.nextBoolean() ? read : write).add(new Key(name(rnd), bytes(rnd, rnd.nextInt(300))));
-      }
-      if (read.isEmpty() && write.isEmpty()) {
-        write.add(Key.of("c", "k"));
-      }
-      ClientTxnId id = rnd.nextBoolean() ? new ClientTxnId(rnd.nextLong(), rnd.nextLong()) : null;
-      long tenant = rnd.nextBoolean() ? rnd.nextLong() : rnd.nextInt(100);
-      Txn t = new Txn(id, tenant, read, write, bytes(rnd, rnd.nextInt(70_000)));
-      try (MessageBufferPacker p = MessagePack.newDefaultBufferPacker()) {
-        EntryEncoder.writeTxn(p, t);
-        assertThat(TxnBatcher.encodedSizeBound(t)).isGreaterThanOrEqualTo(p.toByteArray().length);
-      }
-    }
-    EpochBatch empty = new EpochBatch(Long.MAX_VALUE, Long.MAX_VALUE, List.of());
-    assertThat(EntryEncoder.encode(empty).length).isLessThanOrEqualTo(TxnBatcher.BATCH_OVERHEAD);
-  }
-
-  private static String name(Random rnd) {
-    StringBuilder sb = new StringBuilder("c");
-    for (int i = rnd.nextInt(40); i > 0; i--) {
-      sb.append((char) (rnd.nextInt(4) == 0 ? 0x4e00 + rnd.nextInt(100) : 'a' + rnd.nextInt(26)));
-    }
-    return sb.toString();
-  }
-
-  private static byte[] bytes(Random rnd, int n) {
-    byte[] b = new byte[n];
-    rnd.nextBytes(b);
-    return n > 0 ? b : "".getBytes(StandardCharsets.UTF_8);
   }
 }

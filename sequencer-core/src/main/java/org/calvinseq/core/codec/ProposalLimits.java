@@ -113,21 +113,32 @@ public record ProposalLimits(
       return "batch has " + batch.txns().size() + " txns, over the limit of " + maxTxnsPerBatch;
     }
     for (int i = 0; i < batch.txns().size(); i++) {
-      Txn t = batch.txns().get(i);
-      if (t.keyCount() > maxKeysPerTxn) {
-        return "txns[" + i + "] has " + t.keyCount() + " keys, over the limit of " + maxKeysPerTxn;
+      String problem = txnViolation(i, batch.txns().get(i));
+      if (problem != null) {
+        return problem;
       }
-      if (t.keyCount() == 0) {
-        return "txns[" + i + "] has no keys: a txn must read or write at least one key";
-      }
-      if (t.payloadLength() > maxPayloadBytes) {
-        return "txns["
-            + i
-            + "] payload is "
-            + t.payloadLength()
-            + " bytes, over the limit of "
-            + maxPayloadBytes;
-      }
+    }
+    return null;
+  }
+
+  /**
+   * Why the txn {@code t}, at index {@code i} of its batch, is refused on its own (too many keys,
+   * none, too large a payload); null when it is acceptable.
+   */
+  public String txnViolation(int i, Txn t) {
+    if (t.keyCount() > maxKeysPerTxn) {
+      return "txns[" + i + "] has " + t.keyCount() + " keys, over the limit of " + maxKeysPerTxn;
+    }
+    if (t.keyCount() == 0) {
+      return "txns[" + i + "] has no keys: a txn must read or write at least one key";
+    }
+    if (t.payloadLength() > maxPayloadBytes) {
+      return "txns["
+          + i
+          + "] payload is "
+          + t.payloadLength()
+          + " bytes, over the limit of "
+          + maxPayloadBytes;
     }
     return null;
   }
