@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.calvinseq.core.apply.ApplyResult;
 import org.calvinseq.core.model.EpochBatch;
+import org.calvinseq.core.model.NotSequenced;
 import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.model.TxnId;
 import org.calvinseq.core.protocol.BatchReceipt;
@@ -76,6 +77,32 @@ class ClosedEpochTest {
   }
 
   @Test
+  void aDuplicateInASubmissionGetsItsOriginalId() {
+    CompletableFuture<SubmissionReceipt> fa = inbox.submit(txns(1, 2));
+    CompletableFuture<SubmissionReceipt> fb = inbox.submit(txns(1, 3));
+    ClosedEpoch e = inbox.pollEpoch();
+    TxnId original = new TxnId(40, 7);
+    e.complete(
+        new BatchReceipt(
+            ApplyResult.Kind.APPLIED,
+            90,
+            80,
+            1,
+            5,
+            -1,
+            List.of(NotSequenced.duplicate(3, original), NotSequenced.tooOld(4))));
+    SubmissionReceipt ra = fa.join();
+    SubmissionReceipt rb = fb.join();
+    assertThat(ra.txnIds()).containsExactly(new TxnId(80, 0), new TxnId(80, 1));
+    assertThat(rb.txnId(0)).isEqualTo(new TxnId(80, 2));
+    assertThat(rb.txnId(1)).as("a retry gets the id it got the first time").isEqualTo(original);
+    assertThat(rb.notSequenced(1).reason()).isEqualTo(NotSequenced.Reason.DUPLICATE);
+    assertThat(rb.notSequenced(0)).isNull();
+    assertThatThrownBy(() -> rb.txnId(2)).isInstanceOf(IllegalStateException.class);
+    assertThat(rb.notSequenced(2).reason()).isEqualTo(NotSequenced.Reason.SEQUENCE_TOO_OLD);
+  }
+
+  @Test
   void aFailedEpochFailsEverySubmissionInIt() {
     CompletableFuture<SubmissionReceipt> fa = inbox.submit(txns(1, 3));
     CompletableFuture<SubmissionReceipt> fb = inbox.submit(txns(2, 3));
@@ -112,6 +139,9 @@ class ClosedEpochTest {
         Executors.newSingleThreadExecutor(r -> new Thread(r, "test-completions"));
     LeaderInbox live = new LeaderInbox(defaults(), InboxClock.system(), InboxListener.NONE);
     List<EpochBatch> proposed = new ArrayList<>();
+    // The first answer waits for the test to register its callback: were the future complete
+    // before, the callback would run on the registering thread, whatever the executor.
+    CompletableFuture<Void> gate = new CompletableFuture<>();
     EpochCloser closer =
         EpochCloser.start(
             live,
@@ -124,14 +154,15 @@ class ClosedEpochTest {
                 if (proposed.size() == 3) {
                   return CompletableFuture.failedFuture(new RuntimeException("no quorum"));
                 }
-                return CompletableFuture.completedFuture(
+                BatchReceipt receipt =
                     new BatchReceipt(
                         ApplyResult.Kind.APPLIED,
                         1,
                         1,
                         batch.proposerMs(),
                         batch.txns().size(),
-                        -1));
+                        -1);
+                return gate.thenApply(v -> receipt);
               }
             },
             completions,
@@ -139,13 +170,14 @@ class ClosedEpochTest {
     try {
       AtomicReference<String> thread = new AtomicReference<>();
       CountDownLatch ran = new CountDownLatch(1);
-      live.submit(txns(1, 2))
-          .whenComplete(
-              (r, t) -> {
-                thread.set(Thread.currentThread().getName());
-                ran.countDown();
-              })
-          .get(10, TimeUnit.SECONDS);
+      CompletableFuture<SubmissionReceipt> first = live.submit(txns(1, 2));
+      first.whenComplete(
+          (r, t) -> {
+            thread.set(Thread.currentThread().getName());
+            ran.countDown();
+          });
+      gate.complete(null);
+      first.get(10, TimeUnit.SECONDS);
       assertThat(ran.await(10, TimeUnit.SECONDS)).isTrue();
       assertThat(thread.get()).isEqualTo("test-completions");
       CompletableFuture<SubmissionReceipt> thrown = live.submit(txns(1, 2));
