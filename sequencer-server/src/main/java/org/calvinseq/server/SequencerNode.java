@@ -39,6 +39,8 @@ import org.calvinseq.server.events.EventLog;
 import org.calvinseq.server.events.EventLogConfig;
 import org.calvinseq.server.events.LoggingApplyListener;
 import org.calvinseq.server.events.NodeEventListener;
+import org.calvinseq.server.inbox.InboxListener;
+import org.calvinseq.server.inbox.InboxSettings;
 import org.calvinseq.server.ratis.PeerProxyRepair;
 import org.calvinseq.server.ratis.SequencerStateMachine;
 import org.calvinseq.server.ratis.ServerMetrics;
@@ -71,6 +73,7 @@ public final class SequencerNode implements AutoCloseable {
   private final ExecutorService notifier;
   private final ScheduledExecutorService timer;
   private final AckBatcher acks;
+  private final InboxHost inbox; // the leader inbox while this node leads
   private final EventLog events; // null when the event log is off
   private final boolean join;
   private final TlsFiles tls; // null: plaintext
@@ -140,6 +143,13 @@ public final class SequencerNode implements AutoCloseable {
     stateMachine.onClusterMismatch(this::clusterMismatched);
     stateMachine.onClusterInitNeeded(this::proposeClusterInit);
     this.acks = new AckBatcher(timer, b -> propose(c -> c.proposeAcks(b)), 1000, 4096);
+    this.inbox =
+        new InboxHost(
+            config.nodeId(),
+            InboxSettings.defaults(config.limits()),
+            InboxListener.NONE,
+            batch -> propose(c -> c.propose(batch)));
+    stateMachine.onSubmission(inbox);
   }
 
   public static SequencerNodeBuilder builder() {
@@ -506,6 +516,7 @@ public final class SequencerNode implements AutoCloseable {
             SequencerClient.builder()
                 .peers(config.peers())
                 .clusterName(config.clusterName())
+                .clusterMaxBatchBytes(config.limits().maxBatchBytes()) // the inbox's epochs
                 .tls(tls)
                 .build();
       }
@@ -539,6 +550,7 @@ public final class SequencerNode implements AutoCloseable {
     if (admin != null) {
       admin.close();
     }
+    inbox.close();
     SequencerClient c;
     synchronized (clientLock) {
       c = client;

@@ -37,6 +37,15 @@ public final class Protocol {
   public static final int Q_REPLAY = 2;
   public static final int Q_COMPLETION = 3;
 
+  /** A submission to the leader's inbox (docs/wire-format.md, section 14a). */
+  public static final int Q_SUBMIT = 4;
+
+  /** Kind of a {@link Submitted} answer. */
+  public static final int SUBMIT_ACCEPTED = 1;
+
+  /** Kind of a {@link SubmitRefused} answer. */
+  public static final int SUBMIT_REFUSED = 2;
+
   /** A replay page request: txns of {@code vshard} after {@code (afterEpoch, afterPosition)}. */
   public record ReplayQuery(
       int vshard, long fromEpoch, long toEpoch, long afterEpoch, int afterPosition, int maxTxns) {}
@@ -230,8 +239,24 @@ public final class Protocol {
             p.packArrayHeader(3).packInt(Q_COMPLETION).packLong(id.epoch()).packInt(id.position()));
   }
 
+  /**
+   * A submission query {@code [4, bin(batchEntry)]}: {@code batchEntry} is a batch entry (section 3
+   * of docs/wire-format.md) without an epoch, whose txns the leader's inbox puts, whole and in
+   * order, into an epoch it forms.
+   */
+  public static byte[] submitQuery(byte[] batchEntry) {
+    return pack(
+        p -> {
+          p.packArrayHeader(2).packInt(Q_SUBMIT);
+          p.packBinaryHeader(batchEntry.length).writePayload(batchEntry);
+        });
+  }
+
   /** The kind of a query, and its fields as decoded objects. */
-  public sealed interface Query permits StatusQ, ReplayQ, CompletionQ {}
+  public sealed interface Query permits StatusQ, ReplayQ, CompletionQ, SubmitQ {}
+
+  /** A submission; {@code batchEntry} is not decoded yet (the node checks its size first). */
+  public record SubmitQ(ByteBuffer batchEntry) implements Query {}
 
   public record StatusQ() implements Query {}
 
@@ -262,10 +287,141 @@ public final class Protocol {
                       u.unpackInt()));
             case Q_COMPLETION:
               return new CompletionQ(new TxnId(u.unpackLong(), u.unpackInt()));
+            case Q_SUBMIT:
+              if (n < 2) {
+                throw new IllegalArgumentException("submit query needs 2 fields");
+              }
+              return new SubmitQ(ByteBuffer.wrap(u.readPayload(u.unpackBinaryHeader())));
             default:
               throw new IllegalArgumentException("unknown query kind " + kind);
           }
         });
+  }
+
+  /** The answer to a submission: where its txns are, or why it was refused. */
+  public sealed interface SubmitReply permits Submitted, SubmitRefused {}
+
+  /**
+   * The submission's txns are {@code txnCount} txns of the epoch {@code epoch} describes, from
+   * {@code firstPosition} on, in submission order; {@link BatchReceipt#txnId} of {@code
+   * firstPosition + i} is txn {@code i}'s id (a retry's original id).
+   */
+  public record Submitted(BatchReceipt epoch, int firstPosition, int txnCount)
+      implements SubmitReply {
+    public Submitted {
+      if (firstPosition < 0 || txnCount < 1 || firstPosition + txnCount > epoch.txnCount()) {
+        throw new IllegalArgumentException(
+            "txns ["
+                + firstPosition
+                + ", "
+                + (firstPosition + txnCount)
+                + ") outside the epoch's "
+                + epoch.txnCount());
+      }
+    }
+
+    /** The id of the submission's txn {@code i} ({@link BatchReceipt#txnId}). */
+    public TxnId txnId(int i) {
+      if (i < 0 || i >= txnCount) {
+        throw new IndexOutOfBoundsException(i);
+      }
+      return epoch.txnId(firstPosition + i);
+    }
+  }
+
+  /**
+   * Nothing of the submission was queued.
+   *
+   * @param reason the refusal's name, e.g. {@code TENANT_SHARE_TXNS} (wire-format.md, section 14a)
+   * @param retryable whether the same submission may succeed later (else it is bad input)
+   * @param tenant the tenant the refusal is about (unsigned), or -1 with {@code hasTenant} false
+   * @param hasTenant whether {@code tenant} is given
+   * @param retryAfterMs for a retryable refusal, when to retry (0: now, on the current leader); -1
+   *     otherwise
+   * @param message what was refused and why, naming the limit
+   */
+  public record SubmitRefused(
+      String reason,
+      boolean retryable,
+      long tenant,
+      boolean hasTenant,
+      long retryAfterMs,
+      String message)
+      implements SubmitReply {}
+
+  /**
+   * An answer to a submission: {@code [1, bin(receipt), firstPosition, txnCount]} with the epoch's
+   * receipt as section 13 encodes it, or {@code [2, reason, retryable, tenant, retryAfterMs,
+   * message]} with {@code tenant} nil when none (docs/wire-format.md, section 14a).
+   */
+  public static byte[] encodeSubmitReply(SubmitReply r) {
+    return pack(
+        p -> {
+          if (r instanceof Submitted s) {
+            byte[] receipt = encodeReceipt(s.epoch());
+            p.packArrayHeader(4).packInt(SUBMIT_ACCEPTED);
+            p.packBinaryHeader(receipt.length).writePayload(receipt);
+            p.packInt(s.firstPosition()).packInt(s.txnCount());
+          } else {
+            SubmitRefused f = (SubmitRefused) r;
+            p.packArrayHeader(6).packInt(SUBMIT_REFUSED);
+            p.packString(f.reason()).packBoolean(f.retryable());
+            if (f.hasTenant()) {
+              packUnsigned64(p, f.tenant());
+            } else {
+              p.packNil();
+            }
+            p.packLong(f.retryAfterMs()).packString(f.message());
+          }
+        });
+  }
+
+  /**
+   * Reads an answer to a submission; elements after the known ones are skipped.
+   *
+   * @throws CodecException at field {@code submitReply} when the bytes are not one, at the
+   *     receipt's fields when its receipt is not a receipt
+   */
+  public static SubmitReply decodeSubmitReply(ByteBuffer bytes) throws CodecException {
+    byte[] receipt;
+    int first;
+    int count;
+    try (MessageUnpacker u = unpacker(bytes)) {
+      int n = u.unpackArrayHeader();
+      int kind = n < 1 ? -1 : u.unpackInt();
+      if (kind == SUBMIT_REFUSED && n >= 6) {
+        String reason = u.unpackString();
+        boolean retryable = u.unpackBoolean();
+        boolean hasTenant = !u.tryUnpackNil();
+        long tenant = hasTenant ? u.unpackValue().asIntegerValue().toLong() : -1;
+        return new SubmitRefused(
+            reason, retryable, tenant, hasTenant, u.unpackLong(), u.unpackString());
+      }
+      if (kind != SUBMIT_ACCEPTED || n < 4) {
+        throw new CodecException(
+            "submitReply", 0, "not a submit reply: kind " + kind + " with " + n + " elements");
+      }
+      receipt = u.readPayload(u.unpackBinaryHeader());
+      first = u.unpackInt();
+      count = u.unpackInt();
+    } catch (IOException | MessagePackException | IllegalArgumentException e) {
+      throw new CodecException("submitReply", 0, String.valueOf(e.getMessage()), e);
+    }
+    BatchReceipt epoch = decodeReceipt(ByteBuffer.wrap(receipt));
+    try {
+      return new Submitted(epoch, first, count);
+    } catch (IllegalArgumentException e) {
+      throw new CodecException("submitReply.txns", 0, e.getMessage(), e);
+    }
+  }
+
+  /** An unsigned 64-bit value as msgpack's uint64 when above 2^63-1, as the entries write it. */
+  private static void packUnsigned64(MessageBufferPacker p, long v) throws IOException {
+    if (v >= 0) {
+      p.packLong(v);
+    } else {
+      p.packBigInteger(new java.math.BigInteger(Long.toUnsignedString(v)));
+    }
   }
 
   public static byte[] encodeStatus(NodeStatus s) {

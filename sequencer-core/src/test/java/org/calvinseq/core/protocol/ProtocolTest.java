@@ -57,6 +57,48 @@ class ProtocolTest {
     assertThat(back.acked()).containsExactly(2);
   }
 
+  @Test
+  void aSubmissionCarriesItsBatchEntryAndItsAnswerRoundTrips() throws Exception {
+    byte[] entry = {1, 2, 3};
+    Protocol.Query q = Protocol.decodeQuery(ByteBuffer.wrap(Protocol.submitQuery(entry)));
+    assertThat(q).isInstanceOf(Protocol.SubmitQ.class);
+    ByteBuffer carried = ((Protocol.SubmitQ) q).batchEntry();
+    byte[] back = new byte[carried.remaining()];
+    carried.get(back);
+    assertThat(back).containsExactly(1, 2, 3);
+
+    BatchReceipt epoch =
+        new BatchReceipt(
+            ApplyResult.Kind.APPLIED,
+            9,
+            5,
+            77,
+            6,
+            -1,
+            List.of(NotSequenced.duplicate(3, new TxnId(2, 1))));
+    var accepted = new Protocol.Submitted(epoch, 2, 3);
+    var decoded =
+        (Protocol.Submitted)
+            Protocol.decodeSubmitReply(ByteBuffer.wrap(Protocol.encodeSubmitReply(accepted)));
+    assertThat(decoded).isEqualTo(accepted);
+    assertThat(decoded.txnId(0)).isEqualTo(new TxnId(5, 2));
+    assertThat(decoded.txnId(1)).as("a duplicate's original id").isEqualTo(new TxnId(2, 1));
+
+    var refused =
+        new Protocol.SubmitRefused("TENANT_SHARE_TXNS", true, -2L, true, 10, "inbox full for x");
+    assertThat(Protocol.decodeSubmitReply(ByteBuffer.wrap(Protocol.encodeSubmitReply(refused))))
+        .as("an unsigned tenant above 2^63-1 survives")
+        .isEqualTo(refused);
+    var noTenant = new Protocol.SubmitRefused("MALFORMED", false, -1, false, -1, "bad");
+    assertThat(Protocol.decodeSubmitReply(ByteBuffer.wrap(Protocol.encodeSubmitReply(noTenant))))
+        .isEqualTo(noTenant);
+    assertThatThrownBy(() -> new Protocol.Submitted(epoch, 4, 3))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(
+            () -> Protocol.decodeSubmitReply(ByteBuffer.wrap(Protocol.encodeReceipt(epoch))))
+        .isInstanceOf(CodecException.class);
+  }
+
   private static BatchReceipt roundTrip(BatchReceipt r) throws Exception {
     return Protocol.decodeReceipt(ByteBuffer.wrap(Protocol.encodeReceipt(r)));
   }

@@ -72,6 +72,7 @@ public final class SequencerStateMachine extends BaseStateMachine {
   private volatile LogFailureListener logFailures = (cause, index) -> {};
   private volatile Consumer<String> clusterMismatches = reason -> {};
   private volatile Runnable clusterInitNeeded = () -> {};
+  private volatile SubmissionRoute submissions = SubmissionRoute.NONE;
   private volatile boolean clusterInitApplied;
   private volatile String clusterMismatch; // set once: this replica stops applying
   private long appliedSinceTrim;
@@ -142,6 +143,11 @@ public final class SequencerStateMachine extends BaseStateMachine {
     this.clusterInitNeeded = java.util.Objects.requireNonNull(action, "action");
   }
 
+  /** Sets where submissions go and who hears of leadership (default: refused, nobody). */
+  public void onSubmission(SubmissionRoute route) {
+    this.submissions = java.util.Objects.requireNonNull(route, "route");
+  }
+
   /** Why this replica stopped applying (a cluster-init entry it disagrees with), or null. */
   public String clusterMismatch() {
     return clusterMismatch;
@@ -152,6 +158,7 @@ public final class SequencerStateMachine extends BaseStateMachine {
     if (!clusterInitApplied && clusterMismatch == null) {
       clusterInitNeeded.run();
     }
+    submissions.leaderReady();
   }
 
   @Override
@@ -335,12 +342,14 @@ public final class SequencerStateMachine extends BaseStateMachine {
 
   @Override
   public void notifyNotLeader(java.util.Collection<TransactionContext> pendingEntries) {
+    submissions.leaderChanged(false);
     metrics.proposalDone(pendingEntries.size());
   }
 
   @Override
   public void notifyLeaderChanged(RaftGroupMemberId memberId, RaftPeerId newLeaderId) {
     metrics.leaderChanged();
+    submissions.leaderChanged(newLeaderId != null && newLeaderId.equals(memberId.getPeerId()));
     LOG.info("{}: leader is now {}", memberId, newLeaderId);
     events.onLeaderChange(
         newLeaderId == null ? "" : newLeaderId.toString(),
@@ -427,6 +436,12 @@ public final class SequencerStateMachine extends BaseStateMachine {
     }
     if (q instanceof Protocol.StatusQ) {
       return CompletableFuture.completedFuture(bytes(Protocol.encodeStatus(status())));
+    }
+    if (q instanceof Protocol.SubmitQ sub) {
+      // Only on the ready leader: Ratis answers not-leader elsewhere (default read option).
+      return submissions
+          .submit(sub.batchEntry())
+          .thenApply(r -> bytes(Protocol.encodeSubmitReply(r)));
     }
     if (q instanceof Protocol.CompletionQ c) {
       return CompletableFuture.completedFuture(
