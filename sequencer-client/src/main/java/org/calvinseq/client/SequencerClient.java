@@ -142,17 +142,18 @@ public final class SequencerClient implements AutoCloseable {
     this.channel = new ProposalChannel(() -> ratisClient(writeProps, writeRetry), timer);
     this.queries =
         new QueryChannel(ratisClient(b.ratisProperties(16), RetryPolicies.noRetry()), health);
+    InboxSubmitter inbox = new InboxSubmitter(this, channel, callTimeout.toNanos(), maxEntryBytes);
     this.batcher =
-        new TxnBatcher(
+        TxnBatcher.viaInbox(
             new TxnBatcher.Settings(
                 b.linger,
-                b.maxBatchTxns,
+                Math.min(b.maxBatchTxns, InboxSubmitter.MAX_TXNS),
                 Math.min(b.maxBatchBytes, b.clusterMaxBatchBytes),
                 b.maxBufferedTxns,
                 b.maxBlock != null ? b.maxBlock : callTimeout,
                 b.assignClientTxnIds,
                 Math.min(b.maxInFlightBatches, b.maxInFlight)),
-            this::propose,
+            inbox::submit,
             b.clock,
             metrics,
             random.nextLong(),
@@ -215,9 +216,19 @@ public final class SequencerClient implements AutoCloseable {
   }
 
   /**
-   * Submits one txn to the batcher. Completes with its {@link TxnId} once the batch it joined is
-   * sequenced; fails as {@link #propose} does. Blocks while the batcher's buffer is full (up to the
-   * builder's {@code maxBlock}).
+   * Submits one txn to the batcher. The batcher's batches go to the leader's inbox, which puts
+   * each, whole and in order, into an epoch it forms from every client's submissions (so many small
+   * clients share few large epochs), rather than each becoming its own entry and epoch as with
+   * {@link #propose}. Completes with the txn's {@link TxnId} once its epoch is sequenced (for a
+   * retried txn already sequenced, the id it got then); fails with {@link
+   * ProposalRejectedException} when the leader refuses the batch as bad input, or for load past the
+   * call timeout (the message names the limit and the tenant), and with {@link
+   * SequencerUnavailableException} as {@link #propose} does. Load refusals are retried after the
+   * leader's hint, with the same client txn ids, within the call timeout. Blocks while the
+   * batcher's buffer is full (up to the builder's {@code maxBlock}).
+   *
+   * <p>Use {@link #propose} for a batch that must be one epoch of its own, or name its epoch (tests
+   * and tools: the stale and gap semantics); use {@code submit} otherwise.
    */
   public CompletableFuture<TxnId> submit(Txn txn) {
     if (closed) {
@@ -485,6 +496,15 @@ public final class SequencerClient implements AutoCloseable {
 
   PeerHealth health() {
     return health;
+  }
+
+  RetryBackoff backoff() {
+    return backoff;
+  }
+
+  /** Counts an answered submission, as proposals are counted. */
+  void submitted(Throwable err, long nanos) {
+    metrics.proposed(outcome(err), nanos);
   }
 
   RaftPeerId leaderHint() {

@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
+import java.util.function.IntFunction;
 import org.calvinseq.core.codec.EncodedSize;
 import org.calvinseq.core.concurrent.DaemonThreads;
 import org.calvinseq.core.model.ClientTxnId;
@@ -21,6 +22,7 @@ import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.model.TxnId;
 import org.calvinseq.core.protocol.BatchReceipt;
+import org.calvinseq.core.protocol.Protocol;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,7 +80,10 @@ final class TxnBatcher implements AutoCloseable {
   }
 
   private final Settings settings;
-  private final Function<EpochBatch, CompletableFuture<BatchReceipt>> propose;
+
+  /** Sends a batch; completes with the id of each of its txns, by index in the batch. */
+  private final Function<EpochBatch, CompletableFuture<IntFunction<TxnId>>> send;
+
   private final InstantSource clock;
   private final ClientMetrics metrics;
   private final long clientId;
@@ -97,6 +102,7 @@ final class TxnBatcher implements AutoCloseable {
   private int buffered;
   private boolean closed;
 
+  /** A batcher that proposes each batch as its own entry (and epoch): the receipt gives the ids. */
   TxnBatcher(
       Settings settings,
       Function<EpochBatch, CompletableFuture<BatchReceipt>> propose,
@@ -104,8 +110,39 @@ final class TxnBatcher implements AutoCloseable {
       ClientMetrics metrics,
       long clientId,
       String name) {
+    this(
+        settings, clock, metrics, clientId, name, b -> propose.apply(b).thenApply(TxnBatcher::ids));
+  }
+
+  /**
+   * A batcher that sends each batch to the leader's inbox, which puts it whole into an epoch it
+   * forms: the answer says where ({@link Protocol.Submitted#txnId}).
+   */
+  static TxnBatcher viaInbox(
+      Settings settings,
+      Function<EpochBatch, CompletableFuture<Protocol.Submitted>> submit,
+      InstantSource clock,
+      ClientMetrics metrics,
+      long clientId,
+      String name) {
+    return new TxnBatcher(
+        settings,
+        clock,
+        metrics,
+        clientId,
+        name,
+        b -> submit.apply(b).thenApply(s -> (IntFunction<TxnId>) s::txnId));
+  }
+
+  private TxnBatcher(
+      Settings settings,
+      InstantSource clock,
+      ClientMetrics metrics,
+      long clientId,
+      String name,
+      Function<EpochBatch, CompletableFuture<IntFunction<TxnId>>> send) {
     this.settings = settings;
-    this.propose = propose;
+    this.send = send;
     this.clock = clock;
     this.metrics = metrics;
     this.clientId = clientId;
@@ -243,9 +280,9 @@ final class TxnBatcher implements AutoCloseable {
 
   private void dispatch(Accumulator a) {
     awaitingAnswer.add(a);
-    CompletableFuture<BatchReceipt> r;
+    CompletableFuture<IntFunction<TxnId>> r;
     try {
-      r = propose.apply(EpochBatch.auto(clock.millis(), a.txns));
+      r = send.apply(EpochBatch.auto(clock.millis(), a.txns));
     } catch (RuntimeException e) {
       r = CompletableFuture.failedFuture(e);
     }
@@ -265,11 +302,16 @@ final class TxnBatcher implements AutoCloseable {
         });
   }
 
-  private static void complete(Accumulator a, BatchReceipt receipt, Throwable t) {
-    Throwable failure = t == null ? null : ProposalChannel.unwrap(t);
-    if (failure == null && !receipt.sequenced()) {
-      failure = new IllegalStateException("batch was not sequenced: " + receipt.outcome());
+  /** The ids of a proposed batch's txns: its receipt's, once it is sure the batch was sequenced. */
+  private static IntFunction<TxnId> ids(BatchReceipt receipt) {
+    if (!receipt.sequenced()) {
+      throw new IllegalStateException("batch was not sequenced: " + receipt.outcome());
     }
+    return receipt::txnId;
+  }
+
+  private static void complete(Accumulator a, IntFunction<TxnId> receipt, Throwable t) {
+    Throwable failure = t == null ? null : ProposalChannel.unwrap(t);
     List<CompletableFuture<TxnId>> fs = a.futures;
     for (int i = 0; i < fs.size(); i++) {
       if (failure != null) {
@@ -279,7 +321,7 @@ final class TxnBatcher implements AutoCloseable {
       try {
         // (epoch, i), or for a retry of a txn already sequenced the id it got then; a txn refused
         // as below its client's de-duplication window has none (wire-format.md section 9a).
-        fs.get(i).complete(receipt.txnId(i));
+        fs.get(i).complete(receipt.apply(i));
       } catch (IllegalStateException | IndexOutOfBoundsException e) {
         fs.get(i).completeExceptionally(e);
       }

@@ -490,6 +490,12 @@ public final class SequencerNode implements AutoCloseable {
     return started;
   }
 
+  /** The leader inbox's numbers, or null while this node does not lead. */
+  org.calvinseq.server.inbox.InboxStats inboxStats() {
+    var i = inbox.inbox();
+    return i == null ? null : i.stats();
+  }
+
   /** Why the Raft log failed, or null while it has not. */
   String logFailureReason() {
     return logFailure.getNow(null);

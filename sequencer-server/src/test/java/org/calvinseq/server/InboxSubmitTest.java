@@ -1,0 +1,82 @@
+package org.calvinseq.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.calvinseq.client.SequencerClient;
+import org.calvinseq.core.model.ClientTxnId;
+import org.calvinseq.core.model.Key;
+import org.calvinseq.core.model.Txn;
+import org.calvinseq.core.model.TxnId;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code SequencerClient.submit} through the leader inbox of a real one-member cluster. */
+class InboxSubmitTest {
+  @TempDir Path dir;
+
+  @Test
+  void submitsGoThroughTheInboxAndARetriedTxnGetsItsOriginalId() throws Exception {
+    int raftPort;
+    try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      raftPort = s.getLocalPort();
+    }
+    try (SequencerNode node =
+        SequencerNode.builder()
+            .nodeId("n1")
+            .peers("n1@127.0.0.1:" + raftPort)
+            .dataDir(dir.resolve("n1"))
+            .vshardCount(8)
+            .build()) {
+      node.start();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!node.isLeaderReady()) {
+        assertThat(System.nanoTime()).as("n1 leads").isLessThan(deadline);
+        Thread.sleep(20);
+      }
+      List<SequencerClient> clients = new ArrayList<>();
+      try {
+        for (int c = 0; c < 4; c++) {
+          clients.add(SequencerClient.builder().peers(node.config().peers()).build());
+        }
+        List<CompletableFuture<TxnId>> ids = new ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+          Txn t = new Txn(null, i % 3, List.of(), List.of(Key.of("c", "k" + i)), new byte[16]);
+          ids.add(clients.get(i % clients.size()).submit(t));
+        }
+        Set<TxnId> distinct = new HashSet<>();
+        Set<Long> epochs = new HashSet<>();
+        for (CompletableFuture<TxnId> f : ids) {
+          TxnId id = f.get(30, TimeUnit.SECONDS);
+          distinct.add(id);
+          epochs.add(id.epoch());
+        }
+        assertThat(distinct).hasSize(400);
+        assertThat(node.counters().txnsSequenced()).isGreaterThanOrEqualTo(400);
+        var stats = node.inboxStats();
+        assertThat(stats).as("n1 leads: it has an inbox").isNotNull();
+        assertThat(stats.txnsAdmitted()).as("every submit went through the inbox").isEqualTo(400);
+        assertThat(stats.totalEpochsClosed()).isEqualTo(epochs.size());
+
+        // The same client txn id from another client instance, as a retry after a lost answer.
+        Txn first =
+            new Txn(new ClientTxnId(99, 1), 1, List.of(), List.of(Key.of("c", "x")), new byte[1]);
+        TxnId original = clients.get(0).submit(first).get(30, TimeUnit.SECONDS);
+        TxnId retried = clients.get(1).submit(first).get(30, TimeUnit.SECONDS);
+        assertThat(retried).as("the retry's answer is the original id").isEqualTo(original);
+      } finally {
+        for (SequencerClient c : clients) {
+          c.close();
+        }
+      }
+    }
+  }
+}
