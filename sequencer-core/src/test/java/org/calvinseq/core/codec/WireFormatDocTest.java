@@ -49,7 +49,7 @@ class WireFormatDocTest {
   private static final HexFormat HEX = HexFormat.of();
   private static final Pattern HEADING = Pattern.compile("^#{1,6} .*");
   private static final Pattern CASE_HEADING =
-      Pattern.compile("^#{3,4} (Vector|Accept|Reject|Receipt) ([ACR]?\\d+): (.+)$");
+      Pattern.compile("^#{3,4} (Vector|Accept|Reject|Receipt|Submit) ([ACRS]?\\d+): (.+)$");
   private static final Pattern TABLE_ROW = Pattern.compile("^\\| (\\d+) \\| `([0-9a-f ]+)` \\|.*");
   private static final Pattern REJECTED_AT = Pattern.compile("Rejected at field `([^`]+)`");
   private static final Pattern DECODES_TO =
@@ -111,6 +111,21 @@ class WireFormatDocTest {
           "R1", "receipt.version",
           "R2", "receipt.notSequenced",
           "R3", "receipt.notSequenced");
+
+  /** The submission vectors (section 14a): the query, an accepted and a refused answer. */
+  private static final Map<String, byte[]> SUBMITS =
+      Map.of(
+          "S1", Protocol.submitQuery(EntryEncoder.encode(vector1())),
+          "S2",
+              Protocol.encodeSubmitReply(
+                  new Protocol.Submitted(
+                      new BatchReceipt(ApplyResult.Kind.APPLIED, 17, 42, 1_700_000_000_123L, 2, -1),
+                      1,
+                      1)),
+          "S3",
+              Protocol.encodeSubmitReply(
+                  new Protocol.SubmitRefused(
+                      "TENANT_SHARE_TXNS", true, 7, true, 10, "inbox full for tenant 7")));
 
   private static final Map<String, Section> SECTIONS = parse(read(locateDoc()));
 
@@ -234,6 +249,7 @@ class WireFormatDocTest {
     RECEIPTS.keySet().forEach(id -> expected.add("Receipt " + id));
     RECEIPT_ACCEPTS.forEach(id -> expected.add("Receipt " + id));
     RECEIPT_REJECTS.keySet().forEach(id -> expected.add("Receipt " + id));
+    SUBMITS.keySet().forEach(id -> expected.add("Submit " + id));
     assertThat(SECTIONS.keySet())
         .as("test vectors on docs/wire-format.md")
         .containsExactlyInAnyOrderElementsOf(expected);
@@ -299,6 +315,32 @@ class WireFormatDocTest {
                           .isInstanceOfSatisfying(
                               CodecException.class,
                               c -> assertThat(c.field()).isEqualTo(e.getValue()));
+                    }));
+  }
+
+  @TestFactory
+  Stream<DynamicTest> submitVectorsAreTheEncodersBytesAndDecode() {
+    return SUBMITS.entrySet().stream()
+        .map(
+            e ->
+                DynamicTest.dynamicTest(
+                    "Submit " + e.getKey(),
+                    () -> {
+                      Section s = section("Submit " + e.getKey());
+                      byte[] bytes = s.hex();
+                      assertThat(HEX.formatHex(e.getValue())).isEqualTo(HEX.formatHex(bytes));
+                      assertThat(HEX.formatHex(s.tableBytes()))
+                          .as("the byte-by-byte table of Submit %s", e.getKey())
+                          .isEqualTo(HEX.formatHex(bytes));
+                      if (e.getKey().equals("S1")) {
+                        var q = (Protocol.SubmitQ) Protocol.decodeQuery(ByteBuffer.wrap(bytes));
+                        assertThat(new EntryDecoder().decode(q.batchEntry())).isEqualTo(vector1());
+                      } else {
+                        assertThat(
+                                Protocol.encodeSubmitReply(
+                                    Protocol.decodeSubmitReply(ByteBuffer.wrap(bytes))))
+                            .isEqualTo(bytes);
+                      }
                     }));
   }
 
