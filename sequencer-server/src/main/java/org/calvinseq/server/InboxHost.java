@@ -5,6 +5,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.calvinseq.client.ProposalRejectedException;
 import org.calvinseq.core.codec.CodecException;
@@ -20,6 +21,7 @@ import org.calvinseq.server.inbox.InboxListener;
 import org.calvinseq.server.inbox.InboxRefusedException;
 import org.calvinseq.server.inbox.InboxSettings;
 import org.calvinseq.server.inbox.LeaderInbox;
+import org.calvinseq.server.inbox.RefusalReason;
 import org.calvinseq.server.inbox.SubmissionReceipt;
 import org.calvinseq.server.ratis.SubmissionRoute;
 import org.slf4j.Logger;
@@ -46,6 +48,7 @@ final class InboxHost implements SubmissionRoute {
   private final String nodeId;
   private final InboxSettings settings;
   private final InboxListener listener;
+  private final Consumer<String> refusedEarly; // a refusal's reason tag, before any inbox
   private final Function<EpochBatch, CompletableFuture<BatchReceipt>> proposer;
   private final ExecutorService completions;
   private final ThreadLocal<EntryDecoder> decoders = ThreadLocal.withInitial(EntryDecoder::new);
@@ -60,6 +63,17 @@ final class InboxHost implements SubmissionRoute {
       InboxSettings settings,
       InboxListener listener,
       Function<EpochBatch, CompletableFuture<BatchReceipt>> proposer) {
+    this(nodeId, settings, listener, proposer, tag -> {});
+  }
+
+  /** Counts the refusals that happen before any inbox (size, decoding, no inbox) by tag. */
+  InboxHost(
+      String nodeId,
+      InboxSettings settings,
+      InboxListener listener,
+      Function<EpochBatch, CompletableFuture<BatchReceipt>> proposer,
+      Consumer<String> refusedEarly) {
+    this.refusedEarly = refusedEarly;
     this.nodeId = nodeId;
     this.settings = settings;
     this.listener = listener;
@@ -117,19 +131,23 @@ final class InboxHost implements SubmissionRoute {
     int size = batchEntry.remaining();
     int max = settings.limits().maxBatchBytes();
     if (size > max) {
+      refusedEarly.accept(RefusalReason.TOO_LARGE.tag());
       return refused("TOO_LARGE", false, "submission is " + size + " bytes, over " + max);
     }
     SequencerEntry entry;
     try {
       entry = decoders.get().decode(batchEntry);
     } catch (CodecException e) {
+      refusedEarly.accept(InboxMetrics.MALFORMED);
       return refused("MALFORMED", false, "malformed submission: " + e.getMessage());
     }
     if (!(entry instanceof EpochBatch batch) || batch.hasEpoch()) {
+      refusedEarly.accept(InboxMetrics.MALFORMED);
       return refused("MALFORMED", false, "a submission is a batch entry without an epoch");
     }
     LeaderInbox i = inbox();
     if (i == null) {
+      refusedEarly.accept(RefusalReason.CLOSED.tag());
       return CompletableFuture.completedFuture(
           new Protocol.SubmitRefused(
               "CLOSED",

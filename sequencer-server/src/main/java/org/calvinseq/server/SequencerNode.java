@@ -39,7 +39,6 @@ import org.calvinseq.server.events.EventLog;
 import org.calvinseq.server.events.EventLogConfig;
 import org.calvinseq.server.events.LoggingApplyListener;
 import org.calvinseq.server.events.NodeEventListener;
-import org.calvinseq.server.inbox.InboxListener;
 import org.calvinseq.server.inbox.InboxSettings;
 import org.calvinseq.server.ratis.PeerProxyRepair;
 import org.calvinseq.server.ratis.SequencerStateMachine;
@@ -143,12 +142,15 @@ public final class SequencerNode implements AutoCloseable {
     stateMachine.onClusterMismatch(this::clusterMismatched);
     stateMachine.onClusterInitNeeded(this::proposeClusterInit);
     this.acks = new AckBatcher(timer, b -> propose(c -> c.proposeAcks(b)), 1000, 4096);
+    InboxMetrics inboxMetrics = new InboxMetrics(registry);
     this.inbox =
         new InboxHost(
             config.nodeId(),
             InboxSettings.defaults(config.limits()),
-            InboxListener.NONE,
-            batch -> propose(c -> c.propose(batch)));
+            inboxMetrics,
+            batch -> propose(c -> c.propose(batch)),
+            inboxMetrics::refusedBeforeInbox);
+    inboxMetrics.bindGauges(registry, this::inboxStats);
     stateMachine.onSubmission(inbox);
   }
 

@@ -65,6 +65,25 @@ class InboxSubmitTest {
         assertThat(stats).as("n1 leads: it has an inbox").isNotNull();
         assertThat(stats.txnsAdmitted()).as("every submit went through the inbox").isEqualTo(400);
         assertThat(stats.totalEpochsClosed()).isEqualTo(epochs.size());
+        var registry = node.meterRegistry();
+        assertThat(registry.get("sequencer.inbox.epoch.txns").summary().totalAmount())
+            .isEqualTo(400);
+        assertThat(registry.get("sequencer.inbox.epochs.closed").counters())
+            .as("one series per close reason")
+            .hasSize(4);
+        double closed = 0;
+        for (var c : registry.get("sequencer.inbox.epochs.closed").counters()) {
+          closed += c.count();
+        }
+        assertThat(closed).isEqualTo(epochs.size());
+        assertThat(registry.get("sequencer.inbox.depth.txns").gauge().value()).isZero();
+        assertThat(
+                registry
+                    .get("sequencer.inbox.epochs.done")
+                    .tag("outcome", "sequenced")
+                    .counter()
+                    .count())
+            .isEqualTo(epochs.size());
 
         // The same client txn id from another client instance, as a retry after a lost answer.
         Txn first =
