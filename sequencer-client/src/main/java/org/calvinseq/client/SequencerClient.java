@@ -227,6 +227,10 @@ public final class SequencerClient implements AutoCloseable {
    * leader's hint, with the same client txn ids, within the call timeout. Blocks while the
    * batcher's buffer is full (up to the builder's {@code maxBlock}).
    *
+   * <p>Order: txns of one tenant are sequenced in submission order unless a batch is retried;
+   * batches of different tenants may be interleaved by the leader's fair round robin, and a retried
+   * batch may be passed by later ones (docs/architecture.md, "How it is wired").
+   *
    * <p>Use {@link #propose} for a batch that must be one epoch of its own, or name its epoch (tests
    * and tools: the stale and gap semantics); use {@code submit} otherwise.
    */

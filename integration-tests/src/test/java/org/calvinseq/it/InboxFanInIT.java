@@ -1,0 +1,120 @@
+package org.calvinseq.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.calvinseq.client.SequencerClient;
+import org.calvinseq.core.model.Txn;
+import org.calvinseq.core.model.TxnId;
+import org.calvinseq.testkit.LocalCluster;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 13: many small submitters against a real three-node cluster share epochs. Each of 16
+ * separate clients submits bursts of 10 txns and waits for them, so each batch it sends holds at
+ * most 10 txns; the leader's inbox puts many clients' batches into each epoch. Every txn gets one
+ * id, is sequenced once, and every replica holds the same sequence.
+ */
+class InboxFanInIT {
+  private static final int CLIENTS = 16;
+  private static final int BURSTS = 30;
+  private static final int BURST = 10;
+
+  @Test
+  void manySmallSubmittersGetEpochsOfManyTxns() throws Exception {
+    try (LocalCluster cluster = ClientItSupport.cluster()) {
+      cluster.awaitLeader(Duration.ofSeconds(30));
+      List<SequencerClient> clients = new ArrayList<>();
+      try {
+        for (int c = 0; c < CLIENTS; c++) {
+          clients.add(SequencerClient.builder().peers(cluster.peers()).build());
+        }
+        List<List<TxnId>> ids = new ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        List<Throwable> failures = new ArrayList<>();
+        for (int c = 0; c < CLIENTS; c++) {
+          SequencerClient client = clients.get(c);
+          List<TxnId> mine = new ArrayList<>();
+          ids.add(mine);
+          Random rnd = new Random(13 + c);
+          int base = c * BURSTS * BURST;
+          Thread t =
+              new Thread(
+                  () -> {
+                    try {
+                      for (int b = 0; b < BURSTS; b++) {
+                        List<CompletableFuture<TxnId>> fs = new ArrayList<>();
+                        for (int i = 0; i < BURST; i++) {
+                          fs.add(client.submit(ClientItSupport.txn(rnd, base + b * BURST + i)));
+                        }
+                        for (CompletableFuture<TxnId> f : fs) {
+                          mine.add(f.get(60, TimeUnit.SECONDS));
+                        }
+                      }
+                    } catch (Exception | AssertionError e) {
+                      synchronized (failures) {
+                        failures.add(e);
+                      }
+                    }
+                  },
+                  "submitter-" + c);
+          threads.add(t);
+          t.start();
+        }
+        for (Thread t : threads) {
+          t.join(TimeUnit.MINUTES.toMillis(3));
+        }
+        assertThat(failures).isEmpty();
+
+        Set<TxnId> all = new HashSet<>();
+        long last = -1;
+        for (List<TxnId> mine : ids) {
+          assertThat(mine).hasSize(BURSTS * BURST);
+          for (TxnId id : mine) {
+            assertThat(all.add(id)).as("TxnId %s given twice", id).isTrue();
+            last = Math.max(last, id.epoch());
+          }
+        }
+        ClientItSupport.awaitApplied(cluster, last);
+        TreeMap<TxnId, Txn> sequence = ClientItSupport.identicalSequence(cluster, last);
+        assertThat(sequence.keySet()).containsAll(all);
+
+        Map<Long, Set<Long>> clientsByEpoch = new HashMap<>();
+        for (Map.Entry<TxnId, Txn> e : sequence.entrySet()) {
+          if (all.contains(e.getKey())) {
+            clientsByEpoch
+                .computeIfAbsent(e.getKey().epoch(), k -> new HashSet<>())
+                .add(e.getValue().clientTxnId().clientId());
+          }
+        }
+        int epochs = clientsByEpoch.size();
+        double txnsPerEpoch = (double) all.size() / epochs;
+        int mostClients = clientsByEpoch.values().stream().mapToInt(Set::size).max().orElse(0);
+        System.out.printf(
+            "InboxFanInIT: %d txns from %d clients in %d epochs: %.1f txns per epoch, up to %d"
+                + " clients in one%n",
+            all.size(), CLIENTS, epochs, txnsPerEpoch, mostClients);
+        assertThat(txnsPerEpoch)
+            .as("epochs hold more than one client's batch of at most %d txns", BURST)
+            .isGreaterThan(BURST);
+        assertThat(mostClients)
+            .as("some epoch holds several clients' txns")
+            .isGreaterThanOrEqualTo(4);
+      } finally {
+        for (SequencerClient c : clients) {
+          c.close();
+        }
+      }
+    }
+  }
+}
