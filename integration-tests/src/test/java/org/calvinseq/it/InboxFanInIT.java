@@ -12,10 +12,22 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.calvinseq.client.SequencerClient;
+import org.calvinseq.core.codec.EntryEncoder;
+import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.model.TxnId;
+import org.calvinseq.core.protocol.Protocol;
 import org.calvinseq.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
 
@@ -29,6 +41,64 @@ class InboxFanInIT {
   private static final int CLIENTS = 16;
   private static final int BURSTS = 30;
   private static final int BURST = 10;
+
+  /**
+   * A follower never takes a submission: Ratis answers a read-only request on the ready leader only
+   * (the default read option), and a follower answers not-leader, naming the leader, without
+   * calling the state machine; the client's Ratis client then follows the leader.
+   */
+  @Test
+  void aFollowerAnswersASubmissionWithNotLeader() throws Exception {
+    try (LocalCluster cluster = ClientItSupport.cluster()) {
+      int leader = cluster.awaitLeader(Duration.ofSeconds(30));
+      int follower = (leader + 1) % cluster.size();
+      RaftPeerId followerId = cluster.peers().get(follower).getId();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (cluster.node(follower).status().leaderId().isEmpty()) {
+        assertThat(System.nanoTime()).as("the follower learns the leader").isLessThan(deadline);
+        Thread.sleep(20);
+      }
+      byte[] entry =
+          EntryEncoder.encode(EpochBatch.auto(0, List.of(ClientItSupport.txn(new Random(1), 1))));
+      Message query = Message.valueOf(UnsafeByteOperations.unsafeWrap(Protocol.submitQuery(entry)));
+      try (SequencerClient client = SequencerClient.builder().peers(cluster.peers()).build();
+          RaftClient raft =
+              RaftClient.newBuilder()
+                  .setProperties(new RaftProperties())
+                  .setRaftGroup(client.group())
+                  .setRetryPolicy(RetryPolicies.noRetry())
+                  .build()) {
+        NotLeaderException notLeader = null;
+        try {
+          RaftClientReply reply =
+              raft.async().sendReadOnlyUnordered(query, followerId).get(30, TimeUnit.SECONDS);
+          notLeader = reply.getNotLeaderException();
+        } catch (ExecutionException e) {
+          for (Throwable c = e; c != null && notLeader == null; c = c.getCause()) {
+            if (c instanceof NotLeaderException n) {
+              notLeader = n;
+            }
+          }
+        }
+        assertThat(notLeader).as("the follower's answer").isNotNull();
+        assertThat(notLeader.getSuggestedLeader().getId())
+            .isEqualTo(cluster.peers().get(leader).getId());
+        assertThat(
+                cluster
+                    .node(follower)
+                    .meterRegistry()
+                    .get("sequencer.inbox.refusals")
+                    .tag("reason", "closed")
+                    .counter()
+                    .count())
+            .as("the follower's state machine never saw it")
+            .isZero();
+        // The client, asked to submit, follows the leader whichever peer it tried first.
+        assertThat(client.submit(ClientItSupport.txn(new Random(2), 2)).get(30, TimeUnit.SECONDS))
+            .isNotNull();
+      }
+    }
+  }
 
   @Test
   void manySmallSubmittersGetEpochsOfManyTxns() throws Exception {
