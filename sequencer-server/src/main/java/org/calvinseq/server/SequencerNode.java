@@ -94,7 +94,8 @@ public final class SequencerNode implements AutoCloseable {
       MeterRegistry registry,
       EventLogConfig eventLog,
       boolean join,
-      TlsFiles tls) {
+      TlsFiles tls,
+      InboxSettings inboxSettings) {
     this.config = config;
     this.join = join;
     this.tls = tls;
@@ -146,7 +147,7 @@ public final class SequencerNode implements AutoCloseable {
     this.inbox =
         new InboxHost(
             config.nodeId(),
-            InboxSettings.defaults(config.limits()),
+            inboxSettings,
             inboxMetrics,
             batch -> propose(c -> c.propose(batch)),
             inboxMetrics::refusedBeforeInbox);

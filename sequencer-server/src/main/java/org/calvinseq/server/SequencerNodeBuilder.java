@@ -7,12 +7,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.BitSet;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import org.apache.ratis.protocol.RaftPeer;
 import org.calvinseq.client.Peers;
 import org.calvinseq.client.TlsFiles;
 import org.calvinseq.core.codec.ProposalLimits;
 import org.calvinseq.server.events.EventLog;
 import org.calvinseq.server.events.EventLogConfig;
+import org.calvinseq.server.inbox.InboxSettings;
 
 /**
  * Settings of a {@link SequencerNode}, from {@link SequencerNode#builder()}; see {@link NodeConfig}
@@ -44,6 +46,7 @@ public final class SequencerNodeBuilder {
   private EventLogConfig eventLog;
   private boolean join;
   private TlsFiles tls;
+  private UnaryOperator<InboxSettings> inbox = UnaryOperator.identity();
 
   public SequencerNodeBuilder nodeId(String id) {
     this.nodeId = id;
@@ -246,11 +249,23 @@ public final class SequencerNodeBuilder {
         completionMaxEntries);
   }
 
+  /**
+   * Changes the leader inbox's settings from their defaults ({@link InboxSettings#defaults} within
+   * this node's proposal limits), e.g. {@code b.inboxSettings(s ->
+   * s.withEpochInterval(Duration.ofMillis(20)))}; docs/architecture.md gives each default's reason.
+   * Applied at {@link #build()}, which fails on settings the inbox refuses.
+   */
+  public SequencerNodeBuilder inboxSettings(UnaryOperator<InboxSettings> change) {
+    this.inbox = java.util.Objects.requireNonNull(change, "change");
+    return this;
+  }
+
   /** A node with these settings, not yet started ({@link SequencerNode#start()}). */
   public SequencerNode build() {
     NodeConfig c = config();
+    InboxSettings inboxSettings = inbox.apply(InboxSettings.defaults(c.limits()));
     MeterRegistry r =
         registry != null ? registry : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    return new SequencerNode(c, r, eventLog, join, tls);
+    return new SequencerNode(c, r, eventLog, join, tls, inboxSettings);
   }
 }

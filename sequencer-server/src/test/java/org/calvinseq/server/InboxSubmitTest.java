@@ -24,6 +24,18 @@ class InboxSubmitTest {
   @TempDir Path dir;
 
   @Test
+  void inboxSettingsTheInboxRefusesFailTheBuild() {
+    var builder =
+        SequencerNode.builder()
+            .nodeId("n1")
+            .peers("n1@127.0.0.1:7001")
+            .dataDir(dir.resolve("n1"))
+            .inboxSettings(s -> s.withInFlight(3, 2));
+    org.assertj.core.api.Assertions.assertThatThrownBy(builder::build)
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void submitsGoThroughTheInboxAndARetriedTxnGetsItsOriginalId() throws Exception {
     int raftPort;
     try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
@@ -35,6 +47,7 @@ class InboxSubmitTest {
             .peers("n1@127.0.0.1:" + raftPort)
             .dataDir(dir.resolve("n1"))
             .vshardCount(8)
+            .inboxSettings(s -> s.withEpochInterval(java.time.Duration.ofMillis(5)))
             .build()) {
       node.start();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
