@@ -5,7 +5,7 @@
  * org.calvinseq.server.inbox.InboxSettings} its settings and their reasons. Pure: no Ratis, no
  * network, time through an {@link org.calvinseq.server.inbox.InboxClock}.
  *
- * <p>Not wired yet: nothing in the node routes proposals through it (see docs/architecture.md, "The
- * leader inbox (planned wiring)").
+ * <p>Wired by the node's {@code InboxHost}: an inbox while the node is the ready leader, fed by the
+ * submission query (docs/architecture.md, "How it is wired").
  */
 package org.calvinseq.server.inbox;
