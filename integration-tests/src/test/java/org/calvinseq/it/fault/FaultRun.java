@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
-import org.calvinseq.client.SequencerClient;
 import org.calvinseq.core.model.ClientTxnId;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.Txn;
@@ -53,6 +52,9 @@ final class FaultRun implements AutoCloseable {
   private static final Path DIST = Path.of("..", "sequencer-cli", "target", "dist");
   private static final long MARKER_CLIENT = 999;
 
+  /** Separate clients of the load, each with its own thread and client id. */
+  static final int LOAD_CLIENTS = 8;
+
   private final String name;
   private final boolean processes;
   private final LocalCluster cluster;
@@ -60,7 +62,6 @@ final class FaultRun implements AutoCloseable {
   private final HistoryRecorder recorder = new HistoryRecorder();
   private final int checkpointEvery;
   private final boolean recordConsumers;
-  private final SequencerClient loadClient;
   private final LoadGenerator load;
   private final LogTailer tailer;
   private long finalEpoch = -1;
@@ -111,12 +112,15 @@ final class FaultRun implements AutoCloseable {
               });
     }
     this.cluster = cb.build();
-    this.loadClient =
-        b.loadClock == null
-            ? null
-            : SequencerClient.builder().peers(cluster.peers()).clock(b.loadClock).build();
     this.load =
-        new LoadGenerator(loadClient != null ? loadClient : cluster.client(), 2, b.rate, 400);
+        new LoadGenerator(
+            () ->
+                b.loadClock == null
+                    ? cluster.clientSettings().build()
+                    : cluster.clientSettings().clock(b.loadClock).build(),
+            LOAD_CLIENTS,
+            b.rate,
+            400);
     this.tailer = new LogTailer(cluster, VSHARDS);
   }
 
@@ -409,9 +413,6 @@ final class FaultRun implements AutoCloseable {
   public void close() throws IOException {
     load.close();
     tailer.close();
-    if (loadClient != null) {
-      loadClient.close();
-    }
     cluster.close();
   }
 

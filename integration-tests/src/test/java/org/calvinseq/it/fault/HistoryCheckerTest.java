@@ -172,10 +172,9 @@ class HistoryCheckerTest {
     History h =
         with(a -> a, l -> List.of(log("n1", inOrder()), log("n2", swapped)), c -> c, e -> e);
     assertThat(HistoryChecker.check(h))
-        .singleElement()
-        .asString()
-        .startsWith(
-            "disagreement: epoch 1 is [1/2[0], 1/3[0, 1]] on n1 but [1/3[0, 1], 1/2[0]] on n2");
+        .containsExactly(
+            "disagreement: position 0 of epoch 1 is 1/2[0] on n1 but 1/3[0, 1] on n2",
+            "disagreement: position 1 of epoch 1 is 1/3[0, 1] on n1 but 1/2[0] on n2");
   }
 
   @Test
@@ -209,9 +208,36 @@ class HistoryCheckerTest {
             e -> List.of(new EngineReplica("n1", 3, 42, 0), new EngineReplica("n2", 2, 43, 1)));
     assertThat(HistoryChecker.check(h))
         .containsExactly(
-            "gap: n2 does not hold epoch 2 of its range",
+            "gap: n2 does not hold epoch 2 of its range, which n1 holds",
             "engine: n2 is through epoch 2, not 3",
             "engine: n2 saw 1 txns out of order",
             "engine: n2 ends with state digest 2b but n1 with 2a");
+  }
+
+  @Test
+  void anEpochOrPositionNoLogHoldsIsARetryNotAGap() {
+    java.util.TreeMap<Long, List<History.LoggedTxn>> holed =
+        new java.util.TreeMap<>(log("n1", inOrder()).epochs());
+    holed.remove(2L);
+    List<History.LoggedTxn> first = new java.util.ArrayList<>(holed.get(1L));
+    first.set(0, null);
+    holed.put(1L, first);
+    History h =
+        with(
+            a -> a,
+            l -> List.of(new NodeLog("n1", 0, 3, holed), new NodeLog("n2", 0, 3, holed)),
+            c -> c,
+            e -> e);
+    assertThat(HistoryChecker.check(h)).noneMatch(v -> v.startsWith("gap"));
+    History oneHolds =
+        with(
+            a -> a,
+            l -> List.of(new NodeLog("n1", 0, 3, holed), log("n2", inOrder())),
+            c -> c,
+            e -> e);
+    assertThat(HistoryChecker.check(oneHolds))
+        .contains(
+            "gap: n1 does not hold epoch 2 of its range, which n2 holds",
+            "gap: n1 has no txn at position 0 of epoch 1, which n2 holds");
   }
 }

@@ -1,5 +1,6 @@
 package org.calvinseq.it.fault;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,6 +13,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 import org.calvinseq.client.SequencerClient;
 import org.calvinseq.core.model.ClientTxnId;
 import org.calvinseq.core.model.Key;
@@ -21,30 +23,45 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A steady concurrent load: a few threads, each submitting txns at a fixed pace through the
- * client's batcher, with at most {@code maxOutstanding} unanswered. Each txn carries a client id
- * ({@code thread}, sequence) and reads one key and writes one or two, among {@link #COLLECTIONS}
- * collections. It records every submission the client acknowledged, with its {@link TxnId}; a
- * failed submission's outcome is unknown, so it is not retried (a retry could sequence it twice).
+ * A steady concurrent load: a few threads, each with its own {@link SequencerClient}, submitting
+ * txns at a fixed pace through its client's batcher, with at most {@code maxOutstanding} unanswered
+ * in all. Each txn carries a client txn id ({@code 100 + thread}, sequence) and reads one key and
+ * writes one or two, among {@link #COLLECTIONS} collections. A failed submission is retried, the
+ * same txn with the same id, up to {@link #MAX_ATTEMPTS} times: the sequencer's de-duplication
+ * answers a retry of a txn it already sequenced with the original {@link TxnId}, so the retries
+ * must not sequence anything twice, which the history checker verifies. It records every submission
+ * acknowledged, with its {@link TxnId}.
  */
 final class LoadGenerator implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LoadGenerator.class);
   static final int COLLECTIONS = 16;
 
-  private final SequencerClient client;
+  /** Attempts of one txn, the first included, before its outcome is left unknown. */
+  static final int MAX_ATTEMPTS = 10;
+
+  private static final long RETRY_DELAY_MS = 200;
+
+  private final Supplier<SequencerClient> clients;
+  private final List<SequencerClient> opened = new ArrayList<>();
   private final int threads;
   private final long intervalNanos;
   private final Semaphore outstanding;
   private final Map<ClientTxnId, TxnId> acknowledged = new ConcurrentHashMap<>();
-  private final Map<CompletableFuture<TxnId>, Boolean> pending = new ConcurrentHashMap<>();
+  private final Map<ClientTxnId, CompletableFuture<TxnId>> pending = new ConcurrentHashMap<>();
+  private final AtomicLong retried = new AtomicLong();
   private final AtomicLong submitted = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
   private final List<Thread> workers = new ArrayList<>();
   private volatile boolean running;
+  private volatile boolean closed;
 
-  /** {@code txnsPerSecond} in total, over {@code threads} threads. */
-  LoadGenerator(SequencerClient client, int threads, int txnsPerSecond, int maxOutstanding) {
-    this.client = client;
+  /**
+   * {@code txnsPerSecond} in total, over {@code threads} threads, each with a client from {@code
+   * clients}, which the generator closes.
+   */
+  LoadGenerator(
+      Supplier<SequencerClient> clients, int threads, int txnsPerSecond, int maxOutstanding) {
+    this.clients = clients;
     this.threads = threads;
     this.intervalNanos = TimeUnit.SECONDS.toNanos(1) * threads / txnsPerSecond;
     this.outstanding = new Semaphore(maxOutstanding);
@@ -67,7 +84,9 @@ final class LoadGenerator implements AutoCloseable {
     running = true;
     for (int t = 0; t < threads; t++) {
       long clientId = 100 + t;
-      Thread w = new Thread(() -> run(clientId), "load-" + clientId);
+      SequencerClient client = clients.get();
+      opened.add(client);
+      Thread w = new Thread(() -> run(client, clientId), "load-" + clientId);
       w.setDaemon(true);
       workers.add(w);
       w.start();
@@ -75,7 +94,7 @@ final class LoadGenerator implements AutoCloseable {
     return this;
   }
 
-  private void run(long clientId) {
+  private void run(SequencerClient client, long clientId) {
     long next = System.nanoTime();
     long seq = 0;
     while (running) {
@@ -89,20 +108,14 @@ final class LoadGenerator implements AutoCloseable {
         continue; // the cluster is not answering: skip this slot rather than pile up
       }
       Txn txn = txn(clientId, seq++);
-      CompletableFuture<TxnId> f;
-      try {
-        f = client.submit(txn);
-      } catch (RuntimeException e) {
-        outstanding.release();
-        failed.incrementAndGet();
-        continue;
-      }
+      CompletableFuture<TxnId> outcome = new CompletableFuture<>();
+      pending.put(txn.clientTxnId(), outcome);
       submitted.incrementAndGet();
-      pending.put(f, Boolean.TRUE);
-      f.whenComplete(
+      attempt(client, txn, 1, outcome);
+      outcome.whenComplete(
           (id, err) -> {
             outstanding.release();
-            pending.remove(f);
+            pending.remove(txn.clientTxnId());
             if (err == null) {
               acknowledged.put(txn.clientTxnId(), id);
             } else {
@@ -110,6 +123,30 @@ final class LoadGenerator implements AutoCloseable {
             }
           });
     }
+  }
+
+  /** Submits {@code txn}, and again after a failure until {@link #MAX_ATTEMPTS}. */
+  private void attempt(
+      SequencerClient client, Txn txn, int attempt, CompletableFuture<TxnId> outcome) {
+    CompletableFuture<TxnId> f;
+    try {
+      f = client.submit(txn);
+    } catch (RuntimeException e) {
+      f = CompletableFuture.failedFuture(e);
+    }
+    f.whenComplete(
+        (id, err) -> {
+          if (err == null) {
+            outcome.complete(id);
+          } else if (attempt < MAX_ATTEMPTS && !closed) {
+            retried.incrementAndGet();
+            CompletableFuture.runAsync(
+                () -> attempt(client, txn, attempt + 1, outcome),
+                CompletableFuture.delayedExecutor(RETRY_DELAY_MS, TimeUnit.MILLISECONDS));
+          } else {
+            outcome.completeExceptionally(err);
+          }
+        });
   }
 
   /** Stops submitting and waits (up to {@code timeout}) until every submission has an outcome. */
@@ -124,7 +161,7 @@ final class LoadGenerator implements AutoCloseable {
       }
     }
     long deadline = System.nanoTime() + timeout.toNanos();
-    for (CompletableFuture<TxnId> f : List.copyOf(pending.keySet())) {
+    for (CompletableFuture<TxnId> f : List.copyOf(pending.values())) {
       try {
         f.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       } catch (Exception e) {
@@ -135,10 +172,11 @@ final class LoadGenerator implements AutoCloseable {
       LOG.warn("{} submissions still had no outcome after {}", pending.size(), timeout);
     }
     LOG.info(
-        "load stopped: {} submitted, {} acknowledged, {} failed",
+        "load stopped: {} submitted, {} acknowledged, {} failed, {} retries",
         submitted.get(),
         acknowledged.size(),
-        failed.get());
+        failed.get(),
+        retried.get());
   }
 
   Map<ClientTxnId, TxnId> acknowledged() {
@@ -162,8 +200,21 @@ final class LoadGenerator implements AutoCloseable {
     return pending.isEmpty();
   }
 
+  /** Submissions sent again after a failure. */
+  long retried() {
+    return retried.get();
+  }
+
   @Override
   public void close() {
     stop(Duration.ofSeconds(5));
+    closed = true;
+    for (SequencerClient c : opened) {
+      try {
+        c.close();
+      } catch (IOException e) {
+        LOG.warn("closing a load client failed", e);
+      }
+    }
   }
 }
