@@ -7,8 +7,11 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.EnumMap;
-import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
@@ -21,15 +24,42 @@ import org.calvinseq.server.inbox.RefusalReason;
 /**
  * The leader inbox's meters (docs/metrics.md, "Leader inbox"): counters and histograms from the
  * inbox's events, which keep counting across the inboxes of successive terms, and gauges read from
- * the current inbox's {@link InboxStats} (0 while this node does not lead). Labels are reasons
- * only, never tenants.
+ * the current inbox's {@link InboxStats} (0 while this node does not lead). Labels are reasons and,
+ * for refusals, a tenant class out of three ({@link TenantClass}), never a tenant id: ids are
+ * unbounded, and the tenants refused most are in {@link InboxStats#topRefusedTenants()}.
  */
 final class InboxMetrics implements InboxListener {
   /** Reason tag of a submission refused before the inbox because it did not decode. */
   static final String MALFORMED = "malformed";
 
+  /**
+   * The {@code tenant_class} label of a refusal: whom it hit, in a bounded set of values. Tenant 0
+   * is the default tenant (a txn that names none, as {@code sequencer propose} writes it), so a
+   * cluster that does not use tenants sees only {@code default} and {@code none}.
+   */
+  enum TenantClass {
+    /** No tenant known: refused before decoding, an empty submission, or no inbox yet. */
+    NONE,
+    /** Tenant 0, the default tenant. */
+    DEFAULT,
+    /** Any other tenant. */
+    OTHER;
+
+    static TenantClass of(OptionalLong tenant) {
+      if (tenant == null || tenant.isEmpty()) {
+        return NONE;
+      }
+      return tenant.getAsLong() == 0 ? DEFAULT : OTHER;
+    }
+
+    String tag() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
   private final Map<CloseReason, Counter> closed = new EnumMap<>(CloseReason.class);
-  private final Map<String, Counter> refusals = new HashMap<>();
+  private final MeterRegistry registry;
+  private final Map<String, Counter> refusals = new ConcurrentHashMap<>(); // "reason/class"
   private final Counter sequenced;
   private final Counter failed;
   private final DistributionSummary fillTxns;
@@ -37,6 +67,7 @@ final class InboxMetrics implements InboxListener {
   private final Timer inFlight;
 
   InboxMetrics(MeterRegistry registry) {
+    this.registry = registry;
     for (CloseReason r : CloseReason.values()) {
       closed.put(
           r,
@@ -45,10 +76,22 @@ final class InboxMetrics implements InboxListener {
               .tag("reason", r.tag())
               .register(registry));
     }
-    for (RefusalReason r : RefusalReason.values()) {
-      refusals.put(r.tag(), refusalCounter(registry, r.tag()));
+    // Every series that can occur exists from start-up: a refusal before any inbox knows no
+    // tenant; a refusal by the inbox names one (all but EMPTY).
+    for (String early :
+        List.of(
+            RefusalReason.EMPTY.tag(),
+            RefusalReason.TOO_LARGE.tag(),
+            RefusalReason.CLOSED.tag(),
+            MALFORMED)) {
+      refusal(early, TenantClass.NONE);
     }
-    refusals.put(MALFORMED, refusalCounter(registry, MALFORMED));
+    for (RefusalReason r : RefusalReason.values()) {
+      if (r != RefusalReason.EMPTY) {
+        refusal(r.tag(), TenantClass.DEFAULT);
+        refusal(r.tag(), TenantClass.OTHER);
+      }
+    }
     sequenced = done(registry, "sequenced");
     failed = done(registry, "failed");
     fillTxns =
@@ -75,11 +118,18 @@ final class InboxMetrics implements InboxListener {
             .register(registry);
   }
 
-  private static Counter refusalCounter(MeterRegistry registry, String tag) {
-    return Counter.builder("sequencer.inbox.refusals")
-        .description("Leader: submissions refused, nothing of them queued, by reason")
-        .tag("reason", tag)
-        .register(registry);
+  /** The refusal counter of a reason tag and a tenant class (at most 11 x 3 series). */
+  private Counter refusal(String reason, TenantClass tenantClass) {
+    return refusals.computeIfAbsent(
+        reason + "/" + tenantClass.tag(),
+        k ->
+            Counter.builder("sequencer.inbox.refusals")
+                .description(
+                    "Leader: submissions refused, nothing of them queued, by reason and tenant"
+                        + " class")
+                .tag("reason", reason)
+                .tag("tenant_class", tenantClass.tag())
+                .register(registry));
   }
 
   private static Counter done(MeterRegistry registry, String outcome) {
@@ -141,12 +191,12 @@ final class InboxMetrics implements InboxListener {
         .register(registry);
   }
 
-  /** A submission refused before it reached an inbox ({@code tag}: a reason's tag). */
+  /**
+   * A submission refused before it reached an inbox ({@code tag}: a reason's tag), whose tenant is
+   * not known yet.
+   */
   void refusedBeforeInbox(String tag) {
-    Counter c = refusals.get(tag);
-    if (c != null) {
-      c.increment();
-    }
+    refusal(tag, TenantClass.NONE).increment();
   }
 
   @Override
@@ -164,6 +214,6 @@ final class InboxMetrics implements InboxListener {
 
   @Override
   public void refused(InboxRefusedException refusal) {
-    refusedBeforeInbox(refusal.reason().tag());
+    refusal(refusal.reason().tag(), TenantClass.of(refusal.tenant())).increment();
   }
 }

@@ -6,8 +6,9 @@ package org.calvinseq.server.inbox;
  * lock, on the thread that caused the event; implementations must return at once and must not call
  * back into the inbox. Every method does nothing by default.
  *
- * <p>To keep labels bounded, implementations should tag by reason only, never by tenant: the
- * tenants refused most are in {@link InboxStats#topRefusedTenants()}.
+ * <p>To keep labels bounded, implementations should tag by reason and at most a small fixed class
+ * of tenant, never by tenant id: the tenants refused most are in {@link
+ * InboxStats#topRefusedTenants()}.
  */
 public interface InboxListener {
   /** Hears nothing. */
