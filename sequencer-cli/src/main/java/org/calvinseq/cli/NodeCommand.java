@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import org.calvinseq.server.NodeConfig;
 import org.calvinseq.server.SequencerNode;
 import org.calvinseq.server.SequencerNodeBuilder;
+import org.calvinseq.server.inbox.InboxSettings;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -101,6 +102,12 @@ final class NodeCommand implements Callable<Integer> {
   /** The node configuration the flags and file describe; for tests and {@code --print-config}. */
   NodeConfig effectiveConfig() {
     return effectiveOptions().builder(spec.commandLine()).config();
+  }
+
+  /** The leader inbox settings the flags and file describe; for tests. */
+  InboxSettings effectiveInboxSettings() {
+    NodeOptions o = effectiveOptions();
+    return o.inboxSettings(o.builder(spec.commandLine()).config().limits());
   }
 
   private int run(SequencerNode node) throws IOException, InterruptedException {

@@ -12,6 +12,7 @@ import org.calvinseq.server.NodeConfig;
 import org.calvinseq.server.SequencerNode;
 import org.calvinseq.server.SequencerNodeBuilder;
 import org.calvinseq.server.admin.AdminServer;
+import org.calvinseq.server.inbox.InboxSettings;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IDefaultValueProvider;
@@ -24,9 +25,10 @@ import picocli.CommandLine.TypeConversionException;
 
 /**
  * The settings of one node, as flags. The same names, without the leading dashes, are the keys of a
- * {@code --config} properties file (see {@link ConfigFile}). Defaults come from {@link NodeConfig}
- * and {@link ProposalLimits#DEFAULTS} through {@link Defaults}, so the help text and the embedded
- * node never disagree.
+ * {@code --config} properties file (see {@link ConfigFile}). Defaults come from {@link NodeConfig},
+ * {@link ProposalLimits#DEFAULTS} and {@link InboxSettings} through {@link Defaults}, so the help
+ * text and the embedded node never disagree; the inbox's epoch sizes have no fixed default, since
+ * theirs follow the proposal limits.
  */
 @Command(defaultValueProvider = NodeOptions.Defaults.class)
 final class NodeOptions {
@@ -205,6 +207,75 @@ final class NodeOptions {
   int completionMaxEntries;
 
   @Option(
+      names = "--inbox-epoch-interval",
+      paramLabel = "MS",
+      description =
+          "Leader inbox: the longest a submission waits, in ms, while the eager epochs are in"
+              + " flight. Default: ${DEFAULT-VALUE}.")
+  long inboxEpochIntervalMs;
+
+  @Option(
+      names = "--inbox-max-txns-per-epoch",
+      paramLabel = "N",
+      description =
+          "Leader inbox: most txns in one epoch, at most --max-txns-per-batch. Default: the"
+              + " smaller of "
+              + InboxSettings.DEFAULT_MAX_TXNS_PER_EPOCH
+              + " and --max-txns-per-batch.")
+  Integer inboxMaxTxnsPerEpoch;
+
+  @Option(
+      names = "--inbox-max-bytes-per-epoch",
+      paramLabel = "BYTES",
+      description =
+          "Leader inbox: most encoded bytes in one epoch, at most --max-batch-bytes. Default:"
+              + " the smaller of "
+              + InboxSettings.DEFAULT_MAX_BYTES_PER_EPOCH
+              + " (16 MiB) and --max-batch-bytes.")
+  Integer inboxMaxBytesPerEpoch;
+
+  @Option(
+      names = "--inbox-eager-in-flight",
+      paramLabel = "N",
+      description =
+          "Leader inbox: while fewer epochs than this are in flight, an epoch closes as soon as"
+              + " anything waits (K). Default: ${DEFAULT-VALUE}.")
+  int inboxEagerInFlight;
+
+  @Option(
+      names = "--inbox-max-in-flight",
+      paramLabel = "N",
+      description =
+          "Leader inbox: with this many epochs in flight none closes; at least"
+              + " --inbox-eager-in-flight. Default: ${DEFAULT-VALUE}.")
+  int inboxMaxInFlight;
+
+  @Option(
+      names = "--inbox-capacity-txns",
+      paramLabel = "N",
+      description =
+          "Leader inbox: most txns waiting; beyond it submissions are refused as full."
+              + " Default: ${DEFAULT-VALUE}.")
+  int inboxCapacityTxns;
+
+  @Option(
+      names = "--inbox-capacity-bytes",
+      paramLabel = "BYTES",
+      description =
+          "Leader inbox: most encoded bytes waiting. Default: "
+              + InboxSettings.DEFAULT_CAPACITY_EPOCHS_OF_BYTES
+              + " times --inbox-max-bytes-per-epoch.")
+  Long inboxCapacityBytes;
+
+  @Option(
+      names = "--inbox-tenant-share-divisor",
+      paramLabel = "N",
+      description =
+          "Leader inbox: one tenant may hold at most 1/N of its capacity (txns and bytes), and"
+              + " that share must hold a full epoch. Default: ${DEFAULT-VALUE}.")
+  int inboxTenantShareDivisor;
+
+  @Option(
       names = "--join",
       description =
           "Start as a new member of a running cluster: wait outside the configuration until"
@@ -294,8 +365,40 @@ final class NodeOptions {
             .join(join)
             .eventLog(eventLog)
             .tls(org.calvinseq.client.TlsFiles.ofNullable(tlsCert, tlsKey, tlsCa));
-    b.config();
-    return b;
+    InboxSettings inbox = inboxSettings(b.config().limits());
+    return b.inboxSettings(defaults -> inbox);
+  }
+
+  /**
+   * The leader inbox's settings within {@code limits}: the flags given, the inbox's defaults for
+   * the others, checked as the node's builder checks them.
+   *
+   * @throws IllegalArgumentException naming the setting the inbox refuses
+   */
+  InboxSettings inboxSettings(ProposalLimits limits) {
+    InboxSettings d = InboxSettings.defaults(limits);
+    int epochTxns = inboxMaxTxnsPerEpoch != null ? inboxMaxTxnsPerEpoch : d.maxTxnsPerEpoch();
+    int epochBytes = inboxMaxBytesPerEpoch != null ? inboxMaxBytesPerEpoch : d.maxBytesPerEpoch();
+    long capacityBytes =
+        inboxCapacityBytes != null
+            ? inboxCapacityBytes
+            : (long) InboxSettings.DEFAULT_CAPACITY_EPOCHS_OF_BYTES * epochBytes;
+    try {
+      return new InboxSettings(
+          Duration.ofMillis(inboxEpochIntervalMs),
+          epochTxns,
+          epochBytes,
+          inboxEagerInFlight,
+          inboxMaxInFlight,
+          inboxCapacityTxns,
+          capacityBytes,
+          inboxTenantShareDivisor,
+          d.reserveDivisor(),
+          d.maxRetryAfter(),
+          limits);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("leader inbox settings (--inbox-*): " + e.getMessage(), e);
+    }
   }
 
   /** Defaults of the node's settings, taken from the classes that own them. */
@@ -327,6 +430,11 @@ final class NodeOptions {
             case "--ready-max-lag" -> NodeConfig.DEFAULT_READY_MAX_LAG;
             case "--completion-retention" -> NodeConfig.DEFAULT_COMPLETION_RETENTION.toMillis();
             case "--completion-max-entries" -> NodeConfig.DEFAULT_COMPLETION_MAX_ENTRIES;
+            case "--inbox-epoch-interval" -> InboxSettings.DEFAULT_EPOCH_INTERVAL.toMillis();
+            case "--inbox-eager-in-flight" -> InboxSettings.DEFAULT_EAGER_IN_FLIGHT;
+            case "--inbox-max-in-flight" -> InboxSettings.DEFAULT_MAX_IN_FLIGHT;
+            case "--inbox-capacity-txns" -> InboxSettings.DEFAULT_CAPACITY_TXNS;
+            case "--inbox-tenant-share-divisor" -> InboxSettings.DEFAULT_TENANT_SHARE_DIVISOR;
             default -> null;
           };
       return v == null ? null : v.toString();

@@ -8,7 +8,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.BitSet;
 import java.util.List;
+import org.calvinseq.core.codec.ProposalLimits;
 import org.calvinseq.server.NodeConfig;
+import org.calvinseq.server.inbox.InboxSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -88,6 +90,109 @@ class NodeCommandTest {
     run = base("--completion-max-entries", "0");
     assertThat(run.exitCode()).isEqualTo(ExitCode.USAGE);
     assertThat(run.err()).contains("completionMaxEntries must be >= 1");
+  }
+
+  /** The leader inbox settings a node would start with. */
+  private static InboxSettings inbox(String... args) {
+    CommandLine cl = CliRun.commandLine();
+    CommandLine.ParseResult parsed = cl.parseArgs(args);
+    NodeCommand node = parsed.subcommand().commandSpec().commandLine().getCommand();
+    return node.effectiveInboxSettings();
+  }
+
+  @Test
+  void inboxSettingsDefaultToTheInboxsOwnWithinTheProposalLimits() {
+    InboxSettings d = inbox("node", "--id", "n2", "--peers", PEERS, "--data-dir", "/tmp/d");
+    assertThat(d).isEqualTo(InboxSettings.defaults(ProposalLimits.DEFAULTS));
+
+    InboxSettings small =
+        inbox(
+            "node",
+            "--id",
+            "n2",
+            "--peers",
+            PEERS,
+            "--data-dir",
+            "/tmp/d",
+            "--max-txns-per-batch",
+            "500",
+            "--max-batch-bytes",
+            "1048576");
+    assertThat(small.maxTxnsPerEpoch()).as("within --max-txns-per-batch").isEqualTo(500);
+    assertThat(small.maxBytesPerEpoch()).as("within --max-batch-bytes").isEqualTo(1 << 20);
+    assertThat(small.capacityBytes()).as("16 full epochs").isEqualTo(16L << 20);
+  }
+
+  @Test
+  void inboxSettingsComeFromTheFileOrAFlag() throws IOException {
+    Path f =
+        file(
+            "id=n1",
+            "peers=" + PEERS,
+            "data-dir=" + dir,
+            "inbox-epoch-interval=20",
+            "inbox-max-txns-per-epoch=512",
+            "inbox-max-bytes-per-epoch=2097152",
+            "inbox-eager-in-flight=1",
+            "inbox-max-in-flight=4",
+            "inbox-capacity-txns=65536",
+            "inbox-capacity-bytes=",
+            "inbox-tenant-share-divisor=4");
+    InboxSettings s = inbox("node", "--config", f.toString());
+    assertThat(s.epochInterval()).isEqualTo(Duration.ofMillis(20));
+    assertThat(s.maxTxnsPerEpoch()).isEqualTo(512);
+    assertThat(s.maxBytesPerEpoch()).isEqualTo(2 << 20);
+    assertThat(s.eagerInFlight()).isEqualTo(1);
+    assertThat(s.maxInFlight()).isEqualTo(4);
+    assertThat(s.capacityTxns()).isEqualTo(65536);
+    assertThat(s.capacityBytes()).as("empty: 16 epochs of its bytes").isEqualTo(32L << 20);
+    assertThat(s.tenantShareDivisor()).isEqualTo(4);
+
+    InboxSettings flags =
+        inbox(
+            "node",
+            "--config",
+            f.toString(),
+            "--inbox-eager-in-flight",
+            "3",
+            "--inbox-capacity-bytes",
+            "100000000");
+    assertThat(flags.eagerInFlight()).as("flag over file").isEqualTo(3);
+    assertThat(flags.capacityBytes()).isEqualTo(100_000_000L);
+    assertThat(flags.maxInFlight()).as("from the file").isEqualTo(4);
+
+    CliRun run = CliRun.of("node", "--config", f.toString(), "--print-config");
+    assertThat(run.exitCode()).isZero();
+    assertThat(run.out())
+        .contains(
+            "inbox-epoch-interval=20\n", "inbox-capacity-bytes=\n", "inbox-max-in-flight=4\n");
+  }
+
+  @Test
+  void inboxSettingsTheInboxRefusesAreUsageErrors() {
+    CliRun run = base("--inbox-epoch-interval", "0");
+    assertThat(run.exitCode()).isEqualTo(ExitCode.USAGE);
+    assertThat(run.err()).contains("leader inbox settings", "epochInterval must be positive");
+
+    run = base("--inbox-max-txns-per-epoch", "20000");
+    assertThat(run.exitCode()).isEqualTo(ExitCode.USAGE);
+    assertThat(run.err()).contains("maxTxnsPerEpoch must be in [1, 10000]");
+
+    run = base("--max-batch-bytes", "1048576", "--inbox-max-bytes-per-epoch", "2097152");
+    assertThat(run.exitCode()).isEqualTo(ExitCode.USAGE);
+    assertThat(run.err()).contains("maxBytesPerEpoch must be in", "1048576]");
+
+    run = base("--inbox-eager-in-flight", "9");
+    assertThat(run.exitCode()).isEqualTo(ExitCode.USAGE);
+    assertThat(run.err()).contains("eagerInFlight <= maxInFlight");
+
+    run = base("--inbox-capacity-txns", "4096", "--inbox-tenant-share-divisor", "8");
+    assertThat(run.exitCode()).isEqualTo(ExitCode.USAGE);
+    assertThat(run.err()).contains("a tenant's share (1/8 of 4096 txns", "must hold a full epoch");
+
+    run = base("--inbox-tenant-share-divisor", "0");
+    assertThat(run.exitCode()).isEqualTo(ExitCode.USAGE);
+    assertThat(run.err()).contains("tenantShareDivisor must be >= 1");
   }
 
   @Test
