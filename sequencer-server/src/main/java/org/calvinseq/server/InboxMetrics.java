@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 import org.calvinseq.server.inbox.CloseReason;
@@ -59,7 +60,9 @@ final class InboxMetrics implements InboxListener {
 
   private final Map<CloseReason, Counter> closed = new EnumMap<>(CloseReason.class);
   private final MeterRegistry registry;
-  private final Map<String, Counter> refusals = new ConcurrentHashMap<>(); // "reason/class"
+  // By reason tag, then by TenantClass ordinal; filled at start-up, and on first use for a pair
+  // that should not occur (registering is idempotent, so a race registers one meter).
+  private final Map<String, AtomicReferenceArray<Counter>> refusals = new ConcurrentHashMap<>();
   private final Counter sequenced;
   private final Counter failed;
   private final DistributionSummary fillTxns;
@@ -120,16 +123,22 @@ final class InboxMetrics implements InboxListener {
 
   /** The refusal counter of a reason tag and a tenant class (at most 11 x 3 series). */
   private Counter refusal(String reason, TenantClass tenantClass) {
-    return refusals.computeIfAbsent(
-        reason + "/" + tenantClass.tag(),
-        k ->
-            Counter.builder("sequencer.inbox.refusals")
-                .description(
-                    "Leader: submissions refused, nothing of them queued, by reason and tenant"
-                        + " class")
-                .tag("reason", reason)
-                .tag("tenant_class", tenantClass.tag())
-                .register(registry));
+    AtomicReferenceArray<Counter> byClass =
+        refusals.computeIfAbsent(
+            reason, r -> new AtomicReferenceArray<>(TenantClass.values().length));
+    Counter c = byClass.get(tenantClass.ordinal());
+    if (c == null) {
+      c =
+          Counter.builder("sequencer.inbox.refusals")
+              .description(
+                  "Leader: submissions refused, nothing of them queued, by reason and tenant"
+                      + " class")
+              .tag("reason", reason)
+              .tag("tenant_class", tenantClass.tag())
+              .register(registry);
+      byClass.set(tenantClass.ordinal(), c);
+    }
+    return c;
   }
 
   private static Counter done(MeterRegistry registry, String outcome) {
