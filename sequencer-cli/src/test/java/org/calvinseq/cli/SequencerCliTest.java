@@ -46,8 +46,17 @@ class SequencerCliTest {
             "--replay-retention",
             "--election-timeout-min",
             "--election-timeout-max",
+            "--inbox-epoch-interval",
+            "--inbox-max-txns-per-epoch",
+            "--inbox-max-bytes-per-epoch",
+            "--inbox-eager-in-flight",
+            "--inbox-max-in-flight",
+            "--inbox-capacity-txns",
+            "--inbox-capacity-bytes",
+            "--inbox-tenant-share-divisor",
             "--print-config")
-        .contains("Default: 1024", "Default: 1000.", "Default: 2000.", "127.0.0.1.");
+        .contains("Default: 1024", "Default: 1000.", "Default: 2000.", "127.0.0.1.")
+        .contains("Default: 262144.");
   }
 
   @Test
