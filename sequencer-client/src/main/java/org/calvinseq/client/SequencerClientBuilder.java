@@ -15,6 +15,7 @@ import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 import org.calvinseq.core.codec.ProposalLimits;
+import org.calvinseq.core.codec.WireFormat;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -48,6 +49,13 @@ public final class SequencerClientBuilder {
   MeterRegistry registry;
   Duration linger = Duration.ofMillis(2);
   int maxInFlightBatches = 4;
+
+  /**
+   * The most {@link #maxInFlightBatches}: half the runs of one client's sequences the cluster's
+   * de-duplication window holds.
+   */
+  public static final int MAX_IN_FLIGHT_BATCHES = WireFormat.DEDUPE_WINDOW_RUNS / 2;
+
   int maxBatchTxns = 1000;
   int maxBatchBytes = 1024 * 1024;
   int maxBufferedTxns = 100_000;
@@ -145,7 +153,9 @@ public final class SequencerClientBuilder {
    * Most submit batches sent and not yet answered; default 4 (and never more than {@link
    * #maxInFlight}). While that many wait, the next batch keeps filling up to {@link #maxBatchTxns}:
    * fewer, larger entries under load, which the cluster sequences at a fraction of the cost per
-   * txn.
+   * txn. At most {@link #MAX_IN_FLIGHT_BATCHES}: the cluster remembers the last 64 batches (runs of
+   * sequences) of each client, and a retry must find its batch among them (as Kafka's idempotent
+   * producer allows at most 5 requests in flight for its window of 5).
    */
   public SequencerClientBuilder maxInFlightBatches(int n) {
     this.maxInFlightBatches = n;
@@ -253,6 +263,13 @@ public final class SequencerClientBuilder {
     }
     atLeast("maxInFlight", maxInFlight, 1);
     atLeast("maxInFlightBatches", maxInFlightBatches, 1);
+    if (maxInFlightBatches > MAX_IN_FLIGHT_BATCHES) {
+      throw new IllegalArgumentException(
+          "maxInFlightBatches must be at most "
+              + MAX_IN_FLIGHT_BATCHES
+              + " (the batches of a client the cluster's de-duplication window holds): "
+              + maxInFlightBatches);
+    }
     atLeast("maxAttempts", maxAttempts, 1);
     atLeast("maxBatchTxns", maxBatchTxns, 1);
     atLeast("maxBufferedTxns", maxBufferedTxns, maxBatchTxns);

@@ -6,6 +6,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
@@ -16,6 +17,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import java.util.function.IntFunction;
 import org.calvinseq.core.codec.EncodedSize;
+import org.calvinseq.core.codec.WireFormat;
 import org.calvinseq.core.concurrent.DaemonThreads;
 import org.calvinseq.core.model.ClientTxnId;
 import org.calvinseq.core.model.EpochBatch;
@@ -40,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * cluster is slower than the submitters.
  *
  * <p>Each txn without a {@link ClientTxnId} gets one: this client's random id and a sequence
- * number, so every txn in the log can be traced to its submission.
+ * number, so every txn in the log can be traced to its submission, and a retry of it is recognised.
+ * Sequences rise along the batch, so that each batch is one run of the apply path's window.
  */
 final class TxnBatcher implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TxnBatcher.class);
@@ -68,11 +71,22 @@ final class TxnBatcher implements AutoCloseable {
       boolean assignIds,
       int maxInFlight) {}
 
+  /**
+   * The most batches sent after the oldest unanswered one (itself included): while a batch waits
+   * for its answer (retried by Ratis or after a refusal), at most this many newer ones pass it, so
+   * its retry stays among the last {@link WireFormat#DEDUPE_WINDOW_RUNS} runs of this client that
+   * the cluster's de-duplication window holds (each batch is one run), with room to spare. A limit
+   * on the batches in flight alone would not do: while one waits, the others are answered and new
+   * ones sent, without bound.
+   */
+  static final int MAX_SPAN = WireFormat.DEDUPE_WINDOW_RUNS / 2;
+
   private static final class Accumulator {
     final List<Txn> txns = new ArrayList<>();
     final List<CompletableFuture<TxnId>> futures = new ArrayList<>();
     final long deadlineNanos;
     long bytes = BATCH_OVERHEAD;
+    long number = -1; // in the order sent
 
     Accumulator(long deadlineNanos) {
       this.deadlineNanos = deadlineNanos;
@@ -91,6 +105,12 @@ final class TxnBatcher implements AutoCloseable {
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition wake = lock.newCondition();
   private final Condition space = lock.newCondition();
+  private final Condition spanOpen = lock.newCondition();
+
+  /** Numbers of the batches sent and not answered; guarded by {@link #lock}. */
+  private final TreeSet<Long> unansweredNumbers = new TreeSet<>();
+
+  private long sentBatches; // guarded by lock
   private final ArrayDeque<Accumulator> sealed = new ArrayDeque<>();
 
   /** Sent and not yet answered: failed on close, since the answer may never come. */
@@ -164,16 +184,8 @@ final class TxnBatcher implements AutoCloseable {
   }
 
   CompletableFuture<TxnId> submit(Txn txn) {
-    Txn t =
-        settings.assignIds() && txn.clientTxnId() == null
-            ? new Txn(
-                new ClientTxnId(clientId, sequence.getAndIncrement()),
-                txn.tenantId(),
-                txn.readSet(),
-                txn.writeSet(),
-                txn.payload())
-            : txn;
-    int size = EncodedSize.txnBound(t);
+    boolean assign = settings.assignIds() && txn.clientTxnId() == null;
+    int size = EncodedSize.txnBound(txn) + (assign ? EncodedSize.CLIENT_TXN_ID_BOUND : 0);
     CompletableFuture<TxnId> f = new CompletableFuture<>();
     lock.lock();
     try {
@@ -197,6 +209,19 @@ final class TxnBatcher implements AutoCloseable {
         open = new Accumulator(System.nanoTime() + settings.linger().toNanos());
         wake.signal();
       }
+      // The sequence is taken here, under the lock, so that a batch holds consecutive sequences in
+      // its order: one run of the apply path's de-duplication window (docs/architecture.md,
+      // "Exactly-once"). Taken before the lock, racing submitters would interleave them, and a
+      // batch would make many runs, pushing a retried batch's sequences below the window.
+      Txn t =
+          assign
+              ? new Txn(
+                  new ClientTxnId(clientId, sequence.getAndIncrement()),
+                  txn.tenantId(),
+                  txn.readSet(),
+                  txn.writeSet(),
+                  txn.payload())
+              : txn;
       open.txns.add(t);
       open.futures.add(f);
       open.bytes += size;
@@ -244,7 +269,16 @@ final class TxnBatcher implements AutoCloseable {
       Accumulator a;
       lock.lock();
       try {
+        while (!closed
+            && !unansweredNumbers.isEmpty()
+            && sentBatches - unansweredNumbers.first() >= MAX_SPAN) {
+          spanOpen.await(); // meanwhile the open batch goes on filling
+        }
         a = next();
+        if (a != null) {
+          a.number = sentBatches++;
+          unansweredNumbers.add(a.number);
+        }
       } catch (InterruptedException e) {
         a = null;
       } finally {
@@ -296,6 +330,13 @@ final class TxnBatcher implements AutoCloseable {
     }
     r.whenComplete(
         (receipt, t) -> {
+          lock.lock();
+          try {
+            unansweredNumbers.remove(a.number);
+            spanOpen.signal();
+          } finally {
+            lock.unlock();
+          }
           inFlight.release();
           awaitingAnswer.remove(a);
           complete(a, receipt, t);
@@ -350,6 +391,7 @@ final class TxnBatcher implements AutoCloseable {
       buffered = 0;
       wake.signalAll();
       space.signalAll();
+      spanOpen.signalAll();
     } finally {
       lock.unlock();
     }

@@ -51,6 +51,14 @@ class SequencerClientTest {
     assertThatThrownBy(
             () -> SequencerClient.builder().peers(NOWHERE).linger(Duration.ofMillis(-1)).build())
         .hasMessageContaining("linger");
+    assertThatThrownBy(
+            () ->
+                SequencerClient.builder()
+                    .peers(NOWHERE)
+                    .maxInFlight(100)
+                    .maxInFlightBatches(SequencerClientBuilder.MAX_IN_FLIGHT_BATCHES + 1)
+                    .build())
+        .hasMessageContaining("maxInFlightBatches must be at most 32");
   }
 
   @Test

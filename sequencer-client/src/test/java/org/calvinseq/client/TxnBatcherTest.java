@@ -340,4 +340,71 @@ class TxnBatcherTest {
     }
     assertThat(batcher.submit(txn(1)).get(5, TimeUnit.SECONDS)).isNotNull();
   }
+
+  @Test
+  void concurrentSubmittersGetSequencesThatRiseAlongEachBatchAndAcrossBatches() throws Exception {
+    // Each batch must be one run of the cluster's de-duplication window: consecutive sequences in
+    // batch order. Ids taken before the batch's lock interleave under racing submitters.
+    batcher(Duration.ofMillis(1), 50, 1 << 20, 100_000, 1_000);
+    int threads = 8;
+    int perThread = 2_000;
+    CountDownLatch go = new CountDownLatch(1);
+    List<Thread> ts = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      Thread th =
+          new Thread(
+              () -> {
+                try {
+                  go.await();
+                } catch (InterruptedException e) {
+                  return;
+                }
+                for (int i = 0; i < perThread; i++) {
+                  batcher.submit(txn(1));
+                }
+              });
+      ts.add(th);
+      th.start();
+    }
+    go.countDown();
+    for (Thread th : ts) {
+      th.join();
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (sent.stream().mapToInt(b -> b.txns().size()).sum() < threads * perThread
+        && System.nanoTime() < deadline) {
+      for (int i = 0; i < receipts.size(); i++) {
+        receipts.get(i).complete(applied(i, sent.get(i).txns().size()));
+      }
+      Thread.onSpinWait();
+    }
+    long expected = 0;
+    for (EpochBatch b : sent) {
+      for (Txn t : b.txns()) {
+        assertThat(t.clientTxnId()).isEqualTo(new ClientTxnId(42, expected++));
+      }
+    }
+    assertThat(expected).as("every txn sent").isEqualTo((long) threads * perThread);
+  }
+
+  @Test
+  void whileABatchWaitsForItsAnswerAtMost31NewerOnesAreSent() throws Exception {
+    // 100 may be in flight, but the oldest unanswered batch holds the rest back once 31 newer ones
+    // were sent: its retry must stay inside the cluster's window of 64 runs per client.
+    batcher(Duration.ZERO, 1, 1 << 20, 1_000, 100);
+    for (int i = 0; i < 40; i++) {
+      batcher.submit(txn(1));
+    }
+    awaitSent(TxnBatcher.MAX_SPAN);
+    for (int i = 1; i < TxnBatcher.MAX_SPAN; i++) {
+      receipts.get(i).complete(applied(i, 1)); // every one but the oldest is answered
+    }
+    TimeUnit.MILLISECONDS.sleep(200);
+    assertThat(sent)
+        .as("none sent past the span while the first waits")
+        .hasSize(TxnBatcher.MAX_SPAN);
+    receipts.get(0).complete(applied(0, 1));
+    awaitSent(40);
+    assertThat(sent).hasSize(40);
+  }
 }

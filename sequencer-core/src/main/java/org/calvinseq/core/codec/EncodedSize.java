@@ -17,6 +17,9 @@ public final class EncodedSize {
    */
   public static final int BATCH_OVERHEAD = 64;
 
+  /** What a client txn id adds to {@link #txnBound}: its key and its value at the widest. */
+  public static final int CLIENT_TXN_ID_BOUND = 1 + 2 + ClientTxnId.WIRE_BYTES;
+
   private EncodedSize() {}
 
   /**
@@ -26,7 +29,7 @@ public final class EncodedSize {
    */
   public static int txnBound(Txn t) {
     long n = 1; // map header
-    n += t.clientTxnId() == null ? 0 : 1 + 2 + ClientTxnId.WIRE_BYTES;
+    n += t.clientTxnId() == null ? 0 : CLIENT_TXN_ID_BOUND;
     n += 1 + 9; // tenant
     n += 1 + keysBound(t.readSet());
     n += 1 + keysBound(t.writeSet());
