@@ -61,14 +61,16 @@ class InboxBadInputIT {
                             .inboxSettings(s -> s.withEpochLimits(EPOCH_TXNS, EPOCH_BYTES)))
                 .build()
                 .start();
-        SequencerClient client = cluster.clientSettings().build();
+        // A long call timeout: on a loaded machine the first seconds may see several elections.
+        SequencerClient client =
+            cluster.clientSettings().callTimeout(Duration.ofSeconds(55)).build();
         RaftClient raw =
             RaftClient.newBuilder()
                 .setProperties(new RaftProperties())
                 .setRaftGroup(client.group())
                 .setRetryPolicy(
                     RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-                        100, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+                        300, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
                 .build()) {
       cluster.awaitLeader(Duration.ofSeconds(30));
       TxnId first = client.submit(txn(10, 1)).get(60, TimeUnit.SECONDS);
@@ -177,13 +179,12 @@ class InboxBadInputIT {
       for (int i = 0; i < cluster.size(); i++) {
         assertThat(after.get(i)).as("node %s", cluster.nodeId(i)).isEqualTo(before.get(i));
       }
-      int leader = cluster.awaitLeader(Duration.ofSeconds(30));
-      SequencerNode l = cluster.node(leader);
-      assertThat(refusals(l, "too_large")).isGreaterThanOrEqualTo(2);
-      assertThat(refusals(l, "too_many_txns")).isGreaterThanOrEqualTo(1);
-      assertThat(refusals(l, "malformed")).isGreaterThanOrEqualTo(4);
-      assertThat(refusals(l, "empty")).isGreaterThanOrEqualTo(1);
-      assertThat(refusals(l, "invalid_txn")).isGreaterThanOrEqualTo(4);
+      // Counted by whichever node led when each came (leadership may move on a loaded machine).
+      assertThat(refusals(cluster, "too_large")).isGreaterThanOrEqualTo(2);
+      assertThat(refusals(cluster, "too_many_txns")).isGreaterThanOrEqualTo(1);
+      assertThat(refusals(cluster, "malformed")).isGreaterThanOrEqualTo(4);
+      assertThat(refusals(cluster, "empty")).isGreaterThanOrEqualTo(1);
+      assertThat(refusals(cluster, "invalid_txn")).isGreaterThanOrEqualTo(4);
 
       // A good submission afterwards takes the very next epoch, on every node.
       TxnId next = client.submit(txn(10, 2)).get(60, TimeUnit.SECONDS);
@@ -227,12 +228,13 @@ class InboxBadInputIT {
     return out;
   }
 
-  private static double refusals(SequencerNode node, String reason) {
-    return node.meterRegistry()
-        .get("sequencer.inbox.refusals")
-        .tag("reason", reason)
-        .counter()
-        .count();
+  private static double refusals(LocalCluster cluster, String reason) {
+    double sum = 0;
+    for (SequencerNode n : cluster.running()) {
+      sum +=
+          n.meterRegistry().get("sequencer.inbox.refusals").tag("reason", reason).counter().count();
+    }
+    return sum;
   }
 
   /**
