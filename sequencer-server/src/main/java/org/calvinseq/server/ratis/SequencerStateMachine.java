@@ -18,6 +18,7 @@ import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.raftlog.RaftLog;
@@ -431,8 +432,11 @@ public final class SequencerStateMachine extends BaseStateMachine {
     try {
       q = Protocol.decodeQuery(request.getContent().asReadOnlyByteBuffer());
     } catch (CodecException e) {
+      // A StateMachineException is the one failure Ratis answers with an exception reply; any
+      // other reaches the client as a broken call, which it retries on every peer until its retry
+      // policy gives up, counting the peers as failing.
       return CompletableFuture.failedFuture(
-          new IllegalArgumentException("bad query: " + e.getMessage()));
+          new StateMachineException("bad query: " + e.getMessage()));
     }
     if (q instanceof Protocol.StatusQ) {
       return CompletableFuture.completedFuture(bytes(Protocol.encodeStatus(status())));
