@@ -88,7 +88,11 @@ class InboxBadInputIT {
           raw,
           entry(big),
           "TOO_LARGE",
-          "submission is " + bigBytes + " bytes, over " + MAX_ENTRY_BYTES);
+          "submission is "
+              + bigBytes
+              + " bytes, over the limit of "
+              + MAX_ENTRY_BYTES
+              + " (the node's max-batch-bytes");
 
       // Within the entry limit but not within one epoch's bytes (the inbox's 8 KiB here): a
       // submission goes into one epoch whole.

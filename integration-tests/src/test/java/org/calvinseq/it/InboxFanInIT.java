@@ -30,6 +30,8 @@ import org.calvinseq.core.model.TxnId;
 import org.calvinseq.core.protocol.Protocol;
 import org.calvinseq.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Issue 13: many small submitters against a real three-node cluster share epochs. Each of 16
@@ -38,6 +40,8 @@ import org.junit.jupiter.api.Test;
  * id, is sequenced once, and every replica holds the same sequence.
  */
 class InboxFanInIT {
+  private static final Logger LOG = LoggerFactory.getLogger(InboxFanInIT.class);
+
   private static final int CLIENTS = 16;
   private static final int BURSTS = 30;
   private static final int BURST = 10;
@@ -172,10 +176,13 @@ class InboxFanInIT {
         int epochs = clientsByEpoch.size();
         double txnsPerEpoch = (double) all.size() / epochs;
         int mostClients = clientsByEpoch.values().stream().mapToInt(Set::size).max().orElse(0);
-        System.out.printf(
-            "InboxFanInIT: %d txns from %d clients in %d epochs: %.1f txns per epoch, up to %d"
-                + " clients in one%n",
-            all.size(), CLIENTS, epochs, txnsPerEpoch, mostClients);
+        LOG.info(
+            "{} txns from {} clients in {} epochs: {} txns per epoch, up to {} clients in one",
+            all.size(),
+            CLIENTS,
+            epochs,
+            String.format(java.util.Locale.ROOT, "%.1f", txnsPerEpoch),
+            mostClients);
         assertThat(txnsPerEpoch)
             .as("epochs hold more than one client's batch of at most %d txns", BURST)
             .isGreaterThan(BURST);

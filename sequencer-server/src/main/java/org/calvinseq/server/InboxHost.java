@@ -132,7 +132,15 @@ final class InboxHost implements SubmissionRoute {
     int max = settings.limits().maxBatchBytes();
     if (size > max) {
       refusedEarly.accept(RefusalReason.TOO_LARGE.tag());
-      return refused("TOO_LARGE", false, "submission is " + size + " bytes, over " + max);
+      return refused(
+          "TOO_LARGE",
+          false,
+          "submission is "
+              + size
+              + " bytes, over the limit of "
+              + max
+              + " (the node's max-batch-bytes; its tenant is not read from a submission this"
+              + " large)");
     }
     SequencerEntry entry;
     try {
