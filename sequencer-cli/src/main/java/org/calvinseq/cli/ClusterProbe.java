@@ -17,7 +17,8 @@ import java.util.Locale;
  * <p>The counters are {@code sequencer_epochs_applied_total} and {@code sequencer_batch_txns}
  * (count and sum), which every replica that keeps up reports alike and which exist with and without
  * the leader inbox; one epoch is one Raft entry, so epochs are the entries the cluster wrote and
- * applied.
+ * applied. A reading is taken on the bench's measuring thread, so a scrape gives up after 3 s at
+ * most: a slow endpoint would otherwise stretch the measured window.
  */
 final class ClusterProbe {
   /**
@@ -44,7 +45,7 @@ final class ClusterProbe {
     this.http =
         metrics == null
             ? null
-            : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+            : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
   }
 
   static URI metricsUri(String url) {
@@ -75,7 +76,7 @@ final class ClusterProbe {
     try {
       HttpResponse<String> r =
           http.send(
-              HttpRequest.newBuilder(metrics).timeout(Duration.ofSeconds(5)).GET().build(),
+              HttpRequest.newBuilder(metrics).timeout(Duration.ofSeconds(2)).GET().build(),
               HttpResponse.BodyHandlers.ofString());
       return r.statusCode() == 200 ? r.body() : null;
     } catch (IOException e) {
