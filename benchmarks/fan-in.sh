@@ -151,9 +151,11 @@ side, rnd, config, load, s = sys.argv[1:]
 def num(pattern):
     m = re.search(pattern, s)
     return m.group(1).replace(",", "") if m and m.group(1) != "n/a" else "nan"
+answered = num(r": ([\d,]+) txns,") not in ("0", "nan")
+latency = lambda pattern: num(pattern) if answered else "nan"  # no receipt: no latency, not 0 ms
 row = [side, rnd, config, num(r"([\d,.]+) txn/s"), num(r"([\d,.]+) entries/s"),
-       num(r"txns/epoch ([\d.]+|n/a)"), num(r"latency p50 ([\d.]+) ms"), num(r" p99 ([\d.]+) ms"),
-       num(r"cpu/entry ([\d.]+) ms"), num(r"errors (\d+)"), load]
+       num(r"txns/epoch ([\d.]+|n/a)"), latency(r"latency p50 ([\d.]+) ms"),
+       latency(r" p99 ([\d.]+) ms"), num(r"cpu/entry ([\d.]+) ms"), num(r"errors (\d+)"), load]
 print("\t".join(row))
 EOF
   printf '%-6s round %s %-9s %s\n' "$side" "$round" "$config" "${summary#*: }" >&2
