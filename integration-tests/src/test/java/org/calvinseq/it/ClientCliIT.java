@@ -48,7 +48,7 @@ class ClientCliIT {
 
   @Test
   void proposeStatusReplayAndBenchAgainstALocalCluster() throws Exception {
-    try (LocalCluster cluster = ClientItSupport.cluster()) {
+    try (LocalCluster cluster = ClientItSupport.clusterWithAdmin()) {
       cluster.awaitLeader(Duration.ofSeconds(30));
       String peers = cluster.peersString();
 
@@ -122,6 +122,7 @@ class ClientCliIT {
         assertThat(t.get("read").get(0).get("key").asText()).isEqualTo("a" + i);
       }
 
+      int leader = cluster.awaitLeader(Duration.ofSeconds(30));
       Run bench =
           run(
               "bench",
@@ -129,6 +130,12 @@ class ClientCliIT {
               peers,
               "--clients",
               "2",
+              "--client-instances",
+              "2",
+              "--metrics-url",
+              "http://127.0.0.1:" + cluster.adminPort(leader),
+              "--cpu-pid",
+              Long.toString(ProcessHandle.current().pid()),
               "--batch-size",
               "100",
               "--duration",
@@ -144,6 +151,10 @@ class ClientCliIT {
       String summary = out.get(out.size() - 1);
       assertThat(summary).startsWith("summary mode=submit").contains("errors 0").contains("p99.9");
       assertThat(summary).doesNotContain(": 0 txns");
+      // Two clients' batches, in entries the scrape counted, by a cluster that used some CPU.
+      assertThat(summary).contains("client-instances=2").contains("entries/s, txns/epoch");
+      assertThat(summary).containsPattern("cpu/entry \\d+\\.\\d+ ms");
+      assertThat(summary).doesNotContain(" 0 entries");
 
       cluster.kill(cluster.awaitLeader(Duration.ofSeconds(30)) == 0 ? 1 : 0);
       Run degraded = run("status", "--peers", peers, "--timeout", "3s");

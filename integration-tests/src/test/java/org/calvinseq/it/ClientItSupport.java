@@ -27,6 +27,16 @@ final class ClientItSupport {
     return LocalCluster.builder().nodes(3).configure(b -> b.vshardCount(VSHARDS)).build().start();
   }
 
+  /** As {@link #cluster()}, with each node's admin endpoint (its /metrics) on an ephemeral port. */
+  static LocalCluster clusterWithAdmin() throws java.io.IOException {
+    return LocalCluster.builder()
+        .nodes(3)
+        .configure(b -> b.vshardCount(VSHARDS))
+        .adminEndpoints(true)
+        .build()
+        .start();
+  }
+
   /** A txn without a client id (the client assigns one) reading and writing 1 or 2 vshards. */
   static Txn txn(Random rnd, int n) {
     Key read = Key.of("c" + rnd.nextInt(16), "k" + rnd.nextInt(1000));

@@ -34,11 +34,15 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code sequencer bench}: a load generator. {@code --clients} threads share one client and send
- * generated txns, through {@code submit} (the client batches them) or {@code propose} (each thread
- * builds batches of {@code --batch-size}). Latency is submit (or propose) to receipt of each txn;
- * with {@code --rate} it is measured from the moment the txn was due, so a stalled cluster shows in
- * the latency instead of slowing the load (no coordinated omission).
+ * {@code sequencer bench}: a load generator. {@code --clients} threads share {@code
+ * --client-instances} clients (thread i uses client i mod N; one by default) and send generated
+ * txns, through {@code submit} (each client batches its threads' txns) or {@code propose} (each
+ * thread builds batches of {@code --batch-size}). Many instances with small batches are the fan-in
+ * case: many clients, each sending little, which the leader inbox gathers into shared epochs.
+ * Latency is submit (or propose) to receipt of each txn; with {@code --rate} it is measured from
+ * the moment the txn was due, so a stalled cluster shows in the latency instead of slowing the load
+ * (no coordinated omission). With {@code --metrics-url} and {@code --cpu-pid} the summary also
+ * gives what the cluster did in the measured window ({@link ClusterProbe}).
  */
 @Command(
     name = "bench",
@@ -73,6 +77,16 @@ final class BenchCommand implements Callable<Integer> {
       paramLabel = "N",
       description = "Sending threads. Default: ${DEFAULT-VALUE}.")
   int clients;
+
+  @Option(
+      names = "--client-instances",
+      defaultValue = "1",
+      paramLabel = "N",
+      description =
+          "Separate clients (each with its own connections, batcher and in-flight limits) that"
+              + " the threads share: thread i uses client i mod N. At most --clients."
+              + " Default: ${DEFAULT-VALUE}.")
+  int clientInstances;
 
   @Option(
       names = "--batch-size",
@@ -151,35 +165,76 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "1", description = "Seed of the generated txns.")
   long seed;
 
+  @Option(
+      names = "--metrics-url",
+      paramLabel = "URL",
+      description =
+          "A node's admin endpoint (e.g. http://127.0.0.1:9464), scraped at both ends of the"
+              + " measured window: the summary then gives entries (epochs) applied per second and"
+              + " txns per epoch. Default: none.")
+  String metricsUrl;
+
+  @Option(
+      names = "--cpu-pid",
+      paramLabel = "PID",
+      description =
+          "A local process (the cluster's JVM, e.g. of local-cluster) whose CPU time over the"
+              + " measured window the summary gives, in cores and per entry. Default: none.")
+  Long cpuPid;
+
   private final Recorder recorder = new Recorder(TimeUnit.SECONDS.toMicros(120), 3);
   private final LongAdder done = new LongAdder();
   private final LongAdder errors = new LongAdder();
   private final LongAdder unanswered = new LongAdder();
   private final AtomicReference<String> firstError = new AtomicReference<>();
   private volatile boolean stop;
+  private ClusterProbe probe;
+  private ClusterProbe.Reading probeStart;
+  private ClusterProbe.Reading probeEnd;
 
   @Override
   public Integer call() throws IOException, InterruptedException {
-    if (clients < 1 || batchSize < 1 || txnSize < 0 || rate < 0 || maxOutstanding < batchSize) {
+    if (clients < 1
+        || clientInstances < 1
+        || clientInstances > clients
+        || batchSize < 1
+        || txnSize < 0
+        || rate < 0
+        || maxOutstanding < batchSize) {
       throw new ParameterException(
           spec.commandLine(),
-          "need --clients >= 1, --batch-size >= 1, --txn-size >= 0, --rate >= 0 and"
-              + " --max-outstanding >= --batch-size");
+          "need --clients >= 1, 1 <= --client-instances <= --clients, --batch-size >= 1,"
+              + " --txn-size >= 0, --rate >= 0 and --max-outstanding >= --batch-size");
+    }
+    if (metricsUrl != null) {
+      try {
+        ClusterProbe.metricsUri(metricsUrl);
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), "bad --metrics-url: " + e.getMessage());
+      }
     }
     PrintWriter out = spec.commandLine().getOut();
     int txnBytes = encodedSize(templates(new SplittableRandom(seed)).get(0));
-    try (SequencerClient c =
-        client
-            .builder()
-            .maxBatchTxns(batchSize)
-            .linger(linger)
-            .maxInFlight(maxInFlight)
-            .maxInFlightBatches(maxInFlightBatches)
-            .maxBufferedTxns(Math.max(batchSize, clients * maxOutstanding))
-            .build()) {
+    probe = new ClusterProbe(metricsUrl, cpuPid);
+    List<SequencerClient> instances = new ArrayList<>(clientInstances);
+    try {
+      for (int i = 0; i < clientInstances; i++) {
+        // Threads i, i + N, i + 2N... share instance i.
+        int threadsOnIt = (clients - i + clientInstances - 1) / clientInstances;
+        instances.add(
+            client
+                .builder()
+                .maxBatchTxns(batchSize)
+                .linger(linger)
+                .maxInFlight(maxInFlight)
+                .maxInFlightBatches(maxInFlightBatches)
+                .maxBufferedTxns(Math.max(batchSize, threadsOnIt * maxOutstanding))
+                .build());
+      }
       List<Thread> threads = new ArrayList<>();
       for (int i = 0; i < clients; i++) {
         int n = i;
+        SequencerClient c = instances.get(i % clientInstances);
         threads.add(DaemonThreads.start("bench-" + i, () -> load(c, n)));
       }
       Histogram total = measure(out, txnBytes);
@@ -192,12 +247,41 @@ final class BenchCommand implements Callable<Integer> {
         TimeUnit.MILLISECONDS.sleep(5); // let the txns sent before the end be answered
       }
       summary(out, total, txnBytes);
+    } finally {
+      closeAll(instances);
     }
     if (firstError.get() != null) {
       spec.commandLine().getErr().println("error: first failure: " + firstError.get());
       spec.commandLine().getErr().flush();
     }
     return errors.sum() == 0 ? CommandLine.ExitCode.OK : CommandLine.ExitCode.SOFTWARE;
+  }
+
+  /** Closes the clients at once: each may wait seconds for its channels to drain. */
+  private static void closeAll(List<SequencerClient> instances)
+      throws IOException, InterruptedException {
+    List<IOException> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<Thread> closing = new ArrayList<>();
+    for (SequencerClient c : instances) {
+      closing.add(
+          DaemonThreads.start(
+              "bench-close",
+              () -> {
+                try {
+                  c.close();
+                } catch (IOException e) {
+                  failures.add(e);
+                }
+              }));
+    }
+    for (Thread t : closing) {
+      t.join();
+    }
+    if (!failures.isEmpty()) {
+      IOException first = failures.get(0);
+      failures.subList(1, failures.size()).forEach(first::addSuppressed);
+      throw first;
+    }
   }
 
   private long measuredTxns;
@@ -214,6 +298,9 @@ final class BenchCommand implements Callable<Integer> {
     long doneAtStart = 0;
     long last = start;
     long lastDone = 0;
+    if (probe.active() && last >= measureFrom) {
+      probeStart = probe.read(); // no warmup: the window starts now
+    }
     for (int second = 1; ; second++) {
       long next = Math.min(end, start + TimeUnit.SECONDS.toNanos(second));
       long now = System.nanoTime();
@@ -245,7 +332,13 @@ final class BenchCommand implements Callable<Integer> {
       out.flush();
       last = now;
       lastDone = d;
+      if (probe.active() && probeStart == null && last >= measureFrom && now < end) {
+        probeStart = probe.read(); // the measured window starts at this line
+      }
       if (now >= end) {
+        if (probe.active()) {
+          probeEnd = probe.read();
+        }
         measuredTxns = d - doneAtStart;
         measuredSeconds = measureStart < 0 ? 0 : (now - measureStart) / 1e9;
         return total;
@@ -257,11 +350,12 @@ final class BenchCommand implements Callable<Integer> {
     double perSec = measuredSeconds > 0 ? measuredTxns / measuredSeconds : 0;
     out.printf(
         Locale.ROOT,
-        "summary mode=%s clients=%d batch-size=%d txn-size=%d rate=%s duration=%.1fs: %,d txns,"
-            + " %,.0f txn/s, %.1f MB/s, latency p50 %.2f ms p99 %.2f ms p99.9 %.2f ms max %.2f ms,"
-            + " errors %d%n",
+        "summary mode=%s clients=%d client-instances=%d batch-size=%d txn-size=%d rate=%s"
+            + " duration=%.1fs: %,d txns, %,.0f txn/s, %.1f MB/s, latency p50 %.2f ms p99 %.2f ms"
+            + " p99.9 %.2f ms max %.2f ms,%s errors %d%n",
         mode,
         clients,
+        clientInstances,
         batchSize,
         txnSize,
         rate == 0 ? "max" : Long.toString(rate),
@@ -273,6 +367,9 @@ final class BenchCommand implements Callable<Integer> {
         h.getValueAtPercentile(99) / 1000.0,
         h.getValueAtPercentile(99.9) / 1000.0,
         h.getMaxValue() / 1000.0,
+        probeStart == null || probeEnd == null
+            ? ""
+            : " " + ClusterProbe.describe(probeStart, probeEnd, measuredSeconds) + ",",
         errors.sum());
     out.flush();
   }

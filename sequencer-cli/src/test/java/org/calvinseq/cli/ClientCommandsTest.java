@@ -39,6 +39,22 @@ class ClientCommandsTest {
   }
 
   @Test
+  void benchTakesAtMostOneClientInstancePerThread() {
+    assertThat(CliRun.of("bench", "--help").out())
+        .contains("--client-instances")
+        .contains("--metrics-url")
+        .contains("--cpu-pid");
+    for (String n : new String[] {"0", "5"}) {
+      CliRun r = CliRun.of("bench", "--peers", PEERS, "--clients", "4", "--client-instances", n);
+      assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
+      assertThat(r.err()).contains("1 <= --client-instances <= --clients");
+    }
+    CliRun r = CliRun.of("bench", "--peers", PEERS, "--metrics-url", "http://bad host/");
+    assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
+    assertThat(r.err()).contains("bad --metrics-url");
+  }
+
+  @Test
   void statusOfAnUnreachableClusterListsEveryPeerAndFails() {
     CliRun r =
         CliRun.of(

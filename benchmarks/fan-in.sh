@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# Fan-in benchmark (issue 13): many clients each sending small batches, against one client sending
+# 1,000-txn batches, before and after the leader inbox. See docs/performance.md, "Fan-in
+# benchmark". Not run by CI; takes about 25 minutes with the defaults.
+#
+#   mvn -B -o -q package -pl sequencer-cli -am -DskipTests
+#   benchmarks/fan-in.sh                                  # BEFORE built from main, AFTER this tree
+#   ROUNDS=5 DURATION=20s benchmarks/fan-in.sh
+#   BEFORE_DIST=/x/dist AFTER_DIST=/y/dist benchmarks/fan-in.sh
+#   DURATION=3s WARMUP=2s ROUNDS=1 QUIET_WAIT=0 benchmarks/fan-in.sh    # a smoke test
+#
+# Each run starts a fresh `sequencer local-cluster` (3 members in one JVM, fsync on, ephemeral
+# ports, a new data directory), runs `sequencer bench` of the same distribution against it (its
+# warm-up, then the measured window) and stops the cluster. Per round, each configuration runs
+# BEFORE then AFTER, so the two builds alternate through whatever the machine does meanwhile:
+#
+#   fan-N     N client instances, one thread each, 10-txn batches of 100-byte payloads, N in
+#             INSTANCES (1 8 32 64), as fast as they go with FAN_OUTSTANDING txns outstanding
+#   ref-1000  1 client instance, 4 threads, 1,000-txn batches (the batching reference)
+#   half-N    fan-N of the largest N at half the txns/s its saturated run reached in this round
+#   unloaded  1 instance, 1 thread, batches of 1 txn at UNLOADED_RATE txns/s
+#
+# From each bench summary: txns/s, entries/s (epochs applied, one per Raft entry, from a scrape of
+# the leader's /metrics at both ends of the window), txns per epoch, p50/p99 submit-to-commit, and
+# the cluster JVM's CPU time (utime + stime) over the window divided by the entries applied in it.
+# At the end: medians per configuration and build, and the fan-N / ref-1000 throughput ratio
+# (median of the per-round ratios).
+#
+# Environment (defaults in brackets):
+#   BEFORE_DIST    a distribution directory (bin/sequencer, lib/) [built from BEFORE_REF]
+#   BEFORE_REF     git ref to build BEFORE from [main]; its source comes from `git archive` into a
+#                  temporary directory, with this tree's BenchCommand and ClusterProbe copied over
+#                  it so that both builds are measured by the same bench
+#   AFTER_DIST     [this tree's sequencer-cli/target/dist]
+#   ROUNDS [3]  DURATION [15s]  WARMUP [5s]  INSTANCES [1 8 32 64]  UNLOADED_RATE [50]
+#   FAN_OUTSTANDING [50] --max-outstanding of the fan-N and half-N threads: the 4 batches a client
+#                  keeps in flight and one filling, so that the saturated latency is the cluster's
+#                  and not a queue in the bench (the bench's default, 2,500, would queue seconds)
+#   LOAD_MAX [1.0]       wait until the 1-minute load average is below this before starting
+#   QUIET_WAIT [1]       0: do not wait for a quiet machine (smoke tests only)
+#   QUIET_TIMEOUT [3600] seconds to wait for it before giving up
+#   LOCK [/tmp/calvinseq-bench.lock]  held for the whole run: two benchmarks never run at once
+#   JAVA_OPTS            passed to both JVMs; KEEP=1 keeps the temporary directory and its logs
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+rounds="${ROUNDS:-3}"
+duration="${DURATION:-15s}"
+warmup="${WARMUP:-5s}"
+instances="${INSTANCES:-1 8 32 64}"
+unloaded_rate="${UNLOADED_RATE:-50}"
+fan_outstanding="${FAN_OUTSTANDING:-50}"
+load_max="${LOAD_MAX:-1.0}"
+quiet_wait="${QUIET_WAIT:-1}"
+quiet_timeout="${QUIET_TIMEOUT:-3600}"
+lock="${LOCK:-/tmp/calvinseq-bench.lock}"
+before_ref="${BEFORE_REF:-main}"
+after_dist="${AFTER_DIST:-$root/sequencer-cli/target/dist}"
+largest="$(tr ' ' '\n' <<<"$instances" | sort -n | tail -1)"
+
+work="$(mktemp -d /tmp/calvinseq-fan-in.XXXXXX)"
+cluster_pid=""
+bench_pid=""
+cleanup() {
+  [[ -z "$bench_pid" ]] || kill "$bench_pid" 2>/dev/null || true
+  stop_cluster
+  [[ -n "${KEEP:-}" ]] && echo "kept $work" >&2 || rm -rf "$work"
+}
+stop_cluster() {
+  [[ -n "$cluster_pid" ]] || return 0
+  kill "$cluster_pid" 2>/dev/null || true
+  for _ in $(seq 1 300); do kill -0 "$cluster_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$cluster_pid" 2>/dev/null || true
+  wait "$cluster_pid" 2>/dev/null || true
+  cluster_pid=""
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+exec 9>"$lock"
+if ! flock -n 9; then
+  echo "another benchmark holds $lock; waiting for it" >&2
+  flock 9
+fi
+
+if [[ -z "${BEFORE_DIST:-}" ]]; then
+  src="$work/before-src"
+  echo "building BEFORE from $before_ref in $src" >&2
+  mkdir -p "$src"
+  git -C "$root" archive "$before_ref" | tar -x -C "$src"
+  cli="sequencer-cli/src/main/java/org/calvinseq/cli"
+  cp "$root/$cli/BenchCommand.java" "$root/$cli/ClusterProbe.java" "$src/$cli/"
+  (cd "$src" && mvn -B -o -q package -pl sequencer-cli -am -DskipTests) >"$work/before-build.log" 2>&1 ||
+    { cat "$work/before-build.log" >&2; exit 1; }
+  BEFORE_DIST="$src/sequencer-cli/target/dist"
+fi
+declare -A dists=([BEFORE]="$BEFORE_DIST" [AFTER]="$after_dist")
+for side in BEFORE AFTER; do
+  seq="${dists[$side]}/bin/sequencer"
+  [[ -x "$seq" ]] || { echo "$side: no $seq (mvn -B -o -q package -pl sequencer-cli -am -DskipTests)" >&2; exit 1; }
+  "$seq" bench --help | grep -q -- --client-instances ||
+    { echo "$side: $seq bench has no --client-instances (a build before the fan-in bench)" >&2; exit 1; }
+done
+
+if [[ "$quiet_wait" != 0 ]]; then
+  deadline=$((SECONDS + quiet_timeout))
+  until awk -v max="$load_max" '{ exit !($1 < max) }' /proc/loadavg; do
+    ((SECONDS < deadline)) || { echo "load average still $(cut -d' ' -f1-3 /proc/loadavg) after $quiet_timeout s" >&2; exit 1; }
+    echo "waiting for a quiet machine: load average $(cut -d' ' -f1-3 /proc/loadavg), want < $load_max" >&2
+    sleep 15
+  done
+fi
+
+results="$work/results.tsv"
+: >"$results"
+run=0
+
+# run_one SIDE ROUND CONFIG bench-args...: one fresh cluster, one bench; appends a row to $results.
+run_one() {
+  local side=$1 round=$2 config=$3
+  shift 3
+  local seq="${dists[$side]}/bin/sequencer" dir="$work/run-$((++run))"
+  mkdir -p "$dir"
+  "$seq" local-cluster --data-dir "$dir/data" >"$dir/cluster.log" 2>&1 &
+  cluster_pid=$!
+  for _ in $(seq 1 1200); do
+    grep -q '^leader: ' "$dir/cluster.log" && break
+    kill -0 "$cluster_pid" 2>/dev/null || { cat "$dir/cluster.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  local peers leader admin
+  peers="$(sed -n 's/^peers: //p' "$dir/cluster.log")"
+  leader="$(sed -n 's/^leader: //p' "$dir/cluster.log")"
+  admin="$(sed -n "s|^admin $leader: ||p" "$dir/cluster.log")"
+  [[ -n "$peers" && -n "$admin" ]] || { echo "no leader in 120 s; see $dir/cluster.log" >&2; exit 1; }
+  local load
+  load="$(cut -d' ' -f1 /proc/loadavg)"
+  "$seq" bench --peers "$peers" --warmup "$warmup" --duration "$duration" --txn-size 100 \
+    --metrics-url "$admin" --cpu-pid "$cluster_pid" "$@" >"$dir/bench.log" 2>&1 &
+  bench_pid=$!
+  wait "$bench_pid" || true
+  bench_pid=""
+  stop_cluster
+  local summary
+  summary="$(grep '^summary ' "$dir/bench.log" | tail -1)"
+  [[ -n "$summary" ]] || { echo "$side $config: bench printed no summary; see $dir/bench.log" >&2; tail -5 "$dir/bench.log" >&2; exit 1; }
+  python3 - "$side" "$round" "$config" "$load" "$summary" >>"$results" <<'EOF'
+import re, sys
+side, rnd, config, load, s = sys.argv[1:]
+def num(pattern):
+    m = re.search(pattern, s)
+    return m.group(1).replace(",", "") if m and m.group(1) != "n/a" else "nan"
+answered = num(r": ([\d,]+) txns,") not in ("0", "nan")
+latency = lambda pattern: num(pattern) if answered else "nan"  # no receipt: no latency, not 0 ms
+row = [side, rnd, config, num(r"([\d,.]+) txn/s"), num(r"([\d,.]+) entries/s"),
+       num(r"txns/epoch ([\d.]+|n/a)"), latency(r"latency p50 ([\d.]+) ms"),
+       latency(r" p99 ([\d.]+) ms"), num(r"cpu/entry ([\d.]+) ms"), num(r"errors (\d+)"), load]
+print("\t".join(row))
+EOF
+  printf '%-6s round %s %-9s %s\n' "$side" "$round" "$config" "${summary#*: }" >&2
+}
+
+for ((round = 1; round <= rounds; round++)); do
+  for n in $instances; do
+    for side in BEFORE AFTER; do
+      run_one "$side" "$round" "fan-$n" --clients "$n" --client-instances "$n" --batch-size 10 \
+        --max-outstanding "$fan_outstanding"
+    done
+  done
+  for side in BEFORE AFTER; do
+    run_one "$side" "$round" ref-1000 --clients 4 --client-instances 1 --batch-size 1000
+  done
+  for side in BEFORE AFTER; do
+    saturated="$(awk -F'\t' -v s="$side" -v r="$round" -v c="fan-$largest" \
+      '$1 == s && $2 == r && $3 == c { printf "%d", $4 / 2 }' "$results")"
+    if [[ -z "$saturated" || "$saturated" -lt 1 ]]; then
+      echo "$side round $round: no saturated fan-$largest rate; skipping half-$largest" >&2
+      continue
+    fi
+    run_one "$side" "$round" "half-$largest" --clients "$largest" --client-instances "$largest" \
+      --batch-size 10 --max-outstanding "$fan_outstanding" --rate "$saturated"
+  done
+  for side in BEFORE AFTER; do
+    run_one "$side" "$round" unloaded --clients 1 --client-instances 1 --batch-size 1 --rate "$unloaded_rate"
+  done
+done
+
+echo
+echo "medians over $rounds round(s); $duration measured after $warmup of warm-up; BEFORE=${dists[BEFORE]} AFTER=${dists[AFTER]}"
+python3 - "$results" "$instances" "$largest" <<'EOF'
+import statistics, sys
+from collections import defaultdict
+path, instances, largest = sys.argv[1], sys.argv[2].split(), sys.argv[3]
+rows = [l.rstrip("\n").split("\t") for l in open(path) if l.strip()]
+cols = ["txns/s", "entries/s", "txns/epoch", "p50 ms", "p99 ms", "cpu ms/entry", "errors"]
+by = defaultdict(list)
+for r in rows:
+    by[(r[2], r[0])].append([float(x) for x in r[3:10]])
+def med(values):
+    values = [v for v in values if v == v]
+    return statistics.median(values) if values else float("nan")
+configs = ["fan-" + n for n in instances] + ["ref-1000", "half-" + largest, "unloaded"]
+print(f"{'config':<10} {'build':<6} {'runs':>4} " + " ".join(f"{c:>12}" for c in cols))
+for c in configs:
+    for side in ("BEFORE", "AFTER"):
+        runs = by.get((c, side))
+        if not runs:
+            continue
+        m = [med([r[i] for r in runs]) for i in range(len(cols))]
+        print(f"{c:<10} {side:<6} {len(runs):>4} " + " ".join(f"{v:>12,.2f}" if i in (2, 3, 4, 5) else f"{v:>12,.0f}" for i, v in enumerate(m)))
+def tput(side, config):
+    return {r[1]: float(r[3]) for r in rows if r[0] == side and r[2] == config}
+print()
+for side in ("BEFORE", "AFTER"):
+    fan, ref = tput(side, "fan-" + largest), tput(side, "ref-1000")
+    ratios = [fan[k] / ref[k] for k in fan if k in ref and ref[k] > 0]
+    shown = ", ".join(f"{x:.2f}" for x in ratios)
+    print(f"{side:<6} fan-{largest} / ref-1000 throughput: median {med(ratios):.2f} (rounds: {shown}); target >= 0.9")
+for side in ("BEFORE", "AFTER"):
+    half = by.get(("half-" + largest, side), [])
+    idle = by.get(("unloaded", side), [])
+    print(f"{side:<6} half-{largest} p99 {med([r[4] for r in half]):.2f} ms (target <= 50);"
+          f" unloaded p99 {med([r[4] for r in idle]):.2f} ms (target <= 15)")
+EOF

@@ -1,0 +1,65 @@
+package org.calvinseq.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import org.calvinseq.cli.ClusterProbe.Reading;
+import org.junit.jupiter.api.Test;
+
+/** The bench's reading of a scrape and of the cluster's CPU, without a cluster. */
+class ClusterProbeTest {
+  private static final String SCRAPE =
+      """
+      # HELP sequencer_epochs_applied_total Epoch batches applied
+      # TYPE sequencer_epochs_applied_total counter
+      sequencer_epochs_applied_total 1200.0
+      sequencer_epochs_applied_total_extra 5.0
+      # TYPE sequencer_batch_txns histogram
+      sequencer_batch_txns_bucket{le="1.0"} 0.0
+      sequencer_batch_txns_bucket{le="+Inf"} 1200.0
+      sequencer_batch_txns_count 1200.0
+      sequencer_batch_txns_sum 1.2E6
+      sequencer_batch_txns_max 1000.0
+      sequencer_inbox_epochs_closed_total{reason="slot"} 3.0 1700000000000
+      sequencer_inbox_epochs_closed_total{reason="txns"} 4.0
+      """;
+
+  @Test
+  void readsAFamilyExactlySummingItsLabelSets() {
+    assertThat(ClusterProbe.value(SCRAPE, "sequencer_epochs_applied_total")).isEqualTo(1200.0);
+    assertThat(ClusterProbe.value(SCRAPE, "sequencer_batch_txns_sum")).isEqualTo(1_200_000.0);
+    assertThat(ClusterProbe.value(SCRAPE, "sequencer_inbox_epochs_closed_total")).isEqualTo(7.0);
+    assertThat(ClusterProbe.value(SCRAPE, "sequencer_nothing_total")).isNaN();
+    assertThat(ClusterProbe.value(null, "sequencer_epochs_applied_total")).isNaN();
+  }
+
+  @Test
+  void describesTheWindowAndWhatWasNotRead() {
+    Reading a = new Reading(100, 100, 1_000, Duration.ofMillis(500));
+    Reading b = new Reading(300, 300, 101_000, Duration.ofMillis(2_500));
+    assertThat(ClusterProbe.describe(a, b, 2.0))
+        .isEqualTo(
+            "200 entries, 100.0 entries/s, txns/epoch 500.0, cluster cpu 1.00 cores,"
+                + " cpu/entry 10.000 ms");
+    Reading none = new Reading(Double.NaN, Double.NaN, Double.NaN, null);
+    assertThat(ClusterProbe.describe(none, none, 2.0))
+        .isEqualTo("entries n/a, txns/epoch n/a, cluster cpu n/a");
+  }
+
+  @Test
+  void anAdminEndpointMeansItsMetricsRoute() {
+    assertThat(ClusterProbe.metricsUri("http://127.0.0.1:9464").toString())
+        .isEqualTo("http://127.0.0.1:9464/metrics");
+    assertThat(ClusterProbe.metricsUri("http://127.0.0.1:9464/").toString())
+        .isEqualTo("http://127.0.0.1:9464/metrics");
+    assertThat(ClusterProbe.metricsUri("http://h:1/x/metrics").toString())
+        .isEqualTo("http://h:1/x/metrics");
+  }
+
+  @Test
+  void readsThisProcessesCpuTime() {
+    Reading r = new ClusterProbe(null, ProcessHandle.current().pid()).read();
+    assertThat(r.cpu()).isPositive();
+    assertThat(r.epochs()).isNaN();
+  }
+}
