@@ -32,7 +32,8 @@
 #                  temporary directory, with this tree's BenchCommand and ClusterProbe copied over
 #                  it so that both builds are measured by the same bench
 #   AFTER_DIST     [this tree's sequencer-cli/target/dist]
-#   ROUNDS [3]  DURATION [15s]  WARMUP [5s]  INSTANCES [1 8 32 64]  UNLOADED_RATE [50]
+#   ROUNDS [3]  DURATION [15s]  WARMUP [40s: each run starts new JVMs, whose C2 compilation alone
+#                  takes a core for the first 30-60 s]  INSTANCES [1 8 32 64]  UNLOADED_RATE [50]
 #   FAN_OUTSTANDING [50] --max-outstanding of the fan-N and half-N threads: the 4 batches a client
 #                  keeps in flight and one filling, so that the saturated latency is the cluster's
 #                  and not a queue in the bench (the bench's default, 2,500, would queue seconds)
@@ -47,7 +48,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 rounds="${ROUNDS:-3}"
 duration="${DURATION:-15s}"
-warmup="${WARMUP:-5s}"
+warmup="${WARMUP:-40s}"
 instances="${INSTANCES:-1 8 32 64}"
 unloaded_rate="${UNLOADED_RATE:-50}"
 fan_outstanding="${FAN_OUTSTANDING:-50}"

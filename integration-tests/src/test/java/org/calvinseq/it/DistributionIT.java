@@ -79,6 +79,9 @@ class DistributionIT {
 
       appliedBeforeStop = maxApplied(admin);
       assertThat(appliedBeforeStop).isPositive();
+      assertThat(run.output())
+          .as("the command sets the common pool's parallelism (a node warns when it is below 2)")
+          .doesNotContain("common pool has parallelism");
       run.stopAndExpectCleanExit();
     }
 

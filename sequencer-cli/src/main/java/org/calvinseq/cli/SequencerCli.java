@@ -3,6 +3,7 @@ package org.calvinseq.cli;
 import java.io.PrintWriter;
 import java.util.Objects;
 import java.util.concurrent.Callable;
+import org.calvinseq.server.CommonPool;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -43,6 +44,7 @@ public final class SequencerCli implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   public static void main(String[] args) {
+    CommonPool.ensureParallelism(); // first: the JVM reads it when the common pool is first used
     if (System.getProperty("logback.configurationFile") == null) {
       System.setProperty("logback.configurationFile", LOGBACK_CONFIG);
     }

@@ -1,0 +1,40 @@
+package org.calvinseq.server;
+
+import java.util.concurrent.ForkJoinPool;
+
+/**
+ * The JVM's common fork-join pool, which Ratis runs work on. Ratis's follower log append (3.3.0,
+ * {@code ServerImplUtils.NavigableIndices.append}) calls {@code thenComposeAsync} without an
+ * executor, which runs on the common pool, but when the common pool's parallelism is below 2 (the
+ * default on a machine with 2 cores or fewer), {@link java.util.concurrent.CompletableFuture}
+ * starts a new thread for every such task instead. A follower then starts a thread per append:
+ * profiled at about 110 threads a second on a 2-core machine under 64 submitting clients, which
+ * halved the cluster's throughput (docs/performance.md, "The common pool").
+ */
+public final class CommonPool {
+  /** The system property the JVM reads, once, when it creates the common pool. */
+  public static final String PARALLELISM_PROPERTY =
+      "java.util.concurrent.ForkJoinPool.common.parallelism";
+
+  /** The parallelism below which {@code CompletableFuture} starts a thread per async task. */
+  public static final int MIN_PARALLELISM = 2;
+
+  private CommonPool() {}
+
+  /**
+   * Sets the common pool's parallelism to {@link #MIN_PARALLELISM} unless it is set already or the
+   * machine's default is higher. Only effective before anything uses the common pool, so a program
+   * calls it first in {@code main}.
+   */
+  public static void ensureParallelism() {
+    if (System.getProperty(PARALLELISM_PROPERTY) == null
+        && Runtime.getRuntime().availableProcessors() - 1 < MIN_PARALLELISM) {
+      System.setProperty(PARALLELISM_PROPERTY, Integer.toString(MIN_PARALLELISM));
+    }
+  }
+
+  /** Whether the common pool runs async tasks on its threads rather than a new thread each. */
+  public static boolean pooled() {
+    return ForkJoinPool.getCommonPoolParallelism() >= MIN_PARALLELISM;
+  }
+}
