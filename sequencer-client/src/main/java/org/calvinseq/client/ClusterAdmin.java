@@ -413,7 +413,9 @@ public final class ClusterAdmin implements AutoCloseable {
           leaderHint = target;
           return true;
         }
-      } catch (IOException e) {
+      } catch (IOException | RuntimeException e) {
+        // A slow peer's answer can also come as gRPC's DEADLINE_EXCEEDED, which Ratis's blocking
+        // group-info call throws unchecked: ask again until the deadline.
         LOG.debug("no group info from {}: {}", target, e.toString());
       }
       sleep(100);
