@@ -19,17 +19,24 @@ public final class CommonPool {
   /** The parallelism below which {@code CompletableFuture} starts a thread per async task. */
   public static final int MIN_PARALLELISM = 2;
 
+  /**
+   * The parallelism {@link #ensureParallelism} sets: well above the minimum, because some of the
+   * tasks Ratis runs there wait, and with 2 threads a test JVM running three servers stalled (a
+   * group-info answer took over 3 s). Idle pool threads end by themselves.
+   */
+  public static final int PARALLELISM = 8;
+
   private CommonPool() {}
 
   /**
-   * Sets the common pool's parallelism to {@link #MIN_PARALLELISM} unless it is set already or the
-   * machine's default is higher. Only effective before anything uses the common pool, so a program
-   * calls it first in {@code main}.
+   * Sets the common pool's parallelism to {@link #PARALLELISM} unless it is set already or the
+   * machine's default is at least {@link #MIN_PARALLELISM}. Only effective before anything uses the
+   * common pool, so a program calls it first in {@code main}.
    */
   public static void ensureParallelism() {
     if (System.getProperty(PARALLELISM_PROPERTY) == null
         && Runtime.getRuntime().availableProcessors() - 1 < MIN_PARALLELISM) {
-      System.setProperty(PARALLELISM_PROPERTY, Integer.toString(MIN_PARALLELISM));
+      System.setProperty(PARALLELISM_PROPERTY, Integer.toString(PARALLELISM));
     }
   }
 

@@ -198,7 +198,7 @@ public final class SequencerNode implements AutoCloseable {
               + " a follower receives; start the JVM with -D{}={} (the sequencer command does)",
           java.util.concurrent.ForkJoinPool.getCommonPoolParallelism(),
           CommonPool.PARALLELISM_PROPERTY,
-          CommonPool.MIN_PARALLELISM);
+          CommonPool.PARALLELISM);
     }
     Files.createDirectories(config.dataDir());
     ClusterFile.checkOrCreate(config);
