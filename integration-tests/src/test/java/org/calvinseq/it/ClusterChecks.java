@@ -2,6 +2,7 @@ package org.calvinseq.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.micrometer.core.instrument.Counter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -75,5 +76,20 @@ final class ClusterChecks {
       }
     }
     return at;
+  }
+
+  /**
+   * Submissions the leader inboxes of {@code nodes} refused for {@code reason}, over every tenant
+   * class (the counter has one series per class).
+   */
+  static double inboxRefusals(Iterable<SequencerNode> nodes, String reason) {
+    double sum = 0;
+    for (SequencerNode n : nodes) {
+      for (Counter c :
+          n.meterRegistry().get("sequencer.inbox.refusals").tag("reason", reason).counters()) {
+        sum += c.count();
+      }
+    }
+    return sum;
   }
 }

@@ -28,7 +28,6 @@ import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.model.TxnId;
 import org.calvinseq.core.protocol.NodeStatus;
 import org.calvinseq.core.protocol.Protocol;
-import org.calvinseq.server.SequencerNode;
 import org.calvinseq.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
@@ -184,11 +183,15 @@ class InboxBadInputIT {
         assertThat(after.get(i)).as("node %s", cluster.nodeId(i)).isEqualTo(before.get(i));
       }
       // Counted by whichever node led when each came (leadership may move on a loaded machine).
-      assertThat(refusals(cluster, "too_large")).isGreaterThanOrEqualTo(2);
-      assertThat(refusals(cluster, "too_many_txns")).isGreaterThanOrEqualTo(1);
-      assertThat(refusals(cluster, "malformed")).isGreaterThanOrEqualTo(4);
-      assertThat(refusals(cluster, "empty")).isGreaterThanOrEqualTo(1);
-      assertThat(refusals(cluster, "invalid_txn")).isGreaterThanOrEqualTo(4);
+      assertThat(ClusterChecks.inboxRefusals(cluster.running(), "too_large"))
+          .isGreaterThanOrEqualTo(2);
+      assertThat(ClusterChecks.inboxRefusals(cluster.running(), "too_many_txns"))
+          .isGreaterThanOrEqualTo(1);
+      assertThat(ClusterChecks.inboxRefusals(cluster.running(), "malformed"))
+          .isGreaterThanOrEqualTo(4);
+      assertThat(ClusterChecks.inboxRefusals(cluster.running(), "empty")).isGreaterThanOrEqualTo(1);
+      assertThat(ClusterChecks.inboxRefusals(cluster.running(), "invalid_txn"))
+          .isGreaterThanOrEqualTo(4);
 
       // A good submission afterwards takes the very next epoch, on every node.
       TxnId next = client.submit(txn(10, 2)).get(60, TimeUnit.SECONDS);
@@ -230,22 +233,6 @@ class InboxBadInputIT {
               r.get("sequencer.epochs.out.of.range").counter().count()));
     }
     return out;
-  }
-
-  private static double refusals(LocalCluster cluster, String reason) {
-    double sum = 0;
-    for (SequencerNode n : cluster.running()) {
-      sum +=
-          n
-              .meterRegistry()
-              .get("sequencer.inbox.refusals")
-              .tag("reason", reason)
-              .counters()
-              .stream()
-              .mapToDouble(io.micrometer.core.instrument.Counter::count)
-              .sum(); // over every tenant_class
-    }
-    return sum;
   }
 
   /**

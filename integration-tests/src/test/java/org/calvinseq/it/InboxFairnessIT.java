@@ -22,7 +22,6 @@ import org.calvinseq.client.SequencerClient;
 import org.calvinseq.core.model.Key;
 import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.model.TxnId;
-import org.calvinseq.server.SequencerNode;
 import org.calvinseq.server.inbox.InboxSettings;
 import org.calvinseq.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
@@ -126,7 +125,7 @@ class InboxFairnessIT {
         }
         LocalCluster.await(
             Duration.ofSeconds(60),
-            () -> shareRefusals(cluster) > 0,
+            () -> ClusterChecks.inboxRefusals(cluster.running(), "tenant_share_txns") > 0,
             "the flooding tenant to reach its share");
         long[] loaded = sample(light, rnd, SAMPLES, lightIds);
         LocalCluster.await(
@@ -146,7 +145,7 @@ class InboxFairnessIT {
             ms(loaded[loaded.length - 1]),
             flood.sequenced.get(),
             flood.finalRefusals.size(),
-            shareRefusals(cluster));
+            ClusterChecks.inboxRefusals(cluster.running(), "tenant_share_txns"));
 
         String refusal = flood.finalRefusals.peek().getMessage();
         assertThat(refusal)
@@ -212,22 +211,6 @@ class InboxFairnessIT {
 
   private static long ms(long nanos) {
     return TimeUnit.NANOSECONDS.toMillis(nanos);
-  }
-
-  private static double shareRefusals(LocalCluster cluster) {
-    double sum = 0;
-    for (SequencerNode n : cluster.running()) {
-      sum +=
-          n
-              .meterRegistry()
-              .get("sequencer.inbox.refusals")
-              .tag("reason", "tenant_share_txns")
-              .counters()
-              .stream()
-              .mapToDouble(io.micrometer.core.instrument.Counter::count)
-              .sum(); // over every tenant_class
-    }
-    return sum;
   }
 
   private static Txn txn(long tenant, Random rnd, long n) {

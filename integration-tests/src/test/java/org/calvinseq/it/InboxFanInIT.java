@@ -87,16 +87,7 @@ class InboxFanInIT {
         assertThat(notLeader).as("the follower's answer").isNotNull();
         assertThat(notLeader.getSuggestedLeader().getId())
             .isEqualTo(cluster.peers().get(leader).getId());
-        assertThat(
-                cluster
-                    .node(follower)
-                    .meterRegistry()
-                    .get("sequencer.inbox.refusals")
-                    .tag("reason", "closed")
-                    .counters()
-                    .stream()
-                    .mapToDouble(io.micrometer.core.instrument.Counter::count)
-                    .sum())
+        assertThat(ClusterChecks.inboxRefusals(List.of(cluster.node(follower)), "closed"))
             .as("the follower's state machine never saw it")
             .isZero();
         // The client, asked to submit, follows the leader whichever peer it tried first.

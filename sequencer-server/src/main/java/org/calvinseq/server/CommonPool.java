@@ -1,6 +1,9 @@
 package org.calvinseq.server;
 
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The JVM's common fork-join pool, which Ratis runs work on. Ratis's follower log append (3.3.0,
@@ -26,6 +29,11 @@ public final class CommonPool {
    */
   public static final int PARALLELISM = 8;
 
+  private static final Logger LOG = LoggerFactory.getLogger(CommonPool.class);
+
+  /** Whether this JVM warned that the common pool starts a thread per task. */
+  private static final AtomicBoolean WARNED = new AtomicBoolean();
+
   private CommonPool() {}
 
   /**
@@ -43,5 +51,17 @@ public final class CommonPool {
   /** Whether the common pool runs async tasks on its threads rather than a new thread each. */
   public static boolean pooled() {
     return ForkJoinPool.getCommonPoolParallelism() >= MIN_PARALLELISM;
+  }
+
+  /** Logs, once per JVM, a warning when {@link #pooled} is false; a node calls it as it starts. */
+  static void warnOnceIfUnpooled() {
+    if (!pooled() && WARNED.compareAndSet(false, true)) {
+      LOG.warn(
+          "the JVM's common pool has parallelism {}, so Ratis starts a thread for every log append"
+              + " a follower receives; start the JVM with -D{}={} (the sequencer command does)",
+          ForkJoinPool.getCommonPoolParallelism(),
+          PARALLELISM_PROPERTY,
+          PARALLELISM);
+    }
   }
 }

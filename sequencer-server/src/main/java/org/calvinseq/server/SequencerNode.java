@@ -63,10 +63,6 @@ import org.slf4j.LoggerFactory;
 public final class SequencerNode implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SequencerNode.class);
 
-  /** Whether a node of this JVM warned that the common pool starts a thread per task. */
-  private static final java.util.concurrent.atomic.AtomicBoolean COMMON_POOL_WARNED =
-      new java.util.concurrent.atomic.AtomicBoolean();
-
   private final NodeConfig config;
   private final MeterRegistry registry;
   private final ServerMetrics metrics;
@@ -192,14 +188,7 @@ public final class SequencerNode implements AutoCloseable {
   }
 
   private void startParts() throws IOException {
-    if (!CommonPool.pooled() && COMMON_POOL_WARNED.compareAndSet(false, true)) {
-      LOG.warn(
-          "the JVM's common pool has parallelism {}, so Ratis starts a thread for every log append"
-              + " a follower receives; start the JVM with -D{}={} (the sequencer command does)",
-          java.util.concurrent.ForkJoinPool.getCommonPoolParallelism(),
-          CommonPool.PARALLELISM_PROPERTY,
-          CommonPool.PARALLELISM);
-    }
+    CommonPool.warnOnceIfUnpooled();
     Files.createDirectories(config.dataDir());
     ClusterFile.checkOrCreate(config);
     if (events != null) {
