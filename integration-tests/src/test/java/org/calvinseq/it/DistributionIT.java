@@ -82,6 +82,10 @@ class DistributionIT {
       assertThat(run.output())
           .as("the command sets the common pool's parallelism (a node warns when it is below 2)")
           .doesNotContain("common pool has parallelism");
+      assertThat(run.output())
+          .as("the command's logging config applies (logback's fallback logs DEBUG for all)")
+          .doesNotContain(" DEBUG ")
+          .contains(" INFO  [");
       run.stopAndExpectCleanExit();
     }
 

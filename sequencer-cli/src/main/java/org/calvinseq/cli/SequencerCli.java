@@ -44,10 +44,13 @@ public final class SequencerCli implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   public static void main(String[] args) {
-    CommonPool.ensureParallelism(); // first: the JVM reads it when the common pool is first used
+    // First of all, before any class gets an SLF4J logger: logback configures itself once, on the
+    // first logger, and without this property falls back to DEBUG for every library on stderr.
     if (System.getProperty("logback.configurationFile") == null) {
       System.setProperty("logback.configurationFile", LOGBACK_CONFIG);
     }
+    // Before the common pool is first used: the JVM reads its parallelism then.
+    CommonPool.ensureParallelism();
     System.exit(commandLine().execute(args));
   }
 
