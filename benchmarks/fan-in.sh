@@ -41,6 +41,7 @@
 #   QUIET_WAIT [1]       0: do not wait for a quiet machine (smoke tests only)
 #   QUIET_TIMEOUT [3600] seconds to wait for it before giving up
 #   LOCK [/tmp/calvinseq-bench.lock]  held for the whole run: two benchmarks never run at once
+#   SIDES [BEFORE AFTER] the builds to run; SIDES=AFTER measures this tree alone (no BEFORE build)
 #   JAVA_OPTS            passed to both JVMs; KEEP=1 keeps the temporary directory and its logs
 set -euo pipefail
 
@@ -58,6 +59,7 @@ quiet_timeout="${QUIET_TIMEOUT:-3600}"
 lock="${LOCK:-/tmp/calvinseq-bench.lock}"
 before_ref="${BEFORE_REF:-main}"
 after_dist="${AFTER_DIST:-$root/sequencer-cli/target/dist}"
+read -r -a sides <<<"${SIDES:-BEFORE AFTER}"
 largest="$(tr ' ' '\n' <<<"$instances" | sort -n | tail -1)"
 
 work="$(mktemp -d /tmp/calvinseq-fan-in.XXXXXX)"
@@ -85,7 +87,7 @@ if ! flock -n 9; then
   flock 9
 fi
 
-if [[ -z "${BEFORE_DIST:-}" ]]; then
+if [[ -z "${BEFORE_DIST:-}" && " ${sides[*]} " == *" BEFORE "* ]]; then
   src="$work/before-src"
   echo "building BEFORE from $before_ref in $src" >&2
   mkdir -p "$src"
@@ -96,8 +98,8 @@ if [[ -z "${BEFORE_DIST:-}" ]]; then
     { cat "$work/before-build.log" >&2; exit 1; }
   BEFORE_DIST="$src/sequencer-cli/target/dist"
 fi
-declare -A dists=([BEFORE]="$BEFORE_DIST" [AFTER]="$after_dist")
-for side in BEFORE AFTER; do
+declare -A dists=([BEFORE]="${BEFORE_DIST:-}" [AFTER]="$after_dist")
+for side in "${sides[@]}"; do
   seq="${dists[$side]}/bin/sequencer"
   [[ -x "$seq" ]] || { echo "$side: no $seq (mvn -B -o -q package -pl sequencer-cli -am -DskipTests)" >&2; exit 1; }
   "$seq" bench --help | grep -q -- --client-instances ||
@@ -164,15 +166,15 @@ EOF
 
 for ((round = 1; round <= rounds; round++)); do
   for n in $instances; do
-    for side in BEFORE AFTER; do
+    for side in "${sides[@]}"; do
       run_one "$side" "$round" "fan-$n" --clients "$n" --client-instances "$n" --batch-size 10 \
         --max-outstanding "$fan_outstanding"
     done
   done
-  for side in BEFORE AFTER; do
+  for side in "${sides[@]}"; do
     run_one "$side" "$round" ref-1000 --clients 4 --client-instances 1 --batch-size 1000
   done
-  for side in BEFORE AFTER; do
+  for side in "${sides[@]}"; do
     saturated="$(awk -F'\t' -v s="$side" -v r="$round" -v c="fan-$largest" \
       '$1 == s && $2 == r && $3 == c { printf "%d", $4 / 2 }' "$results")"
     if [[ -z "$saturated" || "$saturated" -lt 1 ]]; then
@@ -182,7 +184,7 @@ for ((round = 1; round <= rounds; round++)); do
     run_one "$side" "$round" "half-$largest" --clients "$largest" --client-instances "$largest" \
       --batch-size 10 --max-outstanding "$fan_outstanding" --rate "$saturated"
   done
-  for side in BEFORE AFTER; do
+  for side in "${sides[@]}"; do
     run_one "$side" "$round" unloaded --clients 1 --client-instances 1 --batch-size 1 --rate "$unloaded_rate"
   done
 done
@@ -215,12 +217,16 @@ def tput(side, config):
 print()
 for side in ("BEFORE", "AFTER"):
     fan, ref = tput(side, "fan-" + largest), tput(side, "ref-1000")
+    if not fan:
+        continue
     ratios = [fan[k] / ref[k] for k in fan if k in ref and ref[k] > 0]
     shown = ", ".join(f"{x:.2f}" for x in ratios)
     print(f"{side:<6} fan-{largest} / ref-1000 throughput: median {med(ratios):.2f} (rounds: {shown}); target >= 0.9")
 for side in ("BEFORE", "AFTER"):
     half = by.get(("half-" + largest, side), [])
     idle = by.get(("unloaded", side), [])
+    if not half and not idle:
+        continue
     print(f"{side:<6} half-{largest} p99 {med([r[4] for r in half]):.2f} ms (target <= 50);"
           f" unloaded p99 {med([r[4] for r in idle]):.2f} ms (target <= 15)")
 EOF

@@ -122,7 +122,9 @@ final class BenchCommand implements Callable<Integer> {
       defaultValue = "0",
       paramLabel = "TXNS_PER_S",
       description =
-          "Target rate over all threads; 0 for as fast as possible. Default: ${DEFAULT-VALUE}.")
+          "Target rate over all threads; 0 for as fast as possible. Each thread sends --batch-size"
+              + " txns at a time at that pace (in submit mode too, so a paced batch is as full as"
+              + " an unpaced one). Default: ${DEFAULT-VALUE}.")
   long rate;
 
   @Option(
@@ -374,7 +376,14 @@ final class BenchCommand implements Callable<Integer> {
     out.flush();
   }
 
-  /** One sending thread. */
+  /**
+   * One sending thread. It sends {@code batchSize} txns per step: one proposal (propose mode) or
+   * that many submits back to back, which the batcher puts in one batch (submit mode). Paced, the
+   * steps are due every {@code batchSize} txn intervals and each txn's latency counts from its
+   * step's due time, so a bench that falls behind shows it as latency. Pacing txn by txn would send
+   * a paced submitter's txns one per batch (each alone past the linger): another load altogether,
+   * and a sleep per txn.
+   */
   private void load(SequencerClient c, int thread) {
     SplittableRandom rnd = new SplittableRandom(seed * 31 + thread);
     List<Txn> pool = templates(rnd);
@@ -383,7 +392,7 @@ final class BenchCommand implements Callable<Integer> {
     long clientId = rnd.nextLong();
     long seq = 0;
     long due = System.nanoTime();
-    int step = mode == Mode.submit ? 1 : batchSize;
+    int step = batchSize;
     while (!stop) {
       if (intervalNanos > 0) {
         long wait = due - System.nanoTime();
@@ -402,9 +411,10 @@ final class BenchCommand implements Callable<Integer> {
       long t0 = intervalNanos > 0 ? due : System.nanoTime();
       unanswered.add(step);
       due += intervalNanos * step;
-      CompletableFuture<?> f;
       if (mode == Mode.submit) {
-        f = c.submit(pool.get((int) (seq++ & (pool.size() - 1))));
+        for (int i = 0; i < step; i++) {
+          account(c.submit(pool.get((int) (seq++ & (pool.size() - 1)))), 1, t0, outstanding);
+        }
       } else {
         List<Txn> txns = new ArrayList<>(batchSize);
         for (int i = 0; i < batchSize; i++, seq++) {
@@ -417,23 +427,27 @@ final class BenchCommand implements Callable<Integer> {
                   t.writeSet(),
                   t.payload()));
         }
-        f = c.propose(EpochBatch.auto(System.currentTimeMillis(), txns));
+        account(
+            c.propose(EpochBatch.auto(System.currentTimeMillis(), txns)), step, t0, outstanding);
       }
-      f.whenComplete(
-          (r, t) -> {
-            outstanding.release(step);
-            unanswered.add(-step);
-            if (t != null) {
-              errors.add(step);
-              firstError.compareAndSet(
-                  null, String.valueOf(t.getCause() != null ? t.getCause() : t));
-              return;
-            }
-            long micros = Math.max(0, (System.nanoTime() - t0) / 1000);
-            recorder.recordValueWithCount(Math.min(micros, TimeUnit.SECONDS.toMicros(120)), step);
-            done.add(step);
-          });
     }
+  }
+
+  /** When {@code f} completes: its {@code txns} permits back, and its latency or error counted. */
+  private void account(CompletableFuture<?> f, int txns, long t0, Semaphore outstanding) {
+    f.whenComplete(
+        (r, t) -> {
+          outstanding.release(txns);
+          unanswered.add(-txns);
+          if (t != null) {
+            errors.add(txns);
+            firstError.compareAndSet(null, String.valueOf(t.getCause() != null ? t.getCause() : t));
+            return;
+          }
+          long micros = Math.max(0, (System.nanoTime() - t0) / 1000);
+          recorder.recordValueWithCount(Math.min(micros, TimeUnit.SECONDS.toMicros(120)), txns);
+          done.add(txns);
+        });
   }
 
   private List<Txn> templates(SplittableRandom rnd) {
