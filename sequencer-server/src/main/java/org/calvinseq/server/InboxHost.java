@@ -35,9 +35,10 @@ import org.slf4j.LoggerFactory;
  * is this object's own (never the node's, whose {@code close()} waits for Ratis's threads), held
  * only to swap the fields, and the closer thread is started, never joined, there.
  *
- * <p>The closer proposes each epoch through {@code proposer} (the node's own client: the normal
- * proposal path, so the leader's {@code startTransaction} validates it like any proposal); the
- * submitters' futures complete on this host's own completions thread, never on the apply thread.
+ * <p>The closer proposes each epoch through {@code proposer} (the node's {@link LocalProposer}:
+ * straight to its own Raft server, on the normal client-request path, so the leader's {@code
+ * startTransaction} validates it like any proposal); the submitters' futures complete on this
+ * host's own completions thread, never on the apply thread.
  */
 final class InboxHost implements SubmissionRoute {
   private static final Logger LOG = LoggerFactory.getLogger(InboxHost.class);

@@ -76,7 +76,7 @@ public final class SequencerNode implements AutoCloseable {
   private final EventLog events; // null when the event log is off
   private final boolean join;
   private final TlsFiles tls; // null: plaintext
-  private RaftServer server;
+  private volatile RaftServer server; // read by the inbox's proposer on its closer thread
   private volatile AdminServer admin; // read by adminPort() while start() runs
   private final Object clientLock = new Object();
   private SequencerClient client; // guarded by clientLock
@@ -149,7 +149,7 @@ public final class SequencerNode implements AutoCloseable {
             config.nodeId(),
             inboxSettings,
             inboxMetrics,
-            batch -> propose(c -> c.propose(batch)),
+            new LocalProposer(() -> server, Peers.groupId(config.clusterName())),
             inboxMetrics::refusedBeforeInbox);
     inboxMetrics.bindGauges(registry, this::inboxStats);
     stateMachine.onSubmission(inbox);

@@ -1,0 +1,94 @@
+package org.calvinseq.server;
+
+import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.calvinseq.client.ProposalRejectedException;
+import org.calvinseq.client.StaleEpochException;
+import org.calvinseq.core.codec.CodecException;
+import org.calvinseq.core.codec.EntryEncoder;
+import org.calvinseq.core.model.EpochBatch;
+import org.calvinseq.core.protocol.BatchReceipt;
+import org.calvinseq.core.protocol.Protocol;
+
+/**
+ * Proposes the leader inbox's epochs straight to this node's own Raft server, as a write request of
+ * a client id of its own, instead of through a Raft client: no gRPC round trip from the node to
+ * itself, so no protobuf encoding, HTTP/2 framing and parsing of every epoch's bytes on the way in
+ * and of the reply on the way out. The request takes the server's normal client-request path
+ * ({@code startTransaction} validates it, the retry cache keys it by client and call id), and a
+ * call returns once the entry is in the leader's log, so epochs proposed one after another by the
+ * closer thread are appended in that order.
+ *
+ * <p>Failures map as a client's would: the state machine's refusal to {@link
+ * ProposalRejectedException} (bad input, not retried), a stale receipt to {@link
+ * StaleEpochException}, anything else (no longer leader, a closed server) stays as it is: the
+ * epoch's outcome is then unknown and its submitters may retry, which the apply path de-duplicates.
+ */
+final class LocalProposer implements Function<EpochBatch, CompletableFuture<BatchReceipt>> {
+  private final Supplier<RaftServer> server;
+  private final RaftGroupId group;
+  private final ClientId clientId = ClientId.randomId();
+  private final AtomicLong callIds = new AtomicLong();
+
+  LocalProposer(Supplier<RaftServer> server, RaftGroupId group) {
+    this.server = server;
+    this.group = group;
+  }
+
+  @Override
+  public CompletableFuture<BatchReceipt> apply(EpochBatch batch) {
+    RaftServer s = server.get();
+    if (s == null) {
+      return CompletableFuture.failedFuture(new IllegalStateException("no Raft server"));
+    }
+    RaftClientRequest request =
+        RaftClientRequest.newBuilder()
+            .setClientId(clientId)
+            .setServerId(s.getId())
+            .setGroupId(group)
+            .setCallId(callIds.incrementAndGet())
+            .setMessage(
+                Message.valueOf(UnsafeByteOperations.unsafeWrap(EntryEncoder.encode(batch))))
+            .setType(RaftClientRequest.writeRequestType())
+            .build();
+    try {
+      return s.submitClientRequestAsync(request).thenApply(LocalProposer::receipt);
+    } catch (IOException | RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private static BatchReceipt receipt(RaftClientReply reply) {
+    if (!reply.isSuccess()) {
+      Throwable e = reply.getException();
+      if (e instanceof StateMachineException sme) {
+        Throwable cause = sme.getCause() != null ? sme.getCause() : sme;
+        throw new ProposalRejectedException(
+            cause.getMessage() != null ? cause.getMessage() : sme.toString());
+      }
+      throw new CompletionException(e);
+    }
+    BatchReceipt r;
+    try {
+      r = Protocol.decodeReceipt(reply.getMessage().getContent().asReadOnlyByteBuffer());
+    } catch (CodecException e) {
+      throw new IllegalStateException("undecodable receipt from this node's own server", e);
+    }
+    if (r.stale()) {
+      throw new StaleEpochException(r);
+    }
+    return r;
+  }
+}
