@@ -42,7 +42,8 @@ import picocli.CommandLine.Spec;
  * Latency is submit (or propose) to receipt of each txn; with {@code --rate} it is measured from
  * the moment the txn was due, so a stalled cluster shows in the latency instead of slowing the load
  * (no coordinated omission). With {@code --metrics-url} and {@code --cpu-pid} the summary also
- * gives what the cluster did in the measured window ({@link ClusterProbe}).
+ * gives what the cluster did in the measured window ({@link ClusterProbe}); it always gives the
+ * bench process's own CPU over that window, in cores and per txn.
  */
 @Command(
     name = "bench",
@@ -193,6 +194,8 @@ final class BenchCommand implements Callable<Integer> {
   private ClusterProbe probe;
   private ClusterProbe.Reading probeStart;
   private ClusterProbe.Reading probeEnd;
+  private Duration clientCpuStart;
+  private Duration clientCpuEnd;
 
   @Override
   public Integer call() throws IOException, InterruptedException {
@@ -300,8 +303,11 @@ final class BenchCommand implements Callable<Integer> {
     long doneAtStart = 0;
     long last = start;
     long lastDone = 0;
-    if (probe.active() && last >= measureFrom) {
-      probeStart = probe.read(); // no warmup: the window starts now
+    if (last >= measureFrom) { // no warmup: the window starts now
+      clientCpuStart = ClusterProbe.ownCpu();
+      if (probe.active()) {
+        probeStart = probe.read();
+      }
     }
     for (int second = 1; ; second++) {
       long next = Math.min(end, start + TimeUnit.SECONDS.toNanos(second));
@@ -334,10 +340,14 @@ final class BenchCommand implements Callable<Integer> {
       out.flush();
       last = now;
       lastDone = d;
+      if (clientCpuStart == null && last >= measureFrom && now < end) {
+        clientCpuStart = ClusterProbe.ownCpu(); // the measured window starts at this line
+      }
       if (probe.active() && probeStart == null && last >= measureFrom && now < end) {
-        probeStart = probe.read(); // the measured window starts at this line
+        probeStart = probe.read();
       }
       if (now >= end) {
+        clientCpuEnd = ClusterProbe.ownCpu();
         if (probe.active()) {
           probeEnd = probe.read();
         }
@@ -354,7 +364,7 @@ final class BenchCommand implements Callable<Integer> {
         Locale.ROOT,
         "summary mode=%s clients=%d client-instances=%d batch-size=%d txn-size=%d rate=%s"
             + " duration=%.1fs: %,d txns, %,.0f txn/s, %.1f MB/s, latency p50 %.2f ms p99 %.2f ms"
-            + " p99.9 %.2f ms max %.2f ms,%s errors %d%n",
+            + " p99.9 %.2f ms max %.2f ms,%s %s, errors %d%n",
         mode,
         clients,
         clientInstances,
@@ -372,6 +382,7 @@ final class BenchCommand implements Callable<Integer> {
         probeStart == null || probeEnd == null
             ? ""
             : " " + ClusterProbe.describe(probeStart, probeEnd, measuredSeconds) + ",",
+        ClusterProbe.describeClient(clientCpuStart, clientCpuEnd, measuredSeconds, measuredTxns),
         errors.sum());
     out.flush();
   }

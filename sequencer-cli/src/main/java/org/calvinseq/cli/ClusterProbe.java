@@ -150,4 +150,24 @@ final class ClusterProbe {
     }
     return s.toString();
   }
+
+  /** This process's user plus system CPU time (the bench's own); null when the OS does not say. */
+  static Duration ownCpu() {
+    return ProcessHandle.current().info().totalCpuDuration().orElse(null);
+  }
+
+  /**
+   * The summary's client part: the bench process's CPU from {@code a} to {@code b} in cores and per
+   * txn answered in the window, or "client cpu n/a".
+   */
+  static String describeClient(Duration a, Duration b, double seconds, long txns) {
+    if (a == null || b == null || seconds <= 0) {
+      return "client cpu n/a";
+    }
+    double cpuUs = (b.toNanos() - a.toNanos()) / 1e3;
+    return String.format(Locale.ROOT, "client cpu %.2f cores", cpuUs / 1e6 / seconds)
+        + (txns <= 0
+            ? ", cpu/txn n/a"
+            : String.format(Locale.ROOT, ", cpu/txn %.2f us", cpuUs / txns));
+  }
 }

@@ -47,6 +47,19 @@ class ClusterProbeTest {
   }
 
   @Test
+  void describesTheClientsCpu() {
+    assertThat(
+            ClusterProbe.describeClient(
+                Duration.ofMillis(500), Duration.ofMillis(1_500), 2.0, 250_000))
+        .isEqualTo("client cpu 0.50 cores, cpu/txn 4.00 us");
+    assertThat(ClusterProbe.describeClient(Duration.ZERO, Duration.ofMillis(10), 1.0, 0))
+        .isEqualTo("client cpu 0.01 cores, cpu/txn n/a");
+    assertThat(ClusterProbe.describeClient(null, Duration.ZERO, 1.0, 10))
+        .isEqualTo("client cpu n/a");
+    assertThat(ClusterProbe.ownCpu()).isPositive();
+  }
+
+  @Test
   void anAdminEndpointMeansItsMetricsRoute() {
     assertThat(ClusterProbe.metricsUri("http://127.0.0.1:9464").toString())
         .isEqualTo("http://127.0.0.1:9464/metrics");
