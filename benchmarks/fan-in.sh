@@ -62,30 +62,18 @@ after_dist="${AFTER_DIST:-$root/sequencer-cli/target/dist}"
 read -r -a sides <<<"${SIDES:-BEFORE AFTER}"
 largest="$(tr ' ' '\n' <<<"$instances" | sort -n | tail -1)"
 
+# shellcheck source=benchmarks/lib-bench.sh
+. "$here/lib-bench.sh"
+
 work="$(mktemp -d /tmp/calvinseq-fan-in.XXXXXX)"
-cluster_pid=""
-bench_pid=""
 cleanup() {
-  [[ -z "$bench_pid" ]] || kill "$bench_pid" 2>/dev/null || true
-  stop_cluster
-  [[ -n "${KEEP:-}" ]] && echo "kept $work" >&2 || rm -rf "$work"
-}
-stop_cluster() {
-  [[ -n "$cluster_pid" ]] || return 0
-  kill "$cluster_pid" 2>/dev/null || true
-  for _ in $(seq 1 300); do kill -0 "$cluster_pid" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$cluster_pid" 2>/dev/null || true
-  wait "$cluster_pid" 2>/dev/null || true
-  cluster_pid=""
+  bench_stop
+  if [[ -n "${KEEP:-}" ]]; then echo "kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-exec 9>"$lock"
-if ! flock -n 9; then
-  echo "another benchmark holds $lock; waiting for it" >&2
-  flock 9
-fi
+bench_lock "$lock"
 
 if [[ -z "${BEFORE_DIST:-}" && " ${sides[*]} " == *" BEFORE "* ]]; then
   src="$work/before-src"
@@ -106,14 +94,7 @@ for side in "${sides[@]}"; do
     { echo "$side: $seq bench has no --client-instances (a build before the fan-in bench)" >&2; exit 1; }
 done
 
-if [[ "$quiet_wait" != 0 ]]; then
-  deadline=$((SECONDS + quiet_timeout))
-  until awk -v max="$load_max" '{ exit !($1 < max) }' /proc/loadavg; do
-    ((SECONDS < deadline)) || { echo "load average still $(cut -d' ' -f1-3 /proc/loadavg) after $quiet_timeout s" >&2; exit 1; }
-    echo "waiting for a quiet machine: load average $(cut -d' ' -f1-3 /proc/loadavg), want < $load_max" >&2
-    sleep 15
-  done
-fi
+LOAD_MAX="$load_max" QUIET_WAIT="$quiet_wait" QUIET_TIMEOUT="$quiet_timeout" bench_wait_quiet
 
 results="$work/results.tsv"
 : >"$results"
@@ -123,45 +104,12 @@ run=0
 run_one() {
   local side=$1 round=$2 config=$3
   shift 3
-  local seq="${dists[$side]}/bin/sequencer" dir="$work/run-$((++run))"
-  mkdir -p "$dir"
-  "$seq" local-cluster --data-dir "$dir/data" >"$dir/cluster.log" 2>&1 &
-  cluster_pid=$!
-  for _ in $(seq 1 1200); do
-    grep -q '^leader: ' "$dir/cluster.log" && break
-    kill -0 "$cluster_pid" 2>/dev/null || { cat "$dir/cluster.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  local peers leader admin
-  peers="$(sed -n 's/^peers: //p' "$dir/cluster.log")"
-  leader="$(sed -n 's/^leader: //p' "$dir/cluster.log")"
-  admin="$(sed -n "s|^admin $leader: ||p" "$dir/cluster.log")"
-  [[ -n "$peers" && -n "$admin" ]] || { echo "no leader in 120 s; see $dir/cluster.log" >&2; exit 1; }
-  local load
-  load="$(cut -d' ' -f1 /proc/loadavg)"
-  "$seq" bench --peers "$peers" --warmup "$warmup" --duration "$duration" --txn-size 100 \
-    --metrics-url "$admin" --cpu-pid "$cluster_pid" "$@" >"$dir/bench.log" 2>&1 &
-  bench_pid=$!
-  wait "$bench_pid" || true
-  bench_pid=""
-  stop_cluster
-  local summary
-  summary="$(grep '^summary ' "$dir/bench.log" | tail -1)"
-  [[ -n "$summary" ]] || { echo "$side $config: bench printed no summary; see $dir/bench.log" >&2; tail -5 "$dir/bench.log" >&2; exit 1; }
-  python3 - "$side" "$round" "$config" "$load" "$summary" >>"$results" <<'EOF'
-import re, sys
-side, rnd, config, load, s = sys.argv[1:]
-def num(pattern):
-    m = re.search(pattern, s)
-    return m.group(1).replace(",", "") if m and m.group(1) != "n/a" else "nan"
-answered = num(r": ([\d,]+) txns,") not in ("0", "nan")
-latency = lambda pattern: num(pattern) if answered else "nan"  # no receipt: no latency, not 0 ms
-row = [side, rnd, config, num(r"([\d,.]+) txn/s"), num(r"([\d,.]+) entries/s"),
-       num(r"txns/epoch ([\d.]+|n/a)"), latency(r"latency p50 ([\d.]+) ms"),
-       latency(r" p99 ([\d.]+) ms"), num(r"cpu/entry ([\d.]+) ms"), num(r"errors (\d+)"), load]
-print("\t".join(row))
-EOF
-  printf '%-6s round %s %-9s %s\n' "$side" "$round" "$config" "${summary#*: }" >&2
+  bench_run "${dists[$side]}/bin/sequencer" "$work/run-$((++run))" --warmup "$warmup" \
+    --duration "$duration" --txn-size 100 "$@"
+  # side round config txns/s entries/s txns/epoch p50 p99 cpu/entry errors load
+  printf '%s\t%s\t%s\t%s\t%s\n' "$side" "$round" "$config" \
+    "$(bench_fields "$bench_summary" | cut -f1-7)" "$bench_load" >>"$results"
+  printf '%-6s round %s %-9s %s\n' "$side" "$round" "$config" "${bench_summary#*: }" >&2
 }
 
 for ((round = 1; round <= rounds; round++)); do

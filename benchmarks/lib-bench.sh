@@ -1,0 +1,103 @@
+# Shared by benchmarks/fan-in.sh and benchmarks/side-by-side.sh: sourced, not run.
+#
+#   bench_lock FILE        hold FILE's lock (flock, fd 9) until the script ends, waiting for it
+#   bench_wait_quiet       wait for a 1-minute load average below LOAD_MAX [1.0], at most
+#                          QUIET_TIMEOUT [3600] s; QUIET_WAIT=0 skips it (smoke tests only)
+#   bench_run SEQ DIR ARGS...
+#                          a fresh `SEQ local-cluster` (3 members in one JVM, fsync on, ephemeral
+#                          ports) with its data and logs in DIR, then `SEQ bench --peers ...
+#                          --metrics-url <leader admin> --cpu-pid <cluster pid> ARGS...`; stops the
+#                          cluster and sets bench_summary (the bench's summary line) and bench_load
+#                          (the load average as the bench started)
+#   bench_fields SUMMARY   prints, tab-separated, from a bench summary line: txns/s entries/s
+#                          txns/epoch p50-ms p99-ms cpu-ms/entry errors cluster-cores client-cores
+#                          bytes/txn ("nan" for what it lacks; no latency when nothing was answered)
+#   bench_stop             stops what bench_run started (for the caller's EXIT trap)
+#
+# Processes are stopped by the pids this file started, never by name.
+
+bench_cluster_pid=""
+bench_client_pid=""
+bench_summary=""
+bench_load=""
+
+bench_lock() {
+  exec 9>"$1"
+  if ! flock -n 9; then
+    echo "another benchmark holds $1; waiting for it" >&2
+    flock 9
+  fi
+}
+
+bench_wait_quiet() {
+  local load_max="${LOAD_MAX:-1.0}" quiet_timeout="${QUIET_TIMEOUT:-3600}" deadline
+  [[ "${QUIET_WAIT:-1}" != 0 ]] || return 0
+  deadline=$((SECONDS + quiet_timeout))
+  until awk -v max="$load_max" '{ exit !($1 < max) }' /proc/loadavg; do
+    ((SECONDS < deadline)) || { echo "load average still $(cut -d' ' -f1-3 /proc/loadavg) after $quiet_timeout s" >&2; exit 1; }
+    echo "waiting for a quiet machine: load average $(cut -d' ' -f1-3 /proc/loadavg), want < $load_max" >&2
+    sleep 15 &
+    wait $!
+  done
+}
+
+bench_stop_cluster() {
+  [[ -n "$bench_cluster_pid" ]] || return 0
+  kill "$bench_cluster_pid" 2>/dev/null || true
+  for _ in $(seq 1 300); do kill -0 "$bench_cluster_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$bench_cluster_pid" 2>/dev/null || true
+  wait "$bench_cluster_pid" 2>/dev/null || true
+  bench_cluster_pid=""
+}
+
+bench_stop() {
+  [[ -z "$bench_client_pid" ]] || kill "$bench_client_pid" 2>/dev/null || true
+  bench_client_pid=""
+  bench_stop_cluster
+}
+
+bench_run() {
+  local seq=$1 dir=$2
+  shift 2
+  mkdir -p "$dir"
+  "$seq" local-cluster --data-dir "$dir/data" >"$dir/cluster.log" 2>&1 &
+  bench_cluster_pid=$!
+  for _ in $(seq 1 1200); do
+    grep -q '^leader: ' "$dir/cluster.log" && break
+    kill -0 "$bench_cluster_pid" 2>/dev/null || { cat "$dir/cluster.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  local peers leader admin
+  peers="$(sed -n 's/^peers: //p' "$dir/cluster.log")"
+  leader="$(sed -n 's/^leader: //p' "$dir/cluster.log")"
+  admin="$(sed -n "s|^admin $leader: ||p" "$dir/cluster.log")"
+  [[ -n "$peers" && -n "$admin" ]] || { echo "no leader in 120 s; see $dir/cluster.log" >&2; exit 1; }
+  # shellcheck disable=SC2034 # read by the caller
+  bench_load="$(cut -d' ' -f1 /proc/loadavg)"
+  "$seq" bench --peers "$peers" --metrics-url "$admin" --cpu-pid "$bench_cluster_pid" "$@" \
+    >"$dir/bench.log" 2>&1 &
+  bench_client_pid=$!
+  wait "$bench_client_pid" || true
+  bench_client_pid=""
+  bench_stop_cluster
+  bench_summary="$(grep '^summary ' "$dir/bench.log" | tail -1)"
+  [[ -n "$bench_summary" ]] || { echo "bench printed no summary; see $dir/bench.log" >&2; tail -5 "$dir/bench.log" >&2; exit 1; }
+}
+
+bench_fields() {
+  python3 - "$1" <<'EOF'
+import re, sys
+s = sys.argv[1]
+def num(pattern):
+    m = re.search(pattern, s)
+    return m.group(1).replace(",", "") if m and m.group(1) != "n/a" else "nan"
+answered = num(r": ([\d,]+) txns,") not in ("0", "nan")
+latency = lambda pattern: num(pattern) if answered else "nan"  # no receipt: no latency, not 0 ms
+tps, mbs = num(r"([\d,.]+) txn/s"), num(r"([\d.]+) MB/s")
+per_txn = f"{float(mbs) * 1e6 / float(tps):.1f}" if answered and float(tps) > 0 else "nan"
+print("\t".join([tps, num(r"([\d,.]+) entries/s"), num(r"txns/epoch ([\d.]+|n/a)"),
+                 latency(r"latency p50 ([\d.]+) ms"), latency(r" p99 ([\d.]+) ms"),
+                 num(r"cpu/entry ([\d.]+) ms"), num(r"errors (\d+)"),
+                 num(r"cluster cpu ([\d.]+) cores"), num(r"client cpu ([\d.]+) cores"), per_txn]))
+EOF
+}
