@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -30,8 +31,14 @@ import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 import org.calvinseq.client.Peers;
 import org.calvinseq.core.apply.EpochStateMachine;
+import org.calvinseq.core.codec.EntryEncoder;
 import org.calvinseq.core.codec.ProposalLimits;
+import org.calvinseq.core.model.ClientTxnId;
+import org.calvinseq.core.model.EpochBatch;
+import org.calvinseq.core.model.Key;
+import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.routing.CollectionHashRouter;
+import org.calvinseq.server.CommonPool;
 import org.calvinseq.server.NodeConfig;
 import org.calvinseq.server.RatisSettings;
 import org.calvinseq.server.SequencerNode;
@@ -44,17 +51,38 @@ import org.calvinseq.testkit.FreePorts;
  * proposals of one {@link BatchFixture} batch (1,000 txns of 100 bytes) pipelined from one client
  * with a fixed number in flight. It runs the same harness twice, interleaved: once over the
  * sequencer state machine, once over a {@link NoopStateMachine} that only advances its applied
- * index (the floor), and prints entries/s, txns/s, MB/s and propose-to-commit p50/p99 for each,
- * plus the ratio.
+ * index (the floor), and prints entries/s, txns/s, MB/s, propose-to-commit p50/p99 and this JVM's
+ * CPU (the three servers and the client together) for each, plus the ratio.
  *
  * <p>Run: {@code mvn -B -q package -DskipTests -pl benchmarks -am && java -Xmx4g -cp
  * benchmarks/target/benchmarks.jar org.calvinseq.bench.ClusterLoadBenchmark [seconds] [inflight]
- * [rounds]} (defaults 15, 128, 2). Not run by CI.
+ * [rounds] [options]} (defaults 15, 128, 2). Not run by CI. Options:
+ *
+ * <ul>
+ *   <li>{@code --modes noop|sequencer|noop,sequencer}: the state machines to run, each round in
+ *       this order (default both);
+ *   <li>{@code --epoch-txns N}: propose, instead of the {@link BatchFixture} batch, an epoch of N
+ *       txns shaped like those of {@code sequencer bench} (a client txn id, one read and one write
+ *       key, a random payload), the entry the leader inbox writes for N txns of that bench;
+ *   <li>{@code --txn-size BYTES}: those txns' payload (default 100, the bench's);
+ *   <li>{@code --warmup SECONDS}: load before each measured run (default 3).
+ * </ul>
+ *
+ * <p>Each run logs a line {@code result <mode> entries/s=... txns/s=... MB/s=... p50=...ms
+ * p99=...ms cpu=... cores entry=... bytes txns/entry=...} (benchmarks/side-by-side.sh reads it).
  */
 public final class ClusterLoadBenchmark {
   private ClusterLoadBenchmark() {}
 
-  record Result(String mode, long entries, double seconds, long bytes, long p50us, long p99us) {
+  record Result(
+      String mode,
+      long entries,
+      double seconds,
+      long bytes,
+      long p50us,
+      long p99us,
+      double cpuCores,
+      int txnsPerEntry) {
     double entriesPerSec() {
       return entries / seconds;
     }
@@ -63,41 +91,141 @@ public final class ClusterLoadBenchmark {
     public String toString() {
       return String.format(
           Locale.ROOT,
-          "%-9s entries/s=%8.1f txns/s=%10.0f MB/s=%6.1f p50=%6.1fms p99=%6.1fms",
+          "%-9s entries/s=%8.1f txns/s=%10.0f MB/s=%6.1f p50=%6.1fms p99=%6.1fms cpu=%.2f cores",
           mode,
           entriesPerSec(),
-          entriesPerSec() * BatchFixture.TXNS,
+          entriesPerSec() * txnsPerEntry,
           bytes / seconds / 1e6,
           p50us / 1000.0,
-          p99us / 1000.0);
+          p99us / 1000.0,
+          cpuCores);
+    }
+  }
+
+  /** The command line: positional seconds, inflight, rounds, then the options of the class doc. */
+  record Options(
+      int seconds,
+      int inflight,
+      int rounds,
+      List<String> modes,
+      int epochTxns,
+      int txnSize,
+      int warmupSeconds) {
+    static Options parse(String[] args) {
+      List<String> positional = new ArrayList<>();
+      List<String> modes = List.of("noop", "sequencer");
+      int epochTxns = 0;
+      int txnSize = 100;
+      int warmup = 3;
+      for (int i = 0; i < args.length; i++) {
+        String a = args[i];
+        if (!a.startsWith("--")) {
+          positional.add(a);
+          continue;
+        }
+        if (i + 1 >= args.length) {
+          throw new IllegalArgumentException(a + " needs a value");
+        }
+        String v = args[++i];
+        switch (a) {
+          case "--modes" -> modes = List.of(v.split(","));
+          case "--epoch-txns" -> epochTxns = Integer.parseInt(v);
+          case "--txn-size" -> txnSize = Integer.parseInt(v);
+          case "--warmup" -> warmup = Integer.parseInt(v);
+          default -> throw new IllegalArgumentException("unknown option " + a);
+        }
+      }
+      for (String m : modes) {
+        if (!m.equals("noop") && !m.equals("sequencer")) {
+          throw new IllegalArgumentException("--modes takes noop and sequencer, not " + m);
+        }
+      }
+      if (positional.size() > 3 || epochTxns < 0 || txnSize < 0 || warmup < 0) {
+        throw new IllegalArgumentException(
+            "usage: [seconds] [inflight] [rounds] [--modes noop,sequencer] [--epoch-txns N]"
+                + " [--txn-size BYTES] [--warmup SECONDS]");
+      }
+      return new Options(
+          positional.size() > 0 ? Integer.parseInt(positional.get(0)) : 15,
+          positional.size() > 1 ? Integer.parseInt(positional.get(1)) : 128,
+          positional.size() > 2 ? Integer.parseInt(positional.get(2)) : 2,
+          modes,
+          epochTxns,
+          txnSize,
+          warmup);
     }
   }
 
   public static void main(String[] args) throws Exception {
-    int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 15;
-    int inflight = args.length > 1 ? Integer.parseInt(args[1]) : 128;
-    int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 2;
-    byte[] entry = new BatchFixture().encoded;
-    List<Result> seq = new ArrayList<>();
-    List<Result> noop = new ArrayList<>();
-    for (int r = 0; r < rounds; r++) {
-      noop.add(run("noop", NoopStateMachine::new, entry, seconds, inflight));
-      seq.add(run("sequencer", null, entry, seconds, inflight));
-      log(noop.get(r).toString());
-      log(seq.get(r).toString());
+    // Before anything uses the common pool, as the sequencer command does: with the 2-core default
+    // (parallelism 1) Ratis's follower append starts a thread per entry (CommonPool).
+    CommonPool.ensureParallelism();
+    Options o = Options.parse(args);
+    byte[] entry =
+        o.epochTxns() > 0 ? benchEpoch(o.epochTxns(), o.txnSize()) : new BatchFixture().encoded;
+    int txnsPerEntry = o.epochTxns() > 0 ? o.epochTxns() : BatchFixture.TXNS;
+    List<List<Result>> results = new ArrayList<>();
+    o.modes().forEach(m -> results.add(new ArrayList<>()));
+    for (int r = 0; r < o.rounds(); r++) {
+      for (int m = 0; m < o.modes().size(); m++) {
+        String mode = o.modes().get(m);
+        Supplier<StateMachine> noop = mode.equals("noop") ? NoopStateMachine::new : null;
+        Result result = run(mode, noop, entry, txnsPerEntry, o);
+        results.get(m).add(result);
+        log(
+            String.format(
+                Locale.ROOT,
+                "result %s entry=%d bytes txns/entry=%d",
+                result,
+                entry.length,
+                txnsPerEntry));
+      }
     }
-    Result s = median(seq);
-    Result n = median(noop);
-    log(
-        String.format(
-            Locale.ROOT,
-            "median of %d rounds, entry %d bytes, %d in flight:%n  %s%n  %s%n  ratio sequencer/noop = %.2f",
-            rounds,
-            entry.length,
-            inflight,
-            n,
-            s,
-            s.entriesPerSec() / n.entriesPerSec()));
+    StringBuilder summary =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "median of %d rounds, entry %d bytes (%d txns), %d in flight:",
+                o.rounds(),
+                entry.length,
+                txnsPerEntry,
+                o.inflight()));
+    results.forEach(rs -> summary.append(System.lineSeparator()).append("  ").append(median(rs)));
+    if (results.size() == 2) {
+      summary.append(
+          String.format(
+              Locale.ROOT,
+              "%n  ratio %s/%s = %.2f",
+              o.modes().get(1),
+              o.modes().get(0),
+              median(results.get(1)).entriesPerSec() / median(results.get(0)).entriesPerSec()));
+    }
+    log(summary.toString());
+  }
+
+  /**
+   * An epoch of {@code txns} txns shaped like {@code sequencer bench}'s (BenchCommand: a client txn
+   * id, one read and one write key in 1,000 collections, a tenant below 16, {@code payloadBytes}
+   * random bytes), encoded as the leader writes it.
+   */
+  static byte[] benchEpoch(int txns, int payloadBytes) {
+    SplittableRandom rnd = new SplittableRandom(1);
+    long clientId = rnd.nextLong();
+    List<Txn> list = new ArrayList<>(txns);
+    for (int i = 0; i < txns; i++) {
+      byte[] payload = new byte[payloadBytes];
+      rnd.nextBytes(payload);
+      Key read = Key.of("c" + rnd.nextInt(1000), "k" + rnd.nextInt(1_000_000));
+      Key write = Key.of("c" + rnd.nextInt(1000), "k" + rnd.nextInt(1_000_000));
+      list.add(
+          new Txn(
+              new ClientTxnId(clientId, 1_000_000_000L + i),
+              rnd.nextInt(16),
+              List.of(read),
+              List.of(write),
+              payload));
+    }
+    return EntryEncoder.encode(EpochBatch.auto(System.currentTimeMillis(), list));
   }
 
   private static Result median(List<Result> rs) {
@@ -108,8 +236,9 @@ public final class ClusterLoadBenchmark {
 
   /** One timed run; {@code noop == null} means the sequencer state machine. */
   static Result run(
-      String mode, Supplier<StateMachine> noop, byte[] entry, int seconds, int inflight)
+      String mode, Supplier<StateMachine> noop, byte[] entry, int txnsPerEntry, Options o)
       throws Exception {
+    int inflight = o.inflight();
     Path dir = Files.createTempDirectory("calvinseq-bench-");
     List<RaftPeer> peers = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
@@ -143,8 +272,8 @@ public final class ClusterLoadBenchmark {
       try (RaftClient client = client(group, inflight)) {
         // Warm up and wait for a leader.
         client.io().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry)));
-        drive(client, entry, 3, inflight);
-        return drive(client, entry, seconds, inflight).withMode(mode);
+        drive(client, entry, o.warmupSeconds(), inflight);
+        return drive(client, entry, o.seconds(), inflight).withMode(mode, txnsPerEntry);
       }
     } finally {
       for (AutoCloseable c : closeables) {
@@ -180,10 +309,16 @@ public final class ClusterLoadBenchmark {
         .build();
   }
 
-  private record Raw(long entries, double seconds, long bytes, long p50us, long p99us) {
-    Result withMode(String mode) {
-      return new Result(mode, entries, seconds, bytes, p50us, p99us);
+  private record Raw(
+      long entries, double seconds, long bytes, long p50us, long p99us, double cpuCores) {
+    Result withMode(String mode, int txnsPerEntry) {
+      return new Result(mode, entries, seconds, bytes, p50us, p99us, cpuCores, txnsPerEntry);
     }
+  }
+
+  /** This JVM's user plus system CPU time in nanoseconds; -1 when the OS does not say. */
+  private static long cpuNanos() {
+    return ProcessHandle.current().info().totalCpuDuration().map(d -> d.toNanos()).orElse(-1L);
   }
 
   private static Raw drive(RaftClient client, byte[] entry, int seconds, int inflight)
@@ -192,6 +327,7 @@ public final class ClusterLoadBenchmark {
     AtomicLong done = new AtomicLong();
     long[] lat = new long[4_000_000];
     AtomicLong latN = new AtomicLong();
+    long cpu0 = cpuNanos();
     long start = System.nanoTime();
     long end = start + TimeUnit.SECONDS.toNanos(seconds);
     while (System.nanoTime() < end) {
@@ -213,12 +349,14 @@ public final class ClusterLoadBenchmark {
     }
     window.acquire(inflight); // drain
     double secs = (System.nanoTime() - start) / 1e9;
+    long cpu1 = cpuNanos();
+    double cores = cpu0 < 0 || cpu1 < 0 ? Double.NaN : (cpu1 - cpu0) / 1e9 / secs;
     int n = (int) Math.min(latN.get(), lat.length);
     long[] l = Arrays.copyOf(lat, n);
     Arrays.sort(l);
     long p50 = n == 0 ? 0 : l[n / 2] / 1000;
     long p99 = n == 0 ? 0 : l[Math.min(n - 1, (int) (n * 0.99))] / 1000;
-    return new Raw(done.get(), secs, done.get() * entry.length, p50, p99);
+    return new Raw(done.get(), secs, done.get() * entry.length, p50, p99, cores);
   }
 
   private static int freePort() throws IOException {
