@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by benchmarks/fan-in.sh and benchmarks/side-by-side.sh: sourced, not run.
 #
 #   bench_lock FILE        hold FILE's lock (flock, fd 9) until the script ends, waiting for it
