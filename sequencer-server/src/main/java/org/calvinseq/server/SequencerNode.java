@@ -149,7 +149,7 @@ public final class SequencerNode implements AutoCloseable {
             config.nodeId(),
             inboxSettings,
             inboxMetrics,
-            new LocalProposer(() -> server, Peers.groupId(config.clusterName())),
+            localProposer(),
             inboxMetrics::refusedBeforeInbox);
     inboxMetrics.bindGauges(registry, this::inboxStats);
     stateMachine.onSubmission(inbox);
@@ -492,6 +492,11 @@ public final class SequencerNode implements AutoCloseable {
 
   boolean isStarted() {
     return started;
+  }
+
+  /** The proposer this node's inbox uses (a new one, with a client id of its own). */
+  LocalProposer localProposer() {
+    return new LocalProposer(() -> server, Peers.groupId(config.clusterName()));
   }
 
   /** The leader inbox's numbers, or null while this node does not lead. */
