@@ -2,8 +2,6 @@ package org.calvinseq.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -37,24 +35,13 @@ class InboxSubmitTest {
 
   @Test
   void submitsGoThroughTheInboxAndARetriedTxnGetsItsOriginalId() throws Exception {
-    int raftPort;
-    try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-      raftPort = s.getLocalPort();
-    }
     try (SequencerNode node =
-        SequencerNode.builder()
-            .nodeId("n1")
-            .peers("n1@127.0.0.1:" + raftPort)
-            .dataDir(dir.resolve("n1"))
+        OneMember.builder(dir)
             .vshardCount(8)
             .inboxSettings(s -> s.withEpochInterval(java.time.Duration.ofMillis(5)))
             .build()) {
       node.start();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (!node.isLeaderReady()) {
-        assertThat(System.nanoTime()).as("n1 leads").isLessThan(deadline);
-        Thread.sleep(20);
-      }
+      OneMember.awaitLeaderReady(node);
       List<SequencerClient> clients = new ArrayList<>();
       try {
         for (int c = 0; c < 4; c++) {

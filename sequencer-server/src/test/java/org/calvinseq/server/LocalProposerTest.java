@@ -3,8 +3,6 @@ package org.calvinseq.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -28,23 +26,9 @@ class LocalProposerTest {
 
   @Test
   void proposesInOrderAndMapsRefusalsLikeAClient() throws Exception {
-    int raftPort;
-    try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-      raftPort = s.getLocalPort();
-    }
-    try (SequencerNode node =
-        SequencerNode.builder()
-            .nodeId("n1")
-            .peers("n1@127.0.0.1:" + raftPort)
-            .dataDir(dir.resolve("n1"))
-            .vshardCount(8)
-            .build()) {
+    try (SequencerNode node = OneMember.builder(dir).vshardCount(8).build()) {
       node.start();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (!node.isLeaderReady()) {
-        assertThat(System.nanoTime()).as("n1 leads").isLessThan(deadline);
-        Thread.sleep(20);
-      }
+      OneMember.awaitLeaderReady(node);
       LocalProposer proposer = node.localProposer();
 
       BatchReceipt first =

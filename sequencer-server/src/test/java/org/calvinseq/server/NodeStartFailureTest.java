@@ -56,18 +56,7 @@ class NodeStartFailureTest {
    */
   @Test
   void aFailureWhileTheRaftServerStartsClosesTheAdminEndpoint() throws Exception {
-    int raftPort;
-    try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-      raftPort = s.getLocalPort();
-    }
-    try (SequencerNode node =
-        SequencerNode.builder()
-            .nodeId("n1")
-            .peers("n1@127.0.0.1:" + raftPort)
-            .dataDir(dir.resolve("n1"))
-            .adminHost("127.0.0.1")
-            .adminPort(0)
-            .build()) {
+    try (SequencerNode node = OneMember.builder(dir).adminHost("127.0.0.1").adminPort(0).build()) {
       int[] adminPortAtFailure = {-1};
       node.beforeRaftStartForTest(
           () -> {

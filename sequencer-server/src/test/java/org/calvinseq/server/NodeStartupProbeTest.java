@@ -2,8 +2,6 @@ package org.calvinseq.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -44,19 +42,9 @@ class NodeStartupProbeTest {
 
   @Test
   void healthAnswersAndReadySaysStartingWhileTheRaftServerStarts() throws Exception {
-    int raftPort;
-    try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-      raftPort = s.getLocalPort();
-    }
     CountDownLatch atRaftStart = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    try (SequencerNode node =
-        SequencerNode.builder()
-            .nodeId("n1")
-            .peers("n1@127.0.0.1:" + raftPort)
-            .dataDir(dir.resolve("n1"))
-            .adminPort(0)
-            .build()) {
+    try (SequencerNode node = OneMember.builder(dir).adminPort(0).build()) {
       node.beforeRaftStartForTest(
           () -> {
             atRaftStart.countDown();
