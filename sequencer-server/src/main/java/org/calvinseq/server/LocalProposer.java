@@ -49,6 +49,14 @@ final class LocalProposer implements Function<EpochBatch, CompletableFuture<Batc
 
   @Override
   public CompletableFuture<BatchReceipt> apply(EpochBatch batch) {
+    return propose(EntryEncoder.encode(batch));
+  }
+
+  /**
+   * Proposes encoded entry bytes. Returns once the entry is in the leader's log (or refused), so an
+   * entry proposed after this call returns comes after it in the log.
+   */
+  CompletableFuture<BatchReceipt> propose(byte[] entry) {
     RaftServer s = server.get();
     if (s == null) {
       return CompletableFuture.failedFuture(new IllegalStateException("no Raft server"));
@@ -59,8 +67,7 @@ final class LocalProposer implements Function<EpochBatch, CompletableFuture<Batc
             .setServerId(s.getId())
             .setGroupId(group)
             .setCallId(callIds.incrementAndGet())
-            .setMessage(
-                Message.valueOf(UnsafeByteOperations.unsafeWrap(EntryEncoder.encode(batch))))
+            .setMessage(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry)))
             .setType(RaftClientRequest.writeRequestType())
             .build();
     try {

@@ -304,10 +304,16 @@ public final class SequencerNode implements AutoCloseable {
    * Proposes the cluster-init entry: this node became a ready leader without having applied one
    * since it started. Losing the race to another leader's entry, or leadership, is harmless: the
    * next leader proposes again, and a second entry with the same settings changes nothing.
+   *
+   * <p>Straight to this node's Raft server, which returns once the entry is in its log: the state
+   * machine calls this before it opens the leader inbox, so the entry comes before the inbox's
+   * first epoch. It must: exactly-once starts at that entry, and a txn sequenced before it would
+   * not be in its client's window (a retry of it would be sequenced again).
    */
   private void proposeClusterInit() {
     byte[] entry = EntryEncoder.encode(new ClusterInit(config.vshardCount(), config.clusterName()));
-    propose(c -> c.proposeRaw(entry))
+    localProposer()
+        .propose(entry)
         .whenComplete(
             (receipt, e) -> {
               if (e != null) {
@@ -516,10 +522,9 @@ public final class SequencerNode implements AutoCloseable {
   }
 
   /**
-   * A client of this node's cluster (to propose acks and the cluster-init entry), created on first
-   * use, closed with the node; null once the node is closing. Guarded by its own lock, not the
-   * node's: Ratis calls {@link #proposeClusterInit} on its state machine updater thread, which
-   * {@link #close()} waits for while closing the Raft server.
+   * A client of this node's cluster (to propose acks), created on first use, closed with the node;
+   * null once the node is closing. Guarded by its own lock, not the node's: it may be called on
+   * Ratis's threads, which {@link #close()} waits for while closing the Raft server.
    */
   private SequencerClient client() {
     synchronized (clientLock) {

@@ -157,6 +157,8 @@ public final class SequencerStateMachine extends BaseStateMachine {
   @Override
   public void notifyLeaderReady() {
     if (!clusterInitApplied && clusterMismatch == null) {
+      // Before the inbox opens: the action must put the cluster-init entry in the log before it
+      // returns, so that it precedes the inbox's first epoch (exactly-once starts at that entry).
       clusterInitNeeded.run();
     }
     submissions.leaderReady();
