@@ -536,7 +536,7 @@ public final class SequencerNode implements AutoCloseable {
             SequencerClient.builder()
                 .peers(config.peers())
                 .clusterName(config.clusterName())
-                .clusterMaxBatchBytes(config.limits().maxBatchBytes()) // the inbox's epochs
+                .clusterMaxBatchBytes(config.limits().maxBatchBytes()) // the leader's limit
                 .tls(tls)
                 .build();
       }
