@@ -29,8 +29,6 @@ public final class CommonPool {
    */
   public static final int PARALLELISM = 8;
 
-  private static final Logger LOG = LoggerFactory.getLogger(CommonPool.class);
-
   /** Whether this JVM warned that the common pool starts a thread per task. */
   private static final AtomicBoolean WARNED = new AtomicBoolean();
 
@@ -56,7 +54,10 @@ public final class CommonPool {
   /** Logs, once per JVM, a warning when {@link #pooled} is false; a node calls it as it starts. */
   static void warnOnceIfUnpooled() {
     if (!pooled() && WARNED.compareAndSet(false, true)) {
-      LOG.warn(
+      // The logger only here: ensureParallelism runs first in a program's main, before it has
+      // chosen its logging configuration, and must not make logback configure itself.
+      Logger log = LoggerFactory.getLogger(CommonPool.class);
+      log.warn(
           "the JVM's common pool has parallelism {}, so Ratis starts a thread for every log append"
               + " a follower receives; start the JVM with -D{}={} (the sequencer command does)",
           ForkJoinPool.getCommonPoolParallelism(),
