@@ -7,20 +7,19 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.ratis.protocol.ClientId;
-import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.server.RaftServer;
-import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.calvinseq.client.ProposalRejectedException;
 import org.calvinseq.client.StaleEpochException;
 import org.calvinseq.core.codec.CodecException;
-import org.calvinseq.core.codec.EntryEncoder;
 import org.calvinseq.core.model.EpochBatch;
+import org.calvinseq.core.model.SequencerEntry;
 import org.calvinseq.core.protocol.BatchReceipt;
 import org.calvinseq.core.protocol.Protocol;
+import org.calvinseq.server.ratis.EncodedEntry;
 
 /**
  * Proposes the leader inbox's epochs straight to this node's own Raft server, as a write request of
@@ -49,14 +48,15 @@ final class LocalProposer implements Function<EpochBatch, CompletableFuture<Batc
 
   @Override
   public CompletableFuture<BatchReceipt> apply(EpochBatch batch) {
-    return propose(EntryEncoder.encode(batch));
+    return propose(batch);
   }
 
   /**
-   * Proposes encoded entry bytes. Returns once the entry is in the leader's log (or refused), so an
-   * entry proposed after this call returns comes after it in the log.
+   * Proposes an entry. Returns once the entry is in the leader's log (or refused), so an entry
+   * proposed after this call returns comes after it in the log. The entry travels with its bytes
+   * ({@link EncodedEntry}): the leader validates and applies it without decoding them.
    */
-  CompletableFuture<BatchReceipt> propose(byte[] entry) {
+  CompletableFuture<BatchReceipt> propose(SequencerEntry entry) {
     RaftServer s = server.get();
     if (s == null) {
       return CompletableFuture.failedFuture(new IllegalStateException("no Raft server"));
@@ -67,7 +67,7 @@ final class LocalProposer implements Function<EpochBatch, CompletableFuture<Batc
             .setServerId(s.getId())
             .setGroupId(group)
             .setCallId(callIds.incrementAndGet())
-            .setMessage(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry)))
+            .setMessage(EncodedEntry.of(entry))
             .setType(RaftClientRequest.writeRequestType())
             .build();
     try {

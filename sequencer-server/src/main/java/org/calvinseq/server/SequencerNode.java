@@ -20,7 +20,6 @@ import org.calvinseq.client.SequencerClient;
 import org.calvinseq.client.TlsFiles;
 import org.calvinseq.core.apply.ApplyListener;
 import org.calvinseq.core.apply.EpochStateMachine;
-import org.calvinseq.core.codec.EntryEncoder;
 import org.calvinseq.core.concurrent.DaemonThreads;
 import org.calvinseq.core.metrics.SequencerCounters;
 import org.calvinseq.core.model.ClusterInit;
@@ -311,9 +310,8 @@ public final class SequencerNode implements AutoCloseable {
    * not be in its client's window (a retry of it would be sequenced again).
    */
   private void proposeClusterInit() {
-    byte[] entry = EntryEncoder.encode(new ClusterInit(config.vshardCount(), config.clusterName()));
     localProposer()
-        .propose(entry)
+        .propose(new ClusterInit(config.vshardCount(), config.clusterName()))
         .whenComplete(
             (receipt, e) -> {
               if (e != null) {

@@ -245,7 +245,11 @@ public final class SequencerStateMachine extends BaseStateMachine {
       problem = "entry is " + size + " bytes, over the limit of " + limits.maxBatchBytes();
     } else {
       try {
-        entry = leaderDecoders.get().decode(Bytes.view(content));
+        // The inbox's epochs come with their entry (EncodedEntry): not decoded a second time.
+        entry =
+            request.getMessage() instanceof EncodedEntry e
+                ? e.entry()
+                : leaderDecoders.get().decode(Bytes.view(content));
         if (entry instanceof EpochBatch b) {
           problem = limits.violation(b, size, core.nextEpoch(), System.currentTimeMillis());
         } else if (entry instanceof ClusterInit init && core.clusterInitMismatch(init) != null) {

@@ -132,6 +132,32 @@ class SequencerStateMachineTest {
   }
 
   @Test
+  void anEntryProposedWithItsObjectIsValidatedAndAppliedFromIt() throws Exception {
+    Replica leader = open("leader", ApplyListener.NONE, RaftStorage.StartupOption.FORMAT);
+    EncodedEntry ok =
+        EncodedEntry.of(EpochBatch.auto(System.currentTimeMillis(), List.of(txn(1), txn(2))));
+    TransactionContext started = leader.sm.startTransaction(request(ok));
+    assertThat(started.getException()).isNull();
+    started.initLogEntry(1, 1);
+    BatchReceipt r = receipt(leader.sm.applyTransaction(started).get());
+    assertThat(r.outcome()).isEqualTo(ApplyResult.Kind.APPLIED);
+    assertThat(r.txnCount()).isEqualTo(2);
+
+    // The carried entry is validated like decoded bytes: an epoch too far ahead is refused.
+    long tooFar = 2 + ProposalLimits.DEFAULT_MAX_EPOCH_GAP + 10;
+    TransactionContext refused =
+        leader.sm.startTransaction(
+            request(EncodedEntry.of(new EpochBatch(tooFar, 1001, List.of(txn(3))))));
+    assertThat(refused.getException()).hasMessageContaining(Long.toString(tooFar));
+
+    // A follower decodes the same bytes to the same result.
+    Replica follower = open("follower", ApplyListener.NONE, RaftStorage.StartupOption.FORMAT);
+    assertThat(follower.applyAsFollower(1, 1, ok.getContent().toByteArray()).txnCount())
+        .isEqualTo(2);
+    assertThat(follower.state()).isEqualTo(leader.state());
+  }
+
+  @Test
   void aSnapshotWriteThatFailsLeavesThePreviousSnapshotLoadable() throws Exception {
     Replica r = open("r", ApplyListener.NONE, RaftStorage.StartupOption.FORMAT);
     applyBatches(r, 1, 3);
@@ -227,12 +253,16 @@ class SequencerStateMachineTest {
   }
 
   private static RaftClientRequest request(byte[] data) {
+    return request(Message.valueOf(ByteString.copyFrom(data)));
+  }
+
+  private static RaftClientRequest request(Message message) {
     return RaftClientRequest.newBuilder()
         .setClientId(ClientId.randomId())
         .setServerId(RaftPeerId.valueOf("n1"))
         .setGroupId(GROUP)
         .setCallId(1)
-        .setMessage(Message.valueOf(ByteString.copyFrom(data)))
+        .setMessage(message)
         .setType(RaftClientRequest.writeRequestType())
         .build();
   }
