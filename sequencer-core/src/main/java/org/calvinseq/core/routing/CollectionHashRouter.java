@@ -11,7 +11,7 @@ public final class CollectionHashRouter implements VShardRouter {
   private static final int FNV_OFFSET = 0x811C9DC5;
   private static final int FNV_PRIME = 0x01000193;
 
-  private static final int CACHE_SIZE = 256;
+  private static final int CACHE_SIZE = 4096;
 
   private final int vshardCount;
 
