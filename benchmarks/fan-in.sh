@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fan-in benchmark (issue 13): many clients each sending small batches, against one client sending
 # 1,000-txn batches, before and after the leader inbox. See docs/performance.md, "Fan-in
-# benchmark". Not run by CI; takes about 25 minutes with the defaults.
+# benchmark". Not run by CI; takes about 1 h 45 min with the defaults
+# (`SIDES=AFTER` halves it; `INSTANCES=64` leaves 4 configurations of 7).
 #
 #   mvn -B -o -q package -pl sequencer-cli -am -DskipTests
 #   benchmarks/fan-in.sh                                  # BEFORE built from main, AFTER this tree
@@ -32,8 +33,9 @@
 #                  temporary directory, with this tree's BenchCommand and ClusterProbe copied over
 #                  it so that both builds are measured by the same bench
 #   AFTER_DIST     [this tree's sequencer-cli/target/dist]
-#   ROUNDS [3]  DURATION [15s]  WARMUP [40s: each run starts new JVMs, whose C2 compilation alone
-#                  takes a core for the first 30-60 s]  INSTANCES [1 8 32 64]  UNLOADED_RATE [50]
+#   ROUNDS [3]  DURATION [15s]  WARMUP [120s: each run starts new JVMs, which compile their
+#                  per-entry paths for 1-2 minutes (docs/performance.md, "Where the time goes")]
+#                  INSTANCES [1 8 32 64]  UNLOADED_RATE [50]
 #   FAN_OUTSTANDING [50] --max-outstanding of the fan-N and half-N threads: the 4 batches a client
 #                  keeps in flight and one filling, so that the saturated latency is the cluster's
 #                  and not a queue in the bench (the bench's default, 2,500, would queue seconds)
@@ -49,7 +51,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 rounds="${ROUNDS:-3}"
 duration="${DURATION:-15s}"
-warmup="${WARMUP:-40s}"
+warmup="${WARMUP:-120s}"
 instances="${INSTANCES:-1 8 32 64}"
 unloaded_rate="${UNLOADED_RATE:-50}"
 fan_outstanding="${FAN_OUTSTANDING:-50}"

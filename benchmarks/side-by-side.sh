@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side by side with Kafka (issue 14): calvinseq, its no-op Ratis floor and a Kafka topic, measured
 # interleaved in one sitting on this machine. See docs/performance.md, "Side by side with Kafka".
-# Not run by CI; about 15 minutes with the defaults (3 rounds of 4 runs of about 1-1.5 min).
+# Not run by CI; about 35 minutes with the defaults (3 rounds of 4 runs of about 2.5-3 min).
 #
 #   mvn -B -o -q package -pl sequencer-cli,benchmarks -am -DskipTests
 #   benchmarks/side-by-side.sh
@@ -32,7 +32,8 @@
 # calvinseq / floor (medians of the per-round ratios).
 #
 # Environment (defaults in brackets):
-#   ROUNDS [3]  DURATION [15s]  WARMUP [40s] (whole seconds; fresh JVMs compile for 30-60 s)
+#   ROUNDS [3]  DURATION [15s]  WARMUP [120s] (whole seconds; a fresh cluster JVM compiles its
+#                per-entry paths for 1-2 minutes: docs/performance.md, "Where the time goes")
 #   CONFIGS [calvinseq floor kafka kafka-fsync]  the configurations to run
 #   LOAD_MAX [1.0]  QUIET_WAIT [1]  QUIET_TIMEOUT [3600]  wait for a quiet machine first (as fan-in.sh)
 #   LOCK [/tmp/calvinseq-bench.lock]  held for the whole run: two benchmarks never run at once
@@ -48,7 +49,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 rounds="${ROUNDS:-3}"
 duration="${DURATION:-15s}"
-warmup="${WARMUP:-40s}"
+warmup="${WARMUP:-120s}"
 read -ra configs <<<"${CONFIGS:-calvinseq floor kafka kafka-fsync}"
 lock="${LOCK:-/tmp/calvinseq-bench.lock}"
 dist="${DIST:-$root/sequencer-cli/target/dist}"

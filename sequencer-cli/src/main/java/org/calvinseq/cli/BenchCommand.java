@@ -23,8 +23,6 @@ import org.calvinseq.core.model.ClientTxnId;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.Key;
 import org.calvinseq.core.model.Txn;
-import org.msgpack.core.MessageBufferPacker;
-import org.msgpack.core.MessagePack;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -474,12 +472,8 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /** The bytes one txn takes in the log, with the client txn id the client adds. */
-  private static int encodedSize(Txn t) throws IOException {
-    Txn withId =
-        new Txn(new ClientTxnId(-1, -1), t.tenantId(), t.readSet(), t.writeSet(), t.payload());
-    try (MessageBufferPacker p = MessagePack.newDefaultBufferPacker()) {
-      EntryEncoder.writeTxn(p, withId);
-      return p.toByteArray().length;
-    }
+  private static int encodedSize(Txn t) {
+    return EntryEncoder.txnSize(
+        new Txn(new ClientTxnId(-1, -1), t.tenantId(), t.readSet(), t.writeSet(), t.payload()));
   }
 }

@@ -9,6 +9,7 @@ import org.calvinseq.core.apply.ApplyResult;
 import org.calvinseq.core.codec.CodecException;
 import org.calvinseq.core.codec.EntryDecoder;
 import org.calvinseq.core.codec.EntryEncoder;
+import org.calvinseq.core.codec.MsgpackOutput;
 import org.calvinseq.core.completion.CompletionOutcome;
 import org.calvinseq.core.completion.CompletionState;
 import org.calvinseq.core.model.EpochBatch;
@@ -245,11 +246,11 @@ public final class Protocol {
    * order, into an epoch it forms.
    */
   public static byte[] submitQuery(byte[] batchEntry) {
-    return pack(
-        p -> {
-          p.packArrayHeader(2).packInt(Q_SUBMIT);
-          p.packBinaryHeader(batchEntry.length).writePayload(batchEntry);
-        });
+    return new MsgpackOutput(batchEntry.length + 8)
+        .arrayHeader(2)
+        .integer(Q_SUBMIT)
+        .binary(batchEntry)
+        .toByteArray();
   }
 
   /** The kind of a query, and its fields as decoded objects. */
