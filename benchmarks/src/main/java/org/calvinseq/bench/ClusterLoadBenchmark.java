@@ -1,6 +1,9 @@
 package org.calvinseq.bench;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,9 +34,12 @@ import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 import org.calvinseq.client.Peers;
 import org.calvinseq.core.apply.EpochStateMachine;
+import org.calvinseq.core.codec.CodecException;
+import org.calvinseq.core.codec.EntryDecoder;
 import org.calvinseq.core.codec.EntryEncoder;
 import org.calvinseq.core.codec.ProposalLimits;
 import org.calvinseq.core.model.ClientTxnId;
+import org.calvinseq.core.model.ClusterInit;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.Key;
 import org.calvinseq.core.model.Txn;
@@ -52,7 +58,10 @@ import org.calvinseq.testkit.FreePorts;
  * with a fixed number in flight. It runs the same harness twice, interleaved: once over the
  * sequencer state machine, once over a {@link NoopStateMachine} that only advances its applied
  * index (the floor), and prints entries/s, txns/s, MB/s, propose-to-commit p50/p99 and this JVM's
- * CPU (the three servers and the client together) for each, plus the ratio.
+ * CPU (the three servers and the client together) for each, plus the ratio. Each run first proposes
+ * a cluster-init entry, as a node's leader does, so de-duplication is on, and every proposal
+ * renumbers the batch's client txn ids ({@link EpochSource}): the sequencer applies new txns each
+ * time, with its de-duplication's real cost.
  *
  * <p>Run: {@code mvn -B -q package -DskipTests -pl benchmarks -am && java -Xmx4g -cp
  * benchmarks/target/benchmarks.jar org.calvinseq.bench.ClusterLoadBenchmark [seconds] [inflight]
@@ -164,13 +173,14 @@ public final class ClusterLoadBenchmark {
     byte[] entry =
         o.epochTxns() > 0 ? benchEpoch(o.epochTxns(), o.txnSize()) : new BatchFixture().encoded;
     int txnsPerEntry = o.epochTxns() > 0 ? o.epochTxns() : BatchFixture.TXNS;
+    EpochSource epochs = new EpochSource(entry);
     List<List<Result>> results = new ArrayList<>();
     o.modes().forEach(m -> results.add(new ArrayList<>()));
     for (int r = 0; r < o.rounds(); r++) {
       for (int m = 0; m < o.modes().size(); m++) {
         String mode = o.modes().get(m);
         Supplier<StateMachine> noop = mode.equals("noop") ? NoopStateMachine::new : null;
-        Result result = run(mode, noop, entry, txnsPerEntry, o);
+        Result result = run(mode, noop, epochs, txnsPerEntry, o);
         results.get(m).add(result);
         log(
             String.format(
@@ -236,7 +246,7 @@ public final class ClusterLoadBenchmark {
 
   /** One timed run; {@code noop == null} means the sequencer state machine. */
   static Result run(
-      String mode, Supplier<StateMachine> noop, byte[] entry, int txnsPerEntry, Options o)
+      String mode, Supplier<StateMachine> noop, EpochSource epochs, int txnsPerEntry, Options o)
       throws Exception {
     int inflight = o.inflight();
     Path dir = Files.createTempDirectory("calvinseq-bench-");
@@ -247,6 +257,8 @@ public final class ClusterLoadBenchmark {
     }
     RaftGroup group = Peers.group("bench", peers);
     List<AutoCloseable> closeables = new ArrayList<>();
+    List<SimpleMeterRegistry> registries = new ArrayList<>();
+    int vshardCount = 0;
     try {
       for (RaftPeer p : peers) {
         NodeConfig config =
@@ -257,7 +269,10 @@ public final class ClusterLoadBenchmark {
                 .dataDir(dir.resolve(p.getId().toString()))
                 .limits(new ProposalLimits(1 << 20, 10_000, 64, 64 * 1024))
                 .config();
-        StateMachine sm = noop != null ? noop.get() : sequencer(config);
+        vshardCount = config.vshardCount();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        registries.add(registry);
+        StateMachine sm = noop != null ? noop.get() : sequencer(config, registry);
         RaftServer server =
             RaftServer.newBuilder()
                 .setServerId(p.getId())
@@ -270,10 +285,16 @@ public final class ClusterLoadBenchmark {
         closeables.add(server);
       }
       try (RaftClient client = client(group, inflight)) {
-        // Warm up and wait for a leader.
-        client.io().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry)));
-        drive(client, entry, o.warmupSeconds(), inflight);
-        return drive(client, entry, o.seconds(), inflight).withMode(mode, txnsPerEntry);
+        // Wait for a leader, and start the log as a node's leader does: with the cluster-init
+        // entry, which turns de-duplication on (the no-op state machine ignores it).
+        byte[] init = EntryEncoder.encode(new ClusterInit(vshardCount, "bench"));
+        client.io().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(init)));
+        drive(client, epochs, o.warmupSeconds(), inflight);
+        Raw raw = drive(client, epochs, o.seconds(), inflight);
+        if (noop == null) {
+          checkAllSequenced(registries);
+        }
+        return raw.withMode(mode, txnsPerEntry);
       }
     } finally {
       for (AutoCloseable c : closeables) {
@@ -283,10 +304,27 @@ public final class ClusterLoadBenchmark {
     }
   }
 
-  private static StateMachine sequencer(NodeConfig c) {
-    ServerMetrics metrics =
-        new ServerMetrics(
-            new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), c.nodeId());
+  /**
+   * Fails the run if any replica left a txn unsequenced (a duplicate or too old): the renumbering
+   * of {@link EpochSource} would then not be giving the apply path new txns.
+   */
+  private static void checkAllSequenced(List<SimpleMeterRegistry> registries) {
+    for (SimpleMeterRegistry r : registries) {
+      double sequenced =
+          r.find("sequencer.txns.sequenced").counters().stream().mapToDouble(Counter::count).sum();
+      double not =
+          r.find("sequencer.txns.not.sequenced").counters().stream()
+              .mapToDouble(Counter::count)
+              .sum();
+      if (not > 0 || sequenced == 0) {
+        throw new IllegalStateException(
+            "a replica sequenced " + sequenced + " txns and left " + not + " unsequenced");
+      }
+    }
+  }
+
+  private static StateMachine sequencer(NodeConfig c, SimpleMeterRegistry registry) {
+    ServerMetrics metrics = new ServerMetrics(registry, c.nodeId());
     EpochStateMachine core =
         EpochStateMachine.builder()
             .router(new CollectionHashRouter(c.vshardCount()))
@@ -321,7 +359,7 @@ public final class ClusterLoadBenchmark {
     return ProcessHandle.current().info().totalCpuDuration().map(d -> d.toNanos()).orElse(-1L);
   }
 
-  private static Raw drive(RaftClient client, byte[] entry, int seconds, int inflight)
+  private static Raw drive(RaftClient client, EpochSource epochs, int seconds, int inflight)
       throws InterruptedException {
     Semaphore window = new Semaphore(inflight);
     AtomicLong done = new AtomicLong();
@@ -332,6 +370,7 @@ public final class ClusterLoadBenchmark {
     long end = start + TimeUnit.SECONDS.toNanos(seconds);
     while (System.nanoTime() < end) {
       window.acquire();
+      byte[] entry = epochs.next();
       long t0 = System.nanoTime();
       CompletableFuture<?> f =
           client.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry)));
@@ -356,7 +395,82 @@ public final class ClusterLoadBenchmark {
     Arrays.sort(l);
     long p50 = n == 0 ? 0 : l[n / 2] / 1000;
     long p99 = n == 0 ? 0 : l[Math.min(n - 1, (int) (n * 0.99))] / 1000;
-    return new Raw(done.get(), secs, done.get() * entry.length, p50, p99, cores);
+    return new Raw(done.get(), secs, done.get() * epochs.size(), p50, p99, cores);
+  }
+
+  /**
+   * One encoded epoch, proposed again and again with its client txn ids renumbered: proposal k
+   * gives each txn its template sequence plus k times the epoch's txns, so that with de-duplication
+   * on every proposal is new txns (as the inbox's epochs are) and the apply path pays its real
+   * de-duplication cost instead of skipping repeats. Each proposal is a fresh copy: Ratis holds a
+   * proposal's bytes until it is done with them.
+   */
+  static final class EpochSource {
+    private final byte[] template;
+    private final int[] sequenceAt; // offset of each txn's 8-byte sequence in the template
+    private final long[] sequences;
+    private final AtomicLong proposals = new AtomicLong();
+
+    EpochSource(byte[] template) {
+      this.template = template;
+      List<Txn> txns;
+      try {
+        txns = ((EpochBatch) new EntryDecoder().decode(ByteBuffer.wrap(template))).txns();
+      } catch (CodecException e) {
+        throw new IllegalArgumentException("not an epoch: " + e.getMessage(), e);
+      }
+      sequenceAt = new int[txns.size()];
+      sequences = new long[txns.size()];
+      int from = 0;
+      for (int i = 0; i < txns.size(); i++) {
+        ClientTxnId id = txns.get(i).clientTxnId();
+        if (id == null) {
+          throw new IllegalArgumentException("txn " + i + " has no client txn id");
+        }
+        // The id is a 16-byte bin: c4 10, the client id, the sequence (big-endian).
+        byte[] pattern =
+            ByteBuffer.allocate(18)
+                .put((byte) 0xC4)
+                .put((byte) 16)
+                .putLong(id.clientId())
+                .putLong(id.sequence())
+                .array();
+        int at = indexOf(template, pattern, from);
+        if (at < 0) {
+          throw new IllegalStateException("txn " + i + "'s client txn id not found");
+        }
+        sequenceAt[i] = at + 10;
+        sequences[i] = id.sequence();
+        from = at + pattern.length;
+      }
+    }
+
+    int size() {
+      return template.length;
+    }
+
+    byte[] next() {
+      long k = proposals.getAndIncrement();
+      byte[] b = template.clone();
+      ByteBuffer w = ByteBuffer.wrap(b);
+      for (int i = 0; i < sequenceAt.length; i++) {
+        w.putLong(sequenceAt[i], sequences[i] + k * sequenceAt.length);
+      }
+      return b;
+    }
+
+    private static int indexOf(byte[] in, byte[] pattern, int from) {
+      outer:
+      for (int i = from; i <= in.length - pattern.length; i++) {
+        for (int j = 0; j < pattern.length; j++) {
+          if (in[i + j] != pattern[j]) {
+            continue outer;
+          }
+        }
+        return i;
+      }
+      return -1;
+    }
   }
 
   private static int freePort() throws IOException {
