@@ -59,8 +59,10 @@ public final class EntryDecoder extends MsgpackInput {
   private final FieldSet itemFields = new FieldSet();
 
   private final String[] nameCache = new String[NAME_CACHE_SIZE];
-  private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder(); // reports bad input
   private final byte[][] nameCacheBytes = new byte[NAME_CACHE_SIZE][];
+
+  /** Decodes the names that are not ASCII; reports malformed input (the default actions). */
+  private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder();
 
   /** Copy of the input when it is not backed by an accessible array (read-only buffers). */
   private byte[] copy = EMPTY;
