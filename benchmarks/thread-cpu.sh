@@ -12,6 +12,9 @@ set -euo pipefail
 pid=${1:?usage: thread-cpu.sh PID [SECONDS [RATE]]}
 seconds=${2:-30}
 rate=${3:-0}
+# jcmd starts a JVM's attach listener with SIGQUIT: sent to a process that is not a JVM (a shell
+# that started one, say), it kills it. Only pids that jps lists are attached to.
+jps -q | grep -qx "$pid" || { echo "thread-cpu.sh: $pid is not a JVM that jps lists" >&2; exit 2; }
 a="$(mktemp)" b="$(mktemp)"
 trap 'rm -f "$a" "$b"' EXIT
 jcmd "$pid" Thread.print >"$a"
