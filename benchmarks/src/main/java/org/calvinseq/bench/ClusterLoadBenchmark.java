@@ -1,7 +1,5 @@
 package org.calvinseq.bench;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -38,6 +36,8 @@ import org.calvinseq.core.codec.CodecException;
 import org.calvinseq.core.codec.EntryDecoder;
 import org.calvinseq.core.codec.EntryEncoder;
 import org.calvinseq.core.codec.ProposalLimits;
+import org.calvinseq.core.metrics.SequencerCounters;
+import org.calvinseq.core.metrics.SequencerMetrics;
 import org.calvinseq.core.model.ClientTxnId;
 import org.calvinseq.core.model.ClusterInit;
 import org.calvinseq.core.model.EpochBatch;
@@ -257,7 +257,7 @@ public final class ClusterLoadBenchmark {
     }
     RaftGroup group = Peers.group("bench", peers);
     List<AutoCloseable> closeables = new ArrayList<>();
-    List<SimpleMeterRegistry> registries = new ArrayList<>();
+    List<SequencerMetrics> replicas = new ArrayList<>();
     int vshardCount = 0;
     try {
       for (RaftPeer p : peers) {
@@ -270,9 +270,7 @@ public final class ClusterLoadBenchmark {
                 .limits(new ProposalLimits(1 << 20, 10_000, 64, 64 * 1024))
                 .config();
         vshardCount = config.vshardCount();
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        registries.add(registry);
-        StateMachine sm = noop != null ? noop.get() : sequencer(config, registry);
+        StateMachine sm = noop != null ? noop.get() : sequencer(config, replicas);
         RaftServer server =
             RaftServer.newBuilder()
                 .setServerId(p.getId())
@@ -292,7 +290,7 @@ public final class ClusterLoadBenchmark {
         drive(client, epochs, o.warmupSeconds(), inflight);
         Raw raw = drive(client, epochs, o.seconds(), inflight);
         if (noop == null) {
-          checkAllSequenced(registries);
+          checkAllSequenced(replicas);
         }
         return raw.withMode(mode, txnsPerEntry);
       }
@@ -308,23 +306,23 @@ public final class ClusterLoadBenchmark {
    * Fails the run if any replica left a txn unsequenced (a duplicate or too old): the renumbering
    * of {@link EpochSource} would then not be giving the apply path new txns.
    */
-  private static void checkAllSequenced(List<SimpleMeterRegistry> registries) {
-    for (SimpleMeterRegistry r : registries) {
-      double sequenced =
-          r.find("sequencer.txns.sequenced").counters().stream().mapToDouble(Counter::count).sum();
-      double not =
-          r.find("sequencer.txns.not.sequenced").counters().stream()
-              .mapToDouble(Counter::count)
-              .sum();
-      if (not > 0 || sequenced == 0) {
+  private static void checkAllSequenced(List<SequencerMetrics> replicas) {
+    for (SequencerMetrics m : replicas) {
+      SequencerCounters c = m.counters();
+      long not = c.duplicates() + c.sequenceTooOld();
+      if (not > 0 || c.txnsSequenced() == 0) {
         throw new IllegalStateException(
-            "a replica sequenced " + sequenced + " txns and left " + not + " unsequenced");
+            "a replica sequenced " + c.txnsSequenced() + " txns and left " + not + " unsequenced");
       }
     }
   }
 
-  private static StateMachine sequencer(NodeConfig c, SimpleMeterRegistry registry) {
-    ServerMetrics metrics = new ServerMetrics(registry, c.nodeId());
+  /** The sequencer state machine of one replica; its core's metrics are added to {@code out}. */
+  private static StateMachine sequencer(NodeConfig c, List<SequencerMetrics> out) {
+    ServerMetrics metrics =
+        new ServerMetrics(
+            new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), c.nodeId());
+    out.add(metrics.core());
     EpochStateMachine core =
         EpochStateMachine.builder()
             .router(new CollectionHashRouter(c.vshardCount()))

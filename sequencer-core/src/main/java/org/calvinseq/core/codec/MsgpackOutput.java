@@ -156,34 +156,32 @@ public final class MsgpackOutput {
   }
 
   private void stringHeader(int n) {
-    ensure(5);
     if (n < 1 << 5) {
+      ensure(1);
       put1(0xA0 | n);
-    } else if (n < 1 << 8) {
-      put1(0xD9);
-      put1(n);
-    } else if (n < 1 << 16) {
-      put1(0xDA);
-      put2(n);
     } else {
-      put1(0xDB);
-      put4(n);
+      lengthHeader(n, 0xD9, 0xDA, 0xDB);
     }
   }
 
   public MsgpackOutput binaryHeader(int n) {
+    lengthHeader(n, 0xC4, 0xC5, 0xC6);
+    return this;
+  }
+
+  /** A str or bin length in its shortest form: 8, 16 or 32 bits after the type code. */
+  private void lengthHeader(int n, int c8, int c16, int c32) {
     ensure(5);
     if (n < 1 << 8) {
-      put1(0xC4);
+      put1(c8);
       put1(n);
     } else if (n < 1 << 16) {
-      put1(0xC5);
+      put1(c16);
       put2(n);
     } else {
-      put1(0xC6);
+      put1(c32);
       put4(n);
     }
-    return this;
   }
 
   /** Binary data: header and bytes. */
