@@ -8,6 +8,8 @@
 #
 # SECONDS [30]: the window. RATE: the load's txns/s over the window (e.g. from the bench's
 # per-second lines); with it each group is also printed in microseconds per txn.
+# Threads that end inside the window are missed (their group reads low, even below zero, and is
+# then left out): compare the total with the process's own CPU, e.g. the bench's summary line.
 set -euo pipefail
 pid=${1:?usage: thread-cpu.sh PID [SECONDS [RATE]]}
 seconds=${2:-30}
