@@ -1,5 +1,6 @@
 package org.calvinseq.bench;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -319,9 +320,7 @@ public final class ClusterLoadBenchmark {
 
   /** The sequencer state machine of one replica; its core's metrics are added to {@code out}. */
   private static StateMachine sequencer(NodeConfig c, List<SequencerMetrics> out) {
-    ServerMetrics metrics =
-        new ServerMetrics(
-            new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), c.nodeId());
+    ServerMetrics metrics = new ServerMetrics(new SimpleMeterRegistry(), c.nodeId());
     out.add(metrics.core());
     EpochStateMachine core =
         EpochStateMachine.builder()
