@@ -11,7 +11,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
@@ -101,7 +100,7 @@ final class TxnBatcher implements AutoCloseable {
   private final InstantSource clock;
   private final ClientMetrics metrics;
   private final long clientId;
-  private final AtomicLong sequence = new AtomicLong();
+  private long sequence; // the next client txn sequence; only the sender thread uses it
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition wake = lock.newCondition();
   private final Condition space = lock.newCondition();
@@ -209,20 +208,7 @@ final class TxnBatcher implements AutoCloseable {
         open = new Accumulator(System.nanoTime() + settings.linger().toNanos());
         wake.signal();
       }
-      // The sequence is taken here, under the lock, so that a batch holds consecutive sequences in
-      // its order: one run of the apply path's de-duplication window (docs/architecture.md,
-      // "Exactly-once"). Taken before the lock, racing submitters would interleave them, and a
-      // batch would make many runs, pushing a retried batch's sequences below the window.
-      Txn t =
-          assign
-              ? new Txn(
-                  new ClientTxnId(clientId, sequence.getAndIncrement()),
-                  txn.tenantId(),
-                  txn.readSet(),
-                  txn.writeSet(),
-                  txn.payload())
-              : txn;
-      open.txns.add(t);
+      open.txns.add(txn); // its client txn id, if it gets one, when its batch is sent
       open.futures.add(f);
       open.bytes += size;
       buffered++;
@@ -313,6 +299,9 @@ final class TxnBatcher implements AutoCloseable {
   }
 
   private void dispatch(Accumulator a) {
+    if (settings.assignIds()) {
+      assignIds(a.txns);
+    }
     awaitingAnswer.add(a);
     CompletableFuture<IntFunction<TxnId>> r;
     try {
@@ -341,6 +330,29 @@ final class TxnBatcher implements AutoCloseable {
           awaitingAnswer.remove(a);
           complete(a, receipt, t);
         });
+  }
+
+  /**
+   * Gives each txn without a client txn id the next sequence of this client. Only the sender thread
+   * calls it, batch by batch in the order they are sent, so a batch holds consecutive sequences in
+   * its order: one run of the apply path's de-duplication window (docs/architecture.md,
+   * "Exactly-once"). Taken by racing submitters, sequences would interleave between batches, and a
+   * batch would make many runs, pushing a retried batch's sequences below the window.
+   */
+  private void assignIds(List<Txn> txns) {
+    for (int i = 0; i < txns.size(); i++) {
+      Txn t = txns.get(i);
+      if (t.clientTxnId() == null) {
+        txns.set(
+            i,
+            new Txn(
+                new ClientTxnId(clientId, sequence++),
+                t.tenantId(),
+                t.readSet(),
+                t.writeSet(),
+                t.payload()));
+      }
+    }
   }
 
   /** The ids of a proposed batch's txns: its receipt's, once it is sure the batch was sequenced. */
