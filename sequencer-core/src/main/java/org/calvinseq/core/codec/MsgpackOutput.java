@@ -21,9 +21,18 @@ public final class MsgpackOutput {
     return size;
   }
 
-  /** A copy of the bytes written. */
+  /**
+   * The bytes written: the array itself when they fill it exactly (a capacity given exactly saves
+   * the copy; a later write would move to a new array first, so the one returned never changes),
+   * else a copy.
+   */
   public byte[] toByteArray() {
-    return Arrays.copyOf(buf, size);
+    return size == buf.length ? buf : Arrays.copyOf(buf, size);
+  }
+
+  /** The size of a bin or str header (after fixstr) for a payload of {@code n} bytes. */
+  public static int lengthHeaderSize(int n) {
+    return n < 1 << 8 ? 2 : n < 1 << 16 ? 3 : 5;
   }
 
   private void ensure(int more) {

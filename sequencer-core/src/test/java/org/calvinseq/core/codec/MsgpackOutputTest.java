@@ -78,6 +78,29 @@ class MsgpackOutputTest {
   }
 
   @Test
+  void lengthHeaderSizeIsTheSizeOfTheHeaderWritten() {
+    for (int n : SIZES) {
+      assertThat(new MsgpackOutput(0).binaryHeader(n).size())
+          .as("size %d", n)
+          .isEqualTo(MsgpackOutput.lengthHeaderSize(n));
+    }
+  }
+
+  @Test
+  void anExactlyFilledArrayIsReturnedAsIsAndNeverChangedAfter() {
+    MsgpackOutput o = new MsgpackOutput(18).binary(new byte[16]);
+    byte[] first = o.toByteArray();
+    assertThat(first).hasSize(18);
+    assertThat(o.toByteArray()).as("no copy when full").isSameAs(first);
+    o.integer(5);
+    assertThat(first).as("a later write moves to a new array").hasSize(18).endsWith(new byte[16]);
+    assertThat(o.toByteArray()).hasSize(19).endsWith((byte) 5);
+
+    MsgpackOutput roomy = new MsgpackOutput(64).integer(1);
+    assertThat(roomy.toByteArray()).as("a copy of what was written").containsExactly(1);
+  }
+
+  @Test
   void stringsAtEveryFormBoundaryAsciiAndNot() throws IOException {
     for (int n : SIZES) {
       assertStringSame("x".repeat(n));

@@ -99,6 +99,33 @@ class ProtocolTest {
         .isInstanceOf(CodecException.class);
   }
 
+  @Test
+  void submitQueriesAreMsgpackJavasBytesAtEveryBinaryHeaderBoundary() throws Exception {
+    for (int n : new int[] {0, 1, 255, 256, 65_535, 65_536, 100_000}) {
+      byte[] entry = new byte[n];
+      java.util.Arrays.fill(entry, (byte) 7);
+      MessageBufferPacker p = MessagePack.newDefaultBufferPacker();
+      p.packArrayHeader(2).packInt(4).packBinaryHeader(n).writePayload(entry);
+      assertThat(Protocol.submitQuery(entry)).as("entry of %d bytes", n).isEqualTo(p.toByteArray());
+    }
+  }
+
+  @Test
+  void answersLargerThanThePackersFirstBufferRoundTrip() throws Exception {
+    List<NotSequenced> retried = new java.util.ArrayList<>();
+    for (int i = 0; i < 1_000; i++) {
+      retried.add(NotSequenced.duplicate(i, new TxnId(Long.MAX_VALUE - i, i)));
+    }
+    BatchReceipt epoch = new BatchReceipt(ApplyResult.Kind.APPLIED, 9, 5, 77, 1_000, -1, retried);
+    var accepted = new Protocol.Submitted(epoch, 0, 1_000);
+    assertThat(Protocol.decodeSubmitReply(ByteBuffer.wrap(Protocol.encodeSubmitReply(accepted))))
+        .isEqualTo(accepted);
+    var refused =
+        new Protocol.SubmitRefused("MALFORMED", false, 3, true, -1, "x\u00e9".repeat(2_000));
+    assertThat(Protocol.decodeSubmitReply(ByteBuffer.wrap(Protocol.encodeSubmitReply(refused))))
+        .isEqualTo(refused);
+  }
+
   private static BatchReceipt roundTrip(BatchReceipt r) throws Exception {
     return Protocol.decodeReceipt(ByteBuffer.wrap(Protocol.encodeReceipt(r)));
   }
