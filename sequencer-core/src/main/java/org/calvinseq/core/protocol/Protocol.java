@@ -1,7 +1,8 @@
 package org.calvinseq.core.protocol;
 
+import static org.calvinseq.core.protocol.MsgpackMessages.*;
+
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,8 +19,6 @@ import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.model.TxnId;
 import org.calvinseq.core.replay.ReplayPager;
-import org.msgpack.core.MessageBufferPacker;
-import org.msgpack.core.MessagePack;
 import org.msgpack.core.MessagePackException;
 import org.msgpack.core.MessageUnpacker;
 
@@ -418,15 +417,6 @@ public final class Protocol {
     }
   }
 
-  /** An unsigned 64-bit value as msgpack's uint64 when above 2^63-1, as the entries write it. */
-  private static void packUnsigned64(MessageBufferPacker p, long v) throws IOException {
-    if (v >= 0) {
-      p.packLong(v);
-    } else {
-      p.packBigInteger(new java.math.BigInteger(Long.toUnsignedString(v)));
-    }
-  }
-
   public static byte[] encodeStatus(NodeStatus s) {
     return pack(
         p ->
@@ -468,8 +458,7 @@ public final class Protocol {
    * #UNKNOWN_EPOCH}.
    */
   public static byte[] encodePage(ReplayPage page) {
-    return pack(
-        MessagePack.DEFAULT_PACKER_CONFIG,
+    return packLarge(
         p -> {
           p.packArrayHeader(4);
           p.packArrayHeader(page.txns().size());
@@ -546,56 +535,6 @@ public final class Protocol {
   }
 
   // ---- helpers ----
-
-  private interface Writer {
-    void write(MessageBufferPacker p) throws IOException;
-  }
-
-  private interface Reader<T> {
-    T read(MessageUnpacker u) throws IOException;
-  }
-
-  /** msgpack-core reads only array-backed or direct buffers; copy a read-only heap buffer. */
-  private static MessageUnpacker unpacker(ByteBuffer b) {
-    if (b.hasArray() || b.isDirect()) {
-      return MessagePack.newDefaultUnpacker(b.duplicate());
-    }
-    byte[] copy = new byte[b.remaining()];
-    b.duplicate().get(copy);
-    return MessagePack.newDefaultUnpacker(copy);
-  }
-
-  /**
-   * The packer of the small messages (queries, receipts, submission answers): msgpack-java's
-   * default packer starts every message with an 8 KiB buffer, which for a reply of a few dozen
-   * bytes sent per submission was a third of a loaded leader's allocation. A larger message adds
-   * chunks as it grows; the bytes are the same.
-   */
-  private static final MessagePack.PackerConfig SMALL =
-      new MessagePack.PackerConfig().withBufferSize(256);
-
-  private static byte[] pack(Writer w) {
-    return pack(SMALL, w);
-  }
-
-  private static byte[] pack(MessagePack.PackerConfig config, Writer w) {
-    try (MessageBufferPacker p = config.newBufferPacker()) {
-      w.write(p);
-      return p.toByteArray();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static <T> T unpack(ByteBuffer bytes, Reader<T> r) throws CodecException {
-    try (MessageUnpacker u = unpacker(bytes)) {
-      return r.read(u);
-    } catch (IOException | MessagePackException | IllegalArgumentException e) {
-      throw new CodecException("message", 0, String.valueOf(e.getMessage()), e);
-    } catch (ArrayIndexOutOfBoundsException e) {
-      throw new CodecException("message", 0, "bad enum value", e);
-    }
-  }
 
   /** Txns from a page entry. */
   private static Txn singleTxn(EntryDecoder d, ByteBuffer entry) throws CodecException {
