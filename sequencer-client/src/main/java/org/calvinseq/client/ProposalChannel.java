@@ -85,35 +85,6 @@ final class ProposalChannel implements AutoCloseable {
         });
   }
 
-  /**
-   * Sends {@code message} as a read-only request to the leader, outside the ordered window (Ratis's
-   * unordered asynchronous API): a failure does not break the window, and the request does not wait
-   * behind proposals. Ratis follows the leader on a not-leader answer, under the client's retry
-   * policy.
-   */
-  CompletableFuture<RaftClientReply> sendReadOnly(Message message) {
-    Generation g;
-    synchronized (this) {
-      if (closed) {
-        return CompletableFuture.failedFuture(new IllegalStateException("client closed"));
-      }
-      g = current;
-      g.inFlight.incrementAndGet();
-    }
-    CompletableFuture<RaftClientReply> f;
-    try {
-      f = g.raft.async().sendReadOnlyUnordered(message);
-    } catch (RuntimeException e) {
-      f = CompletableFuture.failedFuture(e);
-    }
-    return f.whenComplete(
-        (r, t) -> {
-          if (g.inFlight.decrementAndGet() == 0 && g.retired) {
-            closeLater(g);
-          }
-        });
-  }
-
   /** How many times the Ratis client was created (1 until the first replacement). */
   synchronized int generations() {
     return generations;

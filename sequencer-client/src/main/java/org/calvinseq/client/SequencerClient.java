@@ -98,6 +98,7 @@ public final class SequencerClient implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final ExecutorService queryPool;
   private final ProposalChannel channel;
+  private final SubmissionStreams streams;
   private final QueryChannel queries;
   private final TxnBatcher batcher;
   private final CompletionPoller completions;
@@ -142,7 +143,8 @@ public final class SequencerClient implements AutoCloseable {
     this.channel = new ProposalChannel(() -> ratisClient(writeProps, writeRetry), timer);
     this.queries =
         new QueryChannel(ratisClient(b.ratisProperties(16), RetryPolicies.noRetry()), health);
-    InboxSubmitter inbox = new InboxSubmitter(this, channel, callTimeout.toNanos(), maxEntryBytes);
+    this.streams = new SubmissionStreams(b.peers, b.tls, requestTimeout.toNanos(), health, timer);
+    InboxSubmitter inbox = new InboxSubmitter(this, streams, callTimeout.toNanos(), maxEntryBytes);
     this.batcher =
         TxnBatcher.viaInbox(
             new TxnBatcher.Settings(
@@ -575,6 +577,7 @@ public final class SequencerClient implements AutoCloseable {
       f.completeExceptionally(closedError);
     }
     channel.close();
+    streams.close();
     IOException failure = null;
     try {
       queries.close();

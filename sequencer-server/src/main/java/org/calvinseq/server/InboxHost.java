@@ -57,6 +57,7 @@ final class InboxHost implements SubmissionRoute {
   private LeaderInbox inbox; // guarded by lock; null unless this node is the ready leader
   private EpochCloser closer; // guarded by lock
   private boolean closed; // guarded by lock
+  private volatile String leader; // the leader's peer id as last told, or null
   private int terms; // guarded by lock: inboxes created, for the closer's thread name
 
   InboxHost(
@@ -104,7 +105,8 @@ final class InboxHost implements SubmissionRoute {
   }
 
   @Override
-  public void leaderChanged(boolean self) {
+  public void leaderChanged(String leaderId, boolean self) {
+    leader = leaderId;
     if (!self) {
       stepDown("node " + nodeId + " is no longer the leader");
     }
@@ -155,6 +157,20 @@ final class InboxHost implements SubmissionRoute {
       return refused("MALFORMED", false, "a submission is a batch entry without an epoch");
     }
     LeaderInbox i = inbox();
+    String elsewhere = leader;
+    if (i == null && elsewhere != null && !elsewhere.equals(nodeId)) {
+      // Only a stream's submission gets here on a follower: Ratis answers its queries itself.
+      refusedEarly.accept(InboxMetrics.NOT_LEADER);
+      return CompletableFuture.completedFuture(
+          new Protocol.SubmitRefused(
+              "NOT_LEADER",
+              true,
+              -1,
+              false,
+              0,
+              "node " + nodeId + " is not the leader; the leader is " + elsewhere,
+              elsewhere));
+    }
     if (i == null) {
       refusedEarly.accept(RefusalReason.CLOSED.tag());
       return CompletableFuture.completedFuture(

@@ -33,6 +33,9 @@ final class InboxMetrics implements InboxListener {
   /** Reason tag of a submission refused before the inbox because it did not decode. */
   static final String MALFORMED = "malformed";
 
+  /** Reason tag of a stream submission a follower answered with the leader's id. */
+  static final String NOT_LEADER = "not_leader";
+
   /**
    * The {@code tenant_class} label of a refusal: whom it hit, in a bounded set of values. Tenant 0
    * is the default tenant (a txn that names none, as {@code sequencer propose} writes it), so a
@@ -86,7 +89,8 @@ final class InboxMetrics implements InboxListener {
             RefusalReason.EMPTY.tag(),
             RefusalReason.TOO_LARGE.tag(),
             RefusalReason.CLOSED.tag(),
-            MALFORMED)) {
+            MALFORMED,
+            NOT_LEADER)) {
       refusal(early, TenantClass.NONE);
     }
     for (RefusalReason r : RefusalReason.values()) {

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.RaftGroup;
@@ -19,6 +20,7 @@ import org.apache.ratis.util.TimeDuration;
 import org.calvinseq.client.Peers;
 import org.calvinseq.client.TlsFiles;
 import org.calvinseq.server.ratis.SequencerRpcType;
+import org.calvinseq.server.ratis.SubmissionService;
 
 /**
  * Translates a {@link NodeConfig} into Ratis properties, keeping Ratis's size limits in step, and
@@ -32,12 +34,18 @@ public final class RatisSettings {
    * data directory when it starts. With {@code join} and no Raft storage yet (the first start of a
    * new member) it starts outside the group's configuration and waits for a member to add it.
    */
-  static RaftServer newServer(NodeConfig c, TlsFiles tls, boolean join, StateMachine stateMachine)
+  static RaftServer newServer(
+      NodeConfig c,
+      TlsFiles tls,
+      boolean join,
+      StateMachine stateMachine,
+      SubmissionService submissions)
       throws IOException {
     RaftServer.Builder raft = RaftServer.newBuilder();
-    if (tls != null) {
-      raft.setParameters(tls.ratisParameters());
-    }
+    Parameters parameters = tls != null ? tls.ratisParameters() : new Parameters();
+    // The submission stream, on the port (and with the TLS) of Ratis's client service.
+    GrpcConfigKeys.Server.setServicesCustomizer(parameters, submissions);
+    raft.setParameters(parameters);
     RaftGroupId groupId = Peers.groupId(c.clusterName());
     boolean hasStorage = Files.isDirectory(c.dataDir().resolve(groupId.getUuid().toString()));
     return raft.setServerId(RaftPeerId.valueOf(c.nodeId()))

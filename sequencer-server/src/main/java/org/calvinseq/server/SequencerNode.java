@@ -42,6 +42,7 @@ import org.calvinseq.server.inbox.InboxSettings;
 import org.calvinseq.server.ratis.PeerProxyRepair;
 import org.calvinseq.server.ratis.SequencerStateMachine;
 import org.calvinseq.server.ratis.ServerMetrics;
+import org.calvinseq.server.ratis.SubmissionService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -214,7 +215,7 @@ public final class SequencerNode implements AutoCloseable {
             e);
       }
     }
-    server = RatisSettings.newServer(config, tls, join, stateMachine);
+    server = RatisSettings.newServer(config, tls, join, stateMachine, new SubmissionService(inbox));
     beforeRaftStart.run();
     server.start();
     started = true;

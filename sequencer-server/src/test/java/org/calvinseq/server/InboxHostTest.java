@@ -95,9 +95,9 @@ class InboxHostTest {
     host.submit(entry(List.of(txn(2)))); // an eager slot is free: proposed at once
     assertThat(awaitProposals(2)).isEqualTo(2);
     CompletableFuture<Protocol.SubmitReply> queued = host.submit(entry(List.of(txn(3))));
-    host.leaderChanged(true);
+    host.leaderChanged("n1", true);
     assertThat(host.inbox()).as("a change to this node keeps the inbox").isNotNull();
-    host.leaderChanged(false);
+    host.leaderChanged(null, false);
     assertThat(host.inbox()).isNull();
     var r = (Protocol.SubmitRefused) queued.get(10, TimeUnit.SECONDS);
     assertThat(r.reason()).isEqualTo("CLOSED");

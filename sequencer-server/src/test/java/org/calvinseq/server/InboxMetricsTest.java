@@ -58,13 +58,14 @@ class InboxMetricsTest {
         .contains(
             "empty/none",
             "malformed/none",
+            "not_leader/none",
             "too_large/none",
             "closed/none",
             "inbox_full_txns/default",
             "inbox_full_txns/other",
             "reserved/other")
         .doesNotContain("empty/default", "empty/other")
-        .hasSize(4 + 9 * 2);
+        .hasSize(5 + 9 * 2);
   }
 
   @Test
@@ -75,17 +76,19 @@ class InboxMetricsTest {
     assertThat(inbox.submit(txns(-1, 3))).as("tenant 2^64-1").isCompletedExceptionally();
     metrics.refusedBeforeInbox(InboxMetrics.MALFORMED);
     metrics.refusedBeforeInbox("closed");
+    metrics.refusedBeforeInbox(InboxMetrics.NOT_LEADER);
 
     assertThat(refusals("empty", "none")).isEqualTo(1);
     assertThat(refusals("too_many_txns", "default")).isEqualTo(1);
     assertThat(refusals("too_many_txns", "other")).isEqualTo(2);
     assertThat(refusals("malformed", "none")).isEqualTo(1);
     assertThat(refusals("closed", "none")).isEqualTo(1);
+    assertThat(refusals("not_leader", "none")).isEqualTo(1);
 
     inbox.close("the test closed it", null);
     assertThat(inbox.submit(txns(0, 1))).isCompletedExceptionally();
     assertThat(refusals("closed", "default")).isEqualTo(1);
-    assertThat(registry.get("sequencer.inbox.refusals").counters()).hasSize(4 + 9 * 2);
+    assertThat(registry.get("sequencer.inbox.refusals").counters()).hasSize(5 + 9 * 2);
   }
 
   @Test

@@ -35,6 +35,20 @@ public final class MsgpackOutput {
     return n < 1 << 8 ? 2 : n < 1 << 16 ? 3 : 5;
   }
 
+  /** How many bytes {@link #integer} writes for {@code v}. */
+  public static int integerSize(long v) {
+    if (v >= -(1L << 5) && v < 1 << 7) {
+      return 1;
+    }
+    if (v >= -(1L << 7) && v < 1 << 8) {
+      return 2;
+    }
+    if (v >= -(1L << 15) && v < 1L << 16) {
+      return 3;
+    }
+    return v >= -(1L << 31) && v < 1L << 32 ? 5 : 9;
+  }
+
   private void ensure(int more) {
     if (buf.length - size < more) {
       long want = Math.max((long) buf.length * 2, (long) size + more);

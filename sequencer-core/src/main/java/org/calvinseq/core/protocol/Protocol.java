@@ -19,6 +19,7 @@ import org.calvinseq.core.model.SequencedTxn;
 import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.model.TxnId;
 import org.calvinseq.core.replay.ReplayPager;
+import org.msgpack.core.MessageBufferPacker;
 import org.msgpack.core.MessagePackException;
 import org.msgpack.core.MessageUnpacker;
 
@@ -341,6 +342,8 @@ public final class Protocol {
    * @param retryAfterMs for a retryable refusal, when to retry (0: now, on the current leader); -1
    *     otherwise
    * @param message what was refused and why, naming the limit
+   * @param leader for {@code NOT_LEADER}, the peer id of the member the answering node takes for
+   *     the leader; null when it knows none
    */
   public record SubmitRefused(
       String reason,
@@ -348,34 +351,131 @@ public final class Protocol {
       long tenant,
       boolean hasTenant,
       long retryAfterMs,
-      String message)
-      implements SubmitReply {}
+      String message,
+      String leader)
+      implements SubmitReply {
+    public SubmitRefused(
+        String reason,
+        boolean retryable,
+        long tenant,
+        boolean hasTenant,
+        long retryAfterMs,
+        String message) {
+      this(reason, retryable, tenant, hasTenant, retryAfterMs, message, null);
+    }
+  }
 
   /**
    * An answer to a submission: {@code [1, bin(receipt), firstPosition, txnCount]} with the epoch's
    * receipt as section 13 encodes it, or {@code [2, reason, retryable, tenant, retryAfterMs,
-   * message]} with {@code tenant} nil when none (docs/wire-format.md, section 14a).
+   * message]} with {@code tenant} nil when none, and a seventh element {@code leader} only when the
+   * refusal names one (docs/wire-format.md, section 14a).
    */
   public static byte[] encodeSubmitReply(SubmitReply r) {
+    return pack(p -> packSubmitReply(p, r));
+  }
+
+  private static void packSubmitReply(MessageBufferPacker p, SubmitReply r) throws IOException {
+    if (r instanceof Submitted s) {
+      byte[] receipt = encodeReceipt(s.epoch());
+      p.packArrayHeader(4).packInt(SUBMIT_ACCEPTED);
+      p.packBinaryHeader(receipt.length).writePayload(receipt);
+      p.packInt(s.firstPosition()).packInt(s.txnCount());
+      return;
+    }
+    SubmitRefused f = (SubmitRefused) r;
+    p.packArrayHeader(f.leader() == null ? 6 : 7).packInt(SUBMIT_REFUSED);
+    p.packString(f.reason()).packBoolean(f.retryable());
+    if (f.hasTenant()) {
+      packUnsigned64(p, f.tenant());
+    } else {
+      p.packNil();
+    }
+    p.packLong(f.retryAfterMs()).packString(f.message());
+    if (f.leader() != null) {
+      p.packString(f.leader());
+    }
+  }
+
+  /** A submission on the submission stream: its request id and its batch entry (not decoded). */
+  public record StreamSubmission(long requestId, ByteBuffer batchEntry) {}
+
+  /** An answer on the submission stream: the id of the submission it answers, and the answer. */
+  public record StreamAnswer(long requestId, SubmitReply reply) {}
+
+  /**
+   * A submission on the submission stream, {@code [requestId, bin(batchEntry)]}
+   * (docs/wire-format.md, section 14b): as the query {@link #submitQuery}, with the request id the
+   * answer names in place of the query kind.
+   */
+  public static byte[] streamSubmission(long requestId, byte[] batchEntry) {
+    if (requestId < 0) {
+      throw new IllegalArgumentException("request id must be >= 0: " + requestId);
+    }
+    // Exactly its size, so that the entry is copied once.
+    return new MsgpackOutput(
+            1
+                + MsgpackOutput.integerSize(requestId)
+                + MsgpackOutput.lengthHeaderSize(batchEntry.length)
+                + batchEntry.length)
+        .arrayHeader(2)
+        .integer(requestId)
+        .binary(batchEntry)
+        .toByteArray();
+  }
+
+  /**
+   * Reads a submission of the stream; its batch entry is a view of {@code bytes}, not a copy.
+   *
+   * @throws CodecException when the bytes are not {@code [uint, bin]}
+   */
+  public static StreamSubmission decodeStreamSubmission(ByteBuffer bytes) throws CodecException {
+    return unpack(
+        bytes,
+        u -> {
+          int n = u.unpackArrayHeader();
+          if (n < 2) {
+            throw new IllegalArgumentException("a submission is [requestId, bin], not " + n);
+          }
+          long id = u.unpackLong();
+          int len = u.unpackBinaryHeader();
+          int at = Math.toIntExact(u.getTotalReadBytes());
+          if (len > bytes.remaining() - at) {
+            throw new IllegalArgumentException("batch entry runs past the message's end");
+          }
+          ByteBuffer entry = bytes.duplicate();
+          entry.position(bytes.position() + at).limit(bytes.position() + at + len);
+          return new StreamSubmission(id, entry.slice());
+        });
+  }
+
+  /** An answer on the submission stream, {@code [requestId, submitReply]} (section 14b). */
+  public static byte[] encodeStreamAnswer(long requestId, SubmitReply r) {
     return pack(
         p -> {
-          if (r instanceof Submitted s) {
-            byte[] receipt = encodeReceipt(s.epoch());
-            p.packArrayHeader(4).packInt(SUBMIT_ACCEPTED);
-            p.packBinaryHeader(receipt.length).writePayload(receipt);
-            p.packInt(s.firstPosition()).packInt(s.txnCount());
-          } else {
-            SubmitRefused f = (SubmitRefused) r;
-            p.packArrayHeader(6).packInt(SUBMIT_REFUSED);
-            p.packString(f.reason()).packBoolean(f.retryable());
-            if (f.hasTenant()) {
-              packUnsigned64(p, f.tenant());
-            } else {
-              p.packNil();
-            }
-            p.packLong(f.retryAfterMs()).packString(f.message());
-          }
+          p.packArrayHeader(2).packLong(requestId);
+          packSubmitReply(p, r);
         });
+  }
+
+  /**
+   * Reads an answer of the submission stream.
+   *
+   * @throws CodecException when the bytes are not {@code [uint, submitReply]}
+   */
+  public static StreamAnswer decodeStreamAnswer(ByteBuffer bytes) throws CodecException {
+    long[] idAndOffset =
+        unpack(
+            bytes,
+            u -> {
+              if (u.unpackArrayHeader() < 2) {
+                throw new IllegalArgumentException("an answer is [requestId, submitReply]");
+              }
+              return new long[] {u.unpackLong(), u.getTotalReadBytes()};
+            });
+    ByteBuffer reply = bytes.duplicate();
+    reply.position(bytes.position() + (int) idAndOffset[1]);
+    return new StreamAnswer(idAndOffset[0], decodeSubmitReply(reply.slice()));
   }
 
   /**
@@ -396,8 +496,11 @@ public final class Protocol {
         boolean retryable = u.unpackBoolean();
         boolean hasTenant = !u.tryUnpackNil();
         long tenant = hasTenant ? u.unpackValue().asIntegerValue().toLong() : -1;
+        long retryAfterMs = u.unpackLong();
+        String message = u.unpackString();
+        String leader = n >= 7 && !u.tryUnpackNil() ? u.unpackString() : null;
         return new SubmitRefused(
-            reason, retryable, tenant, hasTenant, u.unpackLong(), u.unpackString());
+            reason, retryable, tenant, hasTenant, retryAfterMs, message, leader);
       }
       if (kind != SUBMIT_ACCEPTED || n < 4) {
         throw new CodecException(

@@ -49,7 +49,7 @@ class WireFormatDocTest {
   private static final HexFormat HEX = HexFormat.of();
   private static final Pattern HEADING = Pattern.compile("^#{1,6} .*");
   private static final Pattern CASE_HEADING =
-      Pattern.compile("^#{3,4} (Vector|Accept|Reject|Receipt|Submit) ([ACRS]?\\d+): (.+)$");
+      Pattern.compile("^#{3,4} (Vector|Accept|Reject|Receipt|Submit|Stream) ([ACRST]?\\d+): (.+)$");
   private static final Pattern TABLE_ROW = Pattern.compile("^\\| (\\d+) \\| `([0-9a-f ]+)` \\|.*");
   private static final Pattern REJECTED_AT = Pattern.compile("Rejected at field `([^`]+)`");
   private static final Pattern DECODES_TO =
@@ -125,7 +125,29 @@ class WireFormatDocTest {
           "S3",
               Protocol.encodeSubmitReply(
                   new Protocol.SubmitRefused(
-                      "TENANT_SHARE_TXNS", true, 7, true, 10, "inbox full for tenant 7")));
+                      "TENANT_SHARE_TXNS", true, 7, true, 10, "inbox full for tenant 7")),
+          "S4",
+              Protocol.encodeSubmitReply(
+                  new Protocol.SubmitRefused(
+                      "NOT_LEADER",
+                      true,
+                      -1,
+                      false,
+                      0,
+                      "node n1 is not the leader; the leader is n2",
+                      "n2")));
+
+  /** The submission stream's vectors (section 14b): a submission and its answer. */
+  private static final Map<String, byte[]> STREAM =
+      Map.of(
+          "T1", Protocol.streamSubmission(1, EntryEncoder.encode(vector1())),
+          "T2",
+              Protocol.encodeStreamAnswer(
+                  1,
+                  new Protocol.Submitted(
+                      new BatchReceipt(ApplyResult.Kind.APPLIED, 17, 42, 1_700_000_000_123L, 2, -1),
+                      1,
+                      1)));
 
   private static final Map<String, Section> SECTIONS = parse(read(locateDoc()));
 
@@ -250,6 +272,7 @@ class WireFormatDocTest {
     RECEIPT_ACCEPTS.forEach(id -> expected.add("Receipt " + id));
     RECEIPT_REJECTS.keySet().forEach(id -> expected.add("Receipt " + id));
     SUBMITS.keySet().forEach(id -> expected.add("Submit " + id));
+    STREAM.keySet().forEach(id -> expected.add("Stream " + id));
     assertThat(SECTIONS.keySet())
         .as("test vectors on docs/wire-format.md")
         .containsExactlyInAnyOrderElementsOf(expected);
@@ -339,6 +362,33 @@ class WireFormatDocTest {
                         assertThat(
                                 Protocol.encodeSubmitReply(
                                     Protocol.decodeSubmitReply(ByteBuffer.wrap(bytes))))
+                            .isEqualTo(bytes);
+                      }
+                    }));
+  }
+
+  @TestFactory
+  Stream<DynamicTest> streamVectorsAreTheEncodersBytesAndDecode() {
+    return STREAM.entrySet().stream()
+        .map(
+            e ->
+                DynamicTest.dynamicTest(
+                    "Stream " + e.getKey(),
+                    () -> {
+                      Section s = section("Stream " + e.getKey());
+                      byte[] bytes = s.hex();
+                      assertThat(HEX.formatHex(e.getValue())).isEqualTo(HEX.formatHex(bytes));
+                      assertThat(HEX.formatHex(s.tableBytes()))
+                          .as("the byte-by-byte table of Stream %s", e.getKey())
+                          .isEqualTo(HEX.formatHex(bytes));
+                      if (e.getKey().equals("T1")) {
+                        var sub = Protocol.decodeStreamSubmission(ByteBuffer.wrap(bytes));
+                        assertThat(sub.requestId()).isEqualTo(1);
+                        assertThat(new EntryDecoder().decode(sub.batchEntry()))
+                            .isEqualTo(vector1());
+                      } else {
+                        var a = Protocol.decodeStreamAnswer(ByteBuffer.wrap(bytes));
+                        assertThat(Protocol.encodeStreamAnswer(a.requestId(), a.reply()))
                             .isEqualTo(bytes);
                       }
                     }));

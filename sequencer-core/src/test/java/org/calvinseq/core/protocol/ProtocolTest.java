@@ -126,6 +126,80 @@ class ProtocolTest {
         .isEqualTo(refused);
   }
 
+  @Test
+  void streamSubmissionsAreMsgpackJavasBytesAtEveryIntegerBoundaryAndDecodeWithoutACopy()
+      throws Exception {
+    byte[] entry = new byte[300];
+    java.util.Arrays.fill(entry, (byte) 9);
+    for (long id :
+        new long[] {
+          0, 127, 128, 255, 256, 65_535, 65_536, 0xFFFF_FFFFL, 1L << 32, Long.MAX_VALUE
+        }) {
+      MessageBufferPacker p = MessagePack.newDefaultBufferPacker();
+      p.packArrayHeader(2).packLong(id).packBinaryHeader(entry.length).writePayload(entry);
+      byte[] bytes = Protocol.streamSubmission(id, entry);
+      assertThat(bytes).as("request id %d", id).isEqualTo(p.toByteArray());
+      // Decoded from the middle of a larger buffer: the entry is a view at the right place.
+      ByteBuffer framed = ByteBuffer.allocate(bytes.length + 10);
+      framed.position(4);
+      framed.put(bytes).flip().position(4);
+      Protocol.StreamSubmission back = Protocol.decodeStreamSubmission(framed);
+      assertThat(back.requestId()).isEqualTo(id);
+      byte[] got = new byte[back.batchEntry().remaining()];
+      back.batchEntry().duplicate().get(got);
+      assertThat(got).isEqualTo(entry);
+      assertThat(back.batchEntry().hasArray()).isTrue();
+    }
+    assertThatThrownBy(() -> Protocol.streamSubmission(-1, entry))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void aStreamMessageThatIsNotASubmissionSaysWhatIsWrong() throws Exception {
+    MessageBufferPacker one = MessagePack.newDefaultBufferPacker();
+    one.packArrayHeader(1).packLong(5);
+    assertThatThrownBy(() -> Protocol.decodeStreamSubmission(ByteBuffer.wrap(one.toByteArray())))
+        .isInstanceOf(CodecException.class)
+        .hasMessageContaining("[requestId, bin]");
+    byte[] whole = Protocol.streamSubmission(5, new byte[100]);
+    ByteBuffer cut = ByteBuffer.wrap(whole, 0, whole.length - 1);
+    assertThatThrownBy(() -> Protocol.decodeStreamSubmission(cut))
+        .isInstanceOf(CodecException.class)
+        .hasMessageContaining("past the message's end");
+    MessageBufferPacker number = MessagePack.newDefaultBufferPacker();
+    number.packArrayHeader(2).packLong(5).packInt(3);
+    assertThatThrownBy(() -> Protocol.decodeStreamSubmission(ByteBuffer.wrap(number.toByteArray())))
+        .isInstanceOf(CodecException.class);
+  }
+
+  @Test
+  void streamAnswersCarryTheRequestIdAndARefusalMayNameTheLeader() throws Exception {
+    BatchReceipt epoch = new BatchReceipt(ApplyResult.Kind.APPLIED, 3, 8, 99, 4, -1);
+    var accepted = new Protocol.Submitted(epoch, 1, 2);
+    var a =
+        Protocol.decodeStreamAnswer(
+            ByteBuffer.wrap(Protocol.encodeStreamAnswer(1L << 40, accepted)));
+    assertThat(a.requestId()).isEqualTo(1L << 40);
+    assertThat(a.reply()).isEqualTo(accepted);
+
+    var redirect = new Protocol.SubmitRefused("NOT_LEADER", true, -1, false, 0, "go to n3", "n3");
+    byte[] bytes = Protocol.encodeSubmitReply(redirect);
+    assertThat(bytes[0]).as("7 elements when a leader is named").isEqualTo((byte) 0x97);
+    assertThat(Protocol.decodeSubmitReply(ByteBuffer.wrap(bytes))).isEqualTo(redirect);
+    var b = Protocol.decodeStreamAnswer(ByteBuffer.wrap(Protocol.encodeStreamAnswer(7, redirect)));
+    assertThat(b.reply()).isEqualTo(redirect);
+
+    var plain = new Protocol.SubmitRefused("CLOSED", true, -1, false, 10, "no inbox");
+    assertThat(Protocol.encodeSubmitReply(plain)[0])
+        .as("6 elements otherwise")
+        .isEqualTo((byte) 0x96);
+    // A 7th element that is nil names no leader.
+    MessageBufferPacker p = MessagePack.newDefaultBufferPacker();
+    p.packArrayHeader(7).packInt(2).packString("CLOSED").packBoolean(true).packNil();
+    p.packLong(10).packString("no inbox").packNil();
+    assertThat(Protocol.decodeSubmitReply(ByteBuffer.wrap(p.toByteArray()))).isEqualTo(plain);
+  }
+
   private static BatchReceipt roundTrip(BatchReceipt r) throws Exception {
     return Protocol.decodeReceipt(ByteBuffer.wrap(Protocol.encodeReceipt(r)));
   }

@@ -6,6 +6,6 @@
  * network, time through an {@link org.calvinseq.server.inbox.InboxClock}.
  *
  * <p>Wired by the node's {@code InboxHost}: an inbox while the node is the ready leader, fed by the
- * submission query (docs/architecture.md, "How it is wired").
+ * submission stream and the submission query (docs/architecture.md, "How it is wired").
  */
 package org.calvinseq.server.inbox;

@@ -349,14 +349,16 @@ public final class SequencerStateMachine extends BaseStateMachine {
 
   @Override
   public void notifyNotLeader(java.util.Collection<TransactionContext> pendingEntries) {
-    submissions.leaderChanged(false);
+    submissions.leaderChanged(null, false);
     metrics.proposalDone(pendingEntries.size());
   }
 
   @Override
   public void notifyLeaderChanged(RaftGroupMemberId memberId, RaftPeerId newLeaderId) {
     metrics.leaderChanged();
-    submissions.leaderChanged(newLeaderId != null && newLeaderId.equals(memberId.getPeerId()));
+    submissions.leaderChanged(
+        newLeaderId == null ? null : newLeaderId.toString(),
+        newLeaderId != null && newLeaderId.equals(memberId.getPeerId()));
     LOG.info("{}: leader is now {}", memberId, newLeaderId);
     events.onLeaderChange(
         newLeaderId == null ? "" : newLeaderId.toString(),

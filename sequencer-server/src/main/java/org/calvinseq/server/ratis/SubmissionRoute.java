@@ -5,10 +5,12 @@ import java.util.concurrent.CompletableFuture;
 import org.calvinseq.core.protocol.Protocol;
 
 /**
- * Where the state machine sends submissions (the {@link Protocol#Q_SUBMIT} read-only query) and
- * what it tells about leadership: on a node, the leader inbox's host. Ratis answers a read-only
- * query only on the ready leader (its default read option); other members answer not-leader, and
- * the client follows the leader. Every method is called on a Ratis thread and must return at once.
+ * Where the state machine sends submissions (the {@link Protocol#Q_SUBMIT} read-only query, and the
+ * submission stream's messages) and what it tells about leadership: on a node, the leader inbox's
+ * host. Ratis answers a read-only query only on the ready leader (its default read option); other
+ * members answer not-leader, and the client follows the leader. The stream reaches every member,
+ * whose route then answers {@code NOT_LEADER} with the leader it knows. Every method is called on a
+ * Ratis thread and must return at once.
  */
 public interface SubmissionRoute {
   /** Refuses every submission: this node has no inbox. */
@@ -27,6 +29,9 @@ public interface SubmissionRoute {
   /** This node became a ready leader (on the state machine updater thread). */
   default void leaderReady() {}
 
-  /** The leader changed (to {@code self} true: this node, not necessarily ready yet). */
-  default void leaderChanged(boolean self) {}
+  /**
+   * The leader changed, to {@code leaderId} (null when none is known; {@code self} true when it is
+   * this node, not necessarily ready yet).
+   */
+  default void leaderChanged(String leaderId, boolean self) {}
 }
