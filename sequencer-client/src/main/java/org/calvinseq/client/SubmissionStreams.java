@@ -107,11 +107,12 @@ final class SubmissionStreams implements AutoCloseable {
     long id = requestIds.incrementAndGet();
     byte[] message = Protocol.streamSubmission(id, batchEntry);
     CompletableFuture<Answer> answer = new CompletableFuture<>();
-    if (closed) {
+    Call call = closed ? null : leader.call();
+    if (call == null) {
       answer.completeExceptionally(new IllegalStateException("client closed"));
       return answer;
     }
-    leader.call().send(id, message, answer);
+    call.send(id, message, answer);
     return answer;
   }
 
@@ -193,6 +194,7 @@ final class SubmissionStreams implements AutoCloseable {
     final String address;
     private ManagedChannel channel; // guarded by this
     private Call call; // guarded by this
+    private boolean shut; // guarded by this: no channel after close
 
     Target(RaftPeerId id, String address) {
       this.id = id;
@@ -203,7 +205,11 @@ final class SubmissionStreams implements AutoCloseable {
       return call;
     }
 
+    /** The open call, a new one if the last ended; null once closed. */
     synchronized Call call() {
+      if (shut) {
+        return null;
+      }
       if (call == null || call.ended) {
         if (call != null) {
           // A channel that failed to connect waits up to minutes before it tries again, failing
@@ -224,6 +230,7 @@ final class SubmissionStreams implements AutoCloseable {
       ManagedChannel ch;
       Call c;
       synchronized (this) {
+        shut = true;
         ch = channel;
         c = call;
         channel = null;
