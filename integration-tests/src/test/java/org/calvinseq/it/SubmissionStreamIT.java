@@ -24,6 +24,7 @@ import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.TxnId;
 import org.calvinseq.core.protocol.NodeStatus;
 import org.calvinseq.core.protocol.Protocol;
+import org.calvinseq.core.protocol.SubmissionStream;
 import org.calvinseq.testkit.LocalCluster;
 import org.junit.jupiter.api.Test;
 
@@ -110,7 +111,7 @@ class SubmissionStreamIT {
 
       // Over the node's gRPC message limit: gRPC's own check ends the stream.
       try (RawStream s = new RawStream(cluster.peers().get(leader))) {
-        s.send(Protocol.streamSubmission(1, new byte[16 << 20]));
+        s.send(SubmissionStream.submission(1, new byte[16 << 20]));
         assertThat(s.ended().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
       }
 
@@ -190,10 +191,11 @@ class SubmissionStreamIT {
 
     /** Sends a submission and returns its answer, checking that it names the request. */
     Protocol.SubmitReply ask(long id, byte[] batchEntry) throws Exception {
-      send(Protocol.streamSubmission(id, batchEntry));
+      send(SubmissionStream.submission(id, batchEntry));
       Object e = events.poll(60, TimeUnit.SECONDS);
       assertThat(e).as("an answer to request %d", id).isInstanceOf(byte[].class);
-      Protocol.StreamAnswer a = Protocol.decodeStreamAnswer(java.nio.ByteBuffer.wrap((byte[]) e));
+      SubmissionStream.Answer a =
+          SubmissionStream.decodeAnswer(java.nio.ByteBuffer.wrap((byte[]) e));
       assertThat(a.requestId()).isEqualTo(id);
       return a.reply();
     }

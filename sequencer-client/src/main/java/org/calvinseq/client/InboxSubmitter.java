@@ -76,7 +76,7 @@ final class InboxSubmitter {
       streams.submit(entry).whenComplete(this::answered);
     }
 
-    private void answered(SubmissionStreams.Answer answer, Throwable t) {
+    private void answered(Protocol.SubmitReply reply, Throwable t) {
       Protocol.SubmitRefused f;
       if (t != null) {
         Throwable c = ProposalChannel.unwrap(t);
@@ -91,11 +91,11 @@ final class InboxSubmitter {
                 ? new Protocol.SubmitRefused(
                     "EPOCH_FAILED", true, -1, false, 0, lost.getMessage() + " (outcome unknown)")
                 : new Protocol.SubmitRefused("CLOSED", true, -1, false, 0, lost.getMessage());
-      } else if (answer.reply() instanceof Protocol.Submitted s) {
+      } else if (reply instanceof Protocol.Submitted s) {
         done(s, null);
         return;
       } else {
-        f = (Protocol.SubmitRefused) answer.reply();
+        f = (Protocol.SubmitRefused) reply;
       }
       if (!f.retryable()) {
         done(null, new ProposalRejectedException(f.message()));

@@ -1,6 +1,7 @@
 package org.calvinseq.client;
 
 import java.io.IOException;
+import java.net.ConnectException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
@@ -24,6 +26,7 @@ import org.apache.ratis.thirdparty.io.netty.handler.ssl.SslContext;
 import org.apache.ratis.thirdparty.io.netty.handler.ssl.SslContextBuilder;
 import org.calvinseq.core.codec.CodecException;
 import org.calvinseq.core.protocol.Protocol;
+import org.calvinseq.core.protocol.SubmissionStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,25 +42,20 @@ import org.slf4j.LoggerFactory;
 final class SubmissionStreams implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SubmissionStreams.class);
 
-  /** A submission's answer and the peer that gave it. */
-  record Answer(RaftPeerId peer, Protocol.SubmitReply reply) {}
-
   /**
    * No answer came. When {@link #maybeSent} the submission may or may not have been sequenced;
    * otherwise it never left this client (the node refused the connection).
    */
   static final class Lost extends RuntimeException {
-    final RaftPeerId peer;
     final boolean maybeSent;
 
     Lost(RaftPeerId peer, String why, Throwable cause, boolean maybeSent) {
       super("no answer from " + peer + ": " + why, cause);
-      this.peer = peer;
       this.maybeSent = maybeSent;
     }
   }
 
-  private record Waiting(CompletableFuture<Answer> answer, long sentNanos) {}
+  private record Waiting(CompletableFuture<Protocol.SubmitReply> answer, long sentNanos) {}
 
   private final List<Target> targets = new ArrayList<>();
   private final PeerHealth health;
@@ -103,10 +101,10 @@ final class SubmissionStreams implements AutoCloseable {
    * Sends {@code batchEntry} (a batch entry without an epoch) to the peer taken for the leader.
    * Completes with its answer, or exceptionally with {@link Lost}.
    */
-  CompletableFuture<Answer> submit(byte[] batchEntry) {
+  CompletableFuture<Protocol.SubmitReply> submit(byte[] batchEntry) {
     long id = requestIds.incrementAndGet();
-    byte[] message = Protocol.streamSubmission(id, batchEntry);
-    CompletableFuture<Answer> answer = new CompletableFuture<>();
+    byte[] message = SubmissionStream.submission(id, batchEntry);
+    CompletableFuture<Protocol.SubmitReply> answer = new CompletableFuture<>();
     Call call = closed ? null : leader.call();
     if (call == null) {
       answer.completeExceptionally(new IllegalStateException("client closed"));
@@ -172,7 +170,7 @@ final class SubmissionStreams implements AutoCloseable {
   /** Whether {@code t} says the connection was never made: nothing was sent on it. */
   static boolean connectionRefused(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof java.net.ConnectException) {
+      if (c instanceof ConnectException) {
         return true;
       }
     }
@@ -262,7 +260,7 @@ final class SubmissionStreams implements AutoCloseable {
               channel.newCall(SubmissionRpc.SUBMIT, CallOptions.DEFAULT), this);
     }
 
-    void send(long id, byte[] message, CompletableFuture<Answer> answer) {
+    void send(long id, byte[] message, CompletableFuture<Protocol.SubmitReply> answer) {
       waiting.put(id, new Waiting(answer, System.nanoTime()));
       try {
         synchronized (this) {
@@ -287,9 +285,9 @@ final class SubmissionStreams implements AutoCloseable {
 
     @Override
     public void onNext(byte[] message) {
-      Protocol.StreamAnswer a;
+      SubmissionStream.Answer a;
       try {
-        a = Protocol.decodeStreamAnswer(ByteBuffer.wrap(message));
+        a = SubmissionStream.decodeAnswer(ByteBuffer.wrap(message));
       } catch (CodecException e) {
         end(new IllegalStateException("undecodable answer: " + e.getMessage(), e), true);
         return;
@@ -300,7 +298,7 @@ final class SubmissionStreams implements AutoCloseable {
       }
       health.success(target.id);
       answered(target, a.reply());
-      w.answer.complete(new Answer(target.id, a.reply()));
+      w.answer.complete(a.reply());
     }
 
     @Override
@@ -358,7 +356,7 @@ final class SubmissionStreams implements AutoCloseable {
       for (Waiting w : waiting.values()) {
         if (now - w.sentNanos - requestTimeoutNanos > 0) {
           end(
-              new java.util.concurrent.TimeoutException(
+              new TimeoutException(
                   "no answer within " + TimeUnit.NANOSECONDS.toMillis(requestTimeoutNanos) + " ms"),
               true);
           return;

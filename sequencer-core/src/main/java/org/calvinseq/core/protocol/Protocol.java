@@ -375,7 +375,7 @@ public final class Protocol {
     return pack(p -> packSubmitReply(p, r));
   }
 
-  private static void packSubmitReply(MessageBufferPacker p, SubmitReply r) throws IOException {
+  static void packSubmitReply(MessageBufferPacker p, SubmitReply r) throws IOException {
     if (r instanceof Submitted s) {
       byte[] receipt = encodeReceipt(s.epoch());
       p.packArrayHeader(4).packInt(SUBMIT_ACCEPTED);
@@ -395,87 +395,6 @@ public final class Protocol {
     if (f.leader() != null) {
       p.packString(f.leader());
     }
-  }
-
-  /** A submission on the submission stream: its request id and its batch entry (not decoded). */
-  public record StreamSubmission(long requestId, ByteBuffer batchEntry) {}
-
-  /** An answer on the submission stream: the id of the submission it answers, and the answer. */
-  public record StreamAnswer(long requestId, SubmitReply reply) {}
-
-  /**
-   * A submission on the submission stream, {@code [requestId, bin(batchEntry)]}
-   * (docs/wire-format.md, section 14b): as the query {@link #submitQuery}, with the request id the
-   * answer names in place of the query kind.
-   */
-  public static byte[] streamSubmission(long requestId, byte[] batchEntry) {
-    if (requestId < 0) {
-      throw new IllegalArgumentException("request id must be >= 0: " + requestId);
-    }
-    // Exactly its size, so that the entry is copied once.
-    return new MsgpackOutput(
-            1
-                + MsgpackOutput.integerSize(requestId)
-                + MsgpackOutput.lengthHeaderSize(batchEntry.length)
-                + batchEntry.length)
-        .arrayHeader(2)
-        .integer(requestId)
-        .binary(batchEntry)
-        .toByteArray();
-  }
-
-  /**
-   * Reads a submission of the stream; its batch entry is a view of {@code bytes}, not a copy.
-   *
-   * @throws CodecException when the bytes are not {@code [uint, bin]}
-   */
-  public static StreamSubmission decodeStreamSubmission(ByteBuffer bytes) throws CodecException {
-    return unpack(
-        bytes,
-        u -> {
-          int n = u.unpackArrayHeader();
-          if (n < 2) {
-            throw new IllegalArgumentException("a submission is [requestId, bin], not " + n);
-          }
-          long id = u.unpackLong();
-          int len = u.unpackBinaryHeader();
-          int at = Math.toIntExact(u.getTotalReadBytes());
-          if (len > bytes.remaining() - at) {
-            throw new IllegalArgumentException("batch entry runs past the message's end");
-          }
-          ByteBuffer entry = bytes.duplicate();
-          entry.position(bytes.position() + at).limit(bytes.position() + at + len);
-          return new StreamSubmission(id, entry.slice());
-        });
-  }
-
-  /** An answer on the submission stream, {@code [requestId, submitReply]} (section 14b). */
-  public static byte[] encodeStreamAnswer(long requestId, SubmitReply r) {
-    return pack(
-        p -> {
-          p.packArrayHeader(2).packLong(requestId);
-          packSubmitReply(p, r);
-        });
-  }
-
-  /**
-   * Reads an answer of the submission stream.
-   *
-   * @throws CodecException when the bytes are not {@code [uint, submitReply]}
-   */
-  public static StreamAnswer decodeStreamAnswer(ByteBuffer bytes) throws CodecException {
-    long[] idAndOffset =
-        unpack(
-            bytes,
-            u -> {
-              if (u.unpackArrayHeader() < 2) {
-                throw new IllegalArgumentException("an answer is [requestId, submitReply]");
-              }
-              return new long[] {u.unpackLong(), u.getTotalReadBytes()};
-            });
-    ByteBuffer reply = bytes.duplicate();
-    reply.position(bytes.position() + (int) idAndOffset[1]);
-    return new StreamAnswer(idAndOffset[0], decodeSubmitReply(reply.slice()));
   }
 
   /**

@@ -29,6 +29,7 @@ import org.calvinseq.core.model.Txn;
 import org.calvinseq.core.model.TxnId;
 import org.calvinseq.core.protocol.BatchReceipt;
 import org.calvinseq.core.protocol.Protocol;
+import org.calvinseq.core.protocol.SubmissionStream;
 import org.calvinseq.core.routing.CollectionHashRouter;
 import org.calvinseq.core.routing.Participants;
 import org.junit.jupiter.api.DynamicTest;
@@ -140,9 +141,9 @@ class WireFormatDocTest {
   /** The submission stream's vectors (section 14b): a submission and its answer. */
   private static final Map<String, byte[]> STREAM =
       Map.of(
-          "T1", Protocol.streamSubmission(1, EntryEncoder.encode(vector1())),
+          "T1", SubmissionStream.submission(1, EntryEncoder.encode(vector1())),
           "T2",
-              Protocol.encodeStreamAnswer(
+              SubmissionStream.encodeAnswer(
                   1,
                   new Protocol.Submitted(
                       new BatchReceipt(ApplyResult.Kind.APPLIED, 17, 42, 1_700_000_000_123L, 2, -1),
@@ -382,13 +383,13 @@ class WireFormatDocTest {
                           .as("the byte-by-byte table of Stream %s", e.getKey())
                           .isEqualTo(HEX.formatHex(bytes));
                       if (e.getKey().equals("T1")) {
-                        var sub = Protocol.decodeStreamSubmission(ByteBuffer.wrap(bytes));
+                        var sub = SubmissionStream.decodeSubmission(ByteBuffer.wrap(bytes));
                         assertThat(sub.requestId()).isEqualTo(1);
                         assertThat(new EntryDecoder().decode(sub.batchEntry()))
                             .isEqualTo(vector1());
                       } else {
-                        var a = Protocol.decodeStreamAnswer(ByteBuffer.wrap(bytes));
-                        assertThat(Protocol.encodeStreamAnswer(a.requestId(), a.reply()))
+                        var a = SubmissionStream.decodeAnswer(ByteBuffer.wrap(bytes));
+                        assertThat(SubmissionStream.encodeAnswer(a.requestId(), a.reply()))
                             .isEqualTo(bytes);
                       }
                     }));

@@ -13,6 +13,7 @@ import org.apache.ratis.thirdparty.io.grpc.stub.StreamObserver;
 import org.calvinseq.client.SubmissionRpc;
 import org.calvinseq.core.codec.CodecException;
 import org.calvinseq.core.protocol.Protocol;
+import org.calvinseq.core.protocol.SubmissionStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,9 +69,9 @@ public final class SubmissionService implements GrpcServices.Customizer {
 
     @Override
     public void onNext(byte[] message) {
-      Protocol.StreamSubmission s;
+      SubmissionStream.Submission s;
       try {
-        s = Protocol.decodeStreamSubmission(ByteBuffer.wrap(message));
+        s = SubmissionStream.decodeSubmission(ByteBuffer.wrap(message));
       } catch (CodecException e) {
         synchronized (this) {
           if (!ended) {
@@ -104,7 +105,7 @@ public final class SubmissionService implements GrpcServices.Customizer {
     }
 
     private void answer(long id, Protocol.SubmitReply r) {
-      byte[] bytes = Protocol.encodeStreamAnswer(id, r);
+      byte[] bytes = SubmissionStream.encodeAnswer(id, r);
       synchronized (this) {
         unanswered--;
         if (ended) {
