@@ -3,7 +3,11 @@ package org.calvinseq.server.ratis;
 import java.nio.ByteBuffer;
 import java.util.EnumSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import org.apache.ratis.grpc.server.GrpcServices;
+import org.apache.ratis.thirdparty.io.grpc.Metadata;
+import org.apache.ratis.thirdparty.io.grpc.ServerCall;
+import org.apache.ratis.thirdparty.io.grpc.ServerCallExecutorSupplier;
 import org.apache.ratis.thirdparty.io.grpc.ServerServiceDefinition;
 import org.apache.ratis.thirdparty.io.grpc.Status;
 import org.apache.ratis.thirdparty.io.grpc.netty.NettyServerBuilder;
@@ -40,14 +44,37 @@ public final class SubmissionService implements GrpcServices.Customizer {
     if (!types.contains(GrpcServices.Type.CLIENT)) {
       return builder;
     }
-    return builder.addService(
-        ServerServiceDefinition.builder(SubmissionRpc.SERVICE)
-            .addMethod(
-                SubmissionRpc.SUBMIT,
-                ServerCalls.asyncBidiStreamingCall(
-                    out -> new Inbound((ServerCallStreamObserver<byte[]>) out)))
-            .build());
+    return builder
+        .callExecutor(EXECUTORS)
+        .addService(
+            ServerServiceDefinition.builder(SubmissionRpc.SERVICE)
+                .addMethod(
+                    SubmissionRpc.SUBMIT,
+                    ServerCalls.asyncBidiStreamingCall(
+                        out -> new Inbound((ServerCallStreamObserver<byte[]>) out)))
+                .build());
   }
+
+  /**
+   * The stream's messages are taken on the Netty thread that read them: taking one is a decode and
+   * a short critical section in the inbox, never a wait, so the hop to gRPC's default executor (a
+   * thread wake-up per message) buys nothing. Every other method (Ratis's own services) keeps the
+   * server's default executor. gRPC chooses a call's executor on its default executor, where a
+   * stream's first message may still be taken. The largest submission (max-batch-bytes) holds its
+   * Netty thread for its decode, a few milliseconds, as a large appendEntries holds it for its
+   * framing.
+   */
+  private static final ServerCallExecutorSupplier EXECUTORS =
+      new ServerCallExecutorSupplier() {
+        @Override
+        public <Q, R> Executor getExecutor(ServerCall<Q, R> call, Metadata headers) {
+          return SubmissionRpc.SUBMIT
+                  .getFullMethodName()
+                  .equals(call.getMethodDescriptor().getFullMethodName())
+              ? Runnable::run
+              : null;
+        }
+      };
 
   /** One client's stream. */
   private final class Inbound implements StreamObserver<byte[]> {
