@@ -16,7 +16,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.random.RandomGenerator;
 import org.apache.ratis.client.RaftClient;
@@ -26,7 +25,6 @@ import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
@@ -87,6 +85,7 @@ public final class SequencerClient implements AutoCloseable {
   private final Duration callTimeout;
   private final Duration backstop;
   private final RetryBackoff backoff;
+  private final ClientErrors errors;
   private final RandomGenerator random;
   private final PeerHealth health;
   private final ClientMetrics metrics;
@@ -117,6 +116,7 @@ public final class SequencerClient implements AutoCloseable {
     this.requestTimeout = b.requestTimeout;
     this.callTimeout = b.callTimeout;
     this.backoff = b.retryBackoff;
+    this.errors = new ClientErrors(callTimeout, b.clusterMaxBatchBytes, () -> closed);
     this.backstop = callTimeout.plus(requestTimeout).plus(backoff.max()).plusSeconds(1);
     this.random = RetryBackoff.shared(b.random);
     this.maxInFlight = b.maxInFlight;
@@ -287,7 +287,7 @@ public final class SequencerClient implements AutoCloseable {
               } catch (RuntimeException e) {
                 err = e;
               }
-              metrics.proposed(outcome(err), System.nanoTime() - start);
+              metrics.proposed(ClientErrors.outcome(err), System.nanoTime() - start);
               complete(out, r, err);
             });
     return out;
@@ -326,54 +326,9 @@ public final class SequencerClient implements AutoCloseable {
     return r;
   }
 
-  private static String outcome(Throwable err) {
-    if (err == null) {
-      return "success";
-    }
-    if (err instanceof ProposalRejectedException) {
-      return "rejected";
-    }
-    return err instanceof StaleEpochException ? "stale" : "unavailable";
-  }
-
-  /** Maps what Ratis failed with onto this client's exceptions (unwrapped). */
+  /** Maps what a call failed with onto this client's exceptions (unwrapped). */
   RuntimeException translate(Throwable t) {
-    Throwable c = ProposalChannel.unwrap(t);
-    if (c instanceof RuntimeException re
-        && !(c instanceof CompletionException)
-        && (c instanceof ProposalRejectedException
-            || c instanceof SequencerUnavailableException
-            || c instanceof StaleEpochException
-            || c instanceof IllegalStateException)) {
-      return re;
-    }
-    if (c instanceof StateMachineException) {
-      Throwable cause = c.getCause() != null ? c.getCause() : c;
-      String msg = cause.getMessage();
-      return new ProposalRejectedException(msg == null ? c.toString() : msg);
-    }
-    if (closed) {
-      return new IllegalStateException("client closed", c);
-    }
-    String tooLarge = GrpcErrors.messageTooLarge(c);
-    if (tooLarge != null) {
-      return new ProposalRejectedException(
-          "proposal rejected by the node's gRPC message limit ("
-              + tooLarge
-              + "): the servers' max-batch-bytes is smaller than the clusterMaxBatchBytes "
-              + settings.clusterMaxBatchBytes
-              + " the client was given");
-    }
-    if (c instanceof TimeoutException || c instanceof IOException) {
-      return new SequencerUnavailableException(
-          "sequencer unavailable: no leader with a quorum answered within "
-              + callTimeout.toMillis()
-              + " ms (last error: "
-              + (c.getCause() != null ? c.getCause() : c)
-              + ")",
-          c);
-    }
-    return c instanceof RuntimeException re ? re : new CompletionException(c);
+    return errors.translate(t);
   }
 
   // ---- completion ----
@@ -510,7 +465,7 @@ public final class SequencerClient implements AutoCloseable {
 
   /** Counts an answered submission, as proposals are counted. */
   void submitted(Throwable err, long nanos) {
-    metrics.proposed(outcome(err), nanos);
+    metrics.proposed(ClientErrors.outcome(err), nanos);
   }
 
   RaftPeerId leaderHint() {

@@ -33,7 +33,6 @@ import org.calvinseq.core.routing.CollectionHashRouter;
 import org.calvinseq.core.routing.Participants;
 import org.calvinseq.core.routing.VShardRouter;
 import org.calvinseq.server.admin.AdminServer;
-import org.calvinseq.server.admin.NodeReadiness;
 import org.calvinseq.server.events.EventLog;
 import org.calvinseq.server.events.EventLogConfig;
 import org.calvinseq.server.events.LoggingApplyListener;
@@ -83,11 +82,7 @@ public final class SequencerNode implements AutoCloseable {
   private volatile boolean started; // the Raft server has started: the log is loaded
   private volatile boolean closed;
   private Runnable beforeRaftStart = () -> {}; // a test hook, see beforeRaftStartForTest
-
-  /** Completes with the reason once a write of the Raft log has failed. */
-  private final CompletableFuture<String> logFailure = new CompletableFuture<>();
-
-  private final CompletableFuture<String> clusterMismatch = new CompletableFuture<>();
+  private final NodeFailures failures;
 
   SequencerNode(
       NodeConfig config,
@@ -97,6 +92,7 @@ public final class SequencerNode implements AutoCloseable {
       TlsFiles tls,
       InboxSettings inboxSettings) {
     this.config = config;
+    this.failures = new NodeFailures(config.nodeId(), () -> server);
     this.join = join;
     this.tls = tls;
     this.registry = registry;
@@ -138,9 +134,9 @@ public final class SequencerNode implements AutoCloseable {
             queryExecutor,
             events != null ? events : NodeEventListener.NONE);
     metrics.bindRaft(registry, stateMachine::status);
-    metrics.bindReadiness(registry, stateMachine::leaderCommitIndex, logFailure::isDone);
-    stateMachine.onLogFailed(this::logFailed);
-    stateMachine.onClusterMismatch(this::clusterMismatched);
+    metrics.bindReadiness(registry, stateMachine::leaderCommitIndex, failures::hasLogFailed);
+    stateMachine.onLogFailed(failures::logFailed);
+    stateMachine.onClusterMismatch(failures::clusterMismatched);
     stateMachine.onClusterInitNeeded(this::proposeClusterInit);
     this.acks = new AckBatcher(timer, b -> propose(c -> c.proposeAcks(b)), 1000, 4096);
     InboxMetrics inboxMetrics = new InboxMetrics(registry);
@@ -248,56 +244,11 @@ public final class SequencerNode implements AutoCloseable {
   }
 
   /**
-   * Ratis's log worker failed to write (disk full, I/O error). Ratis then fails every later write
-   * of this log, even once space is back, while the node stays a follower that the leader keeps
-   * resending entries to: nothing but a restart helps. So the node reports it once at ERROR, fails
-   * {@code log_writable} in {@code /ready}, closes its Raft server (the other members see it down)
-   * and completes {@link #logFailure()}, on which {@code sequencer node} exits with status 3 for
-   * its supervisor to restart it.
-   */
-  private void logFailed(Throwable cause, long index) {
-    if (logFailure.isDone()) {
-      return;
-    }
-    String reason = NodeReadiness.logFailureReason(cause, index);
-    if (!logFailure.complete(reason)) {
-      return;
-    }
-    LOG.error(
-        "node {}: {}; closing its Raft server: restart the node once the disk is fixed",
-        config.nodeId(),
-        reason);
-    // Not on the log worker thread: closing the server waits for that thread to end.
-    closeRaftServerInBackground();
-  }
-
-  /**
-   * A cluster-init entry in the log records another vshard count (or cluster name) than this
-   * node's: its routing disagrees with the cluster's, so its state machine applies nothing more.
-   * The node reports it once at ERROR, fails {@code cluster_settings} in {@code /ready}, closes its
-   * Raft server and completes {@link #clusterMismatch()}, on which {@code sequencer node} exits
-   * with status 4. Restarting does not help: fix the setting and give the node a new data
-   * directory. Called on the apply thread.
-   */
-  private void clusterMismatched(String reason) {
-    if (!clusterMismatch.complete(reason)) {
-      return;
-    }
-    LOG.error(
-        "node {}: {}; closing its Raft server: start it with the cluster's settings and an empty"
-            + " data directory",
-        config.nodeId(),
-        reason);
-    // Not on the apply thread: closing the server waits for that thread to end.
-    closeRaftServerInBackground();
-  }
-
-  /**
    * Completes with the reason once this node found a cluster-init entry that disagrees with its
    * settings; it has then closed its Raft server. {@code sequencer node} exits with status 4.
    */
   public CompletableFuture<String> clusterMismatch() {
-    return clusterMismatch.copy();
+    return failures.clusterMismatch();
   }
 
   /**
@@ -331,21 +282,6 @@ public final class SequencerNode implements AutoCloseable {
             });
   }
 
-  private void closeRaftServerInBackground() {
-    DaemonThreads.start(
-        "raft-close-" + config.nodeId(),
-        () -> {
-          RaftServer s = server;
-          try {
-            if (s != null) {
-              s.close();
-            }
-          } catch (IOException | RuntimeException e) {
-            LOG.warn("node {}: closing the Raft server failed: {}", config.nodeId(), e.toString());
-          }
-        });
-  }
-
   /**
    * Completes with the reason once a write of this node's Raft log has failed (disk full, I/O
    * error). The node has then closed its Raft server: it no longer takes part in the cluster and
@@ -354,7 +290,7 @@ public final class SequencerNode implements AutoCloseable {
    * exits with status 3 for its supervisor to do that.
    */
   public CompletableFuture<String> logFailure() {
-    return logFailure.copy();
+    return failures.logFailure();
   }
 
   /**
@@ -512,12 +448,12 @@ public final class SequencerNode implements AutoCloseable {
 
   /** Why the Raft log failed, or null while it has not. */
   String logFailureReason() {
-    return logFailure.getNow(null);
+    return failures.logFailureReason();
   }
 
   /** Why this node stopped applying (its settings disagree with the log's), or null. */
   String clusterMismatchReason() {
-    return clusterMismatch.getNow(null);
+    return failures.clusterMismatchReason();
   }
 
   /**
