@@ -30,8 +30,8 @@
 # Environment (defaults in brackets):
 #   BEFORE_DIST    a distribution directory (bin/sequencer, lib/) [built from BEFORE_REF]
 #   BEFORE_REF     git ref to build BEFORE from [main]; its source comes from `git archive` into a
-#                  temporary directory, with this tree's BenchCommand and ClusterProbe copied over
-#                  it so that both builds are measured by the same bench
+#                  temporary directory, with this tree's BenchCommand, ClusterProbe and Pacer
+#                  copied over it so that both builds are measured by the same bench
 #   AFTER_DIST     [this tree's sequencer-cli/target/dist]
 #   ROUNDS [3]  DURATION [15s]  WARMUP [120s: each run starts new JVMs, which compile their
 #                  per-entry paths for 1-2 minutes (docs/performance.md, "Where the time goes")]
@@ -83,7 +83,7 @@ if [[ -z "${BEFORE_DIST:-}" && " ${sides[*]} " == *" BEFORE "* ]]; then
   mkdir -p "$src"
   git -C "$root" archive "$before_ref" | tar -x -C "$src"
   cli="sequencer-cli/src/main/java/org/calvinseq/cli"
-  cp "$root/$cli/BenchCommand.java" "$root/$cli/ClusterProbe.java" "$src/$cli/"
+  cp "$root/$cli/BenchCommand.java" "$root/$cli/ClusterProbe.java" "$root/$cli/Pacer.java" "$src/$cli/"
   (cd "$src" && mvn -B -o -q package -pl sequencer-cli -am -DskipTests) >"$work/before-build.log" 2>&1 ||
     { cat "$work/before-build.log" >&2; exit 1; }
   BEFORE_DIST="$src/sequencer-cli/target/dist"

@@ -8,8 +8,9 @@
 #                          a fresh `SEQ local-cluster` (3 members in one JVM, fsync on, ephemeral
 #                          ports) with its data and logs in DIR, then `SEQ bench --peers ...
 #                          --metrics-url <leader admin> --cpu-pid <cluster pid> ARGS...`; stops the
-#                          cluster and sets bench_summary (the bench's summary line) and bench_load
-#                          (the load average as the bench started)
+#                          cluster, deletes its data directory (DIR keeps the logs) and sets
+#                          bench_summary (the bench's summary line) and bench_load (the load
+#                          average as the bench started)
 #   bench_fields SUMMARY   prints, tab-separated, from a bench summary line: txns/s entries/s
 #                          txns/epoch p50-ms p99-ms cpu-ms/entry errors cluster-cores client-cores
 #                          bytes/txn ("nan" for what it lacks; no latency when nothing was answered)
@@ -81,6 +82,9 @@ bench_run() {
   wait "$bench_client_pid" || true
   bench_client_pid=""
   bench_stop_cluster
+  # A run at full speed writes gigabytes (three replicas' logs): a sitting of 16 runs kept them
+  # all and filled the disk. The logs stay in DIR.
+  rm -rf "$dir/data"
   bench_summary="$(grep '^summary ' "$dir/bench.log" | tail -1)"
   [[ -n "$bench_summary" ]] || { echo "bench printed no summary; see $dir/bench.log" >&2; tail -5 "$dir/bench.log" >&2; exit 1; }
 }

@@ -214,7 +214,6 @@ run_calvinseq() {
   local round=$1 dir="$work/run-$((++run))-calvinseq"
   bench_run "$dist/bin/sequencer" "$dir" --clients 4 --client-instances 1 --batch-size 1000 \
     --txn-size 100 --warmup "$warmup" --duration "$duration"
-  rm -rf "$dir/data"
   local -a f
   IFS=$'\t' read -ra f <<<"$(bench_fields "$bench_summary")"
   row calvinseq "$round" "${f[0]}" "${f[4]}" "${f[7]}" "${f[8]}" nan "$bench_load" \

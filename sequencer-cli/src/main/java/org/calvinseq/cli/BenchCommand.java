@@ -39,9 +39,10 @@ import picocli.CommandLine.Spec;
  * case: many clients, each sending little, which the leader inbox gathers into shared epochs.
  * Latency is submit (or propose) to receipt of each txn; with {@code --rate} it is measured from
  * the moment the txn was due, so a stalled cluster shows in the latency instead of slowing the load
- * (no coordinated omission). With {@code --metrics-url} and {@code --cpu-pid} the summary also
- * gives what the cluster did in the measured window ({@link ClusterProbe}); it always gives the
- * bench process's own CPU over that window, in cores and per txn.
+ * (no coordinated omission); what fell due in the warm-up and was not sent by its end is skipped
+ * ({@link Pacer}). With {@code --metrics-url} and {@code --cpu-pid} the summary also gives what the
+ * cluster did in the measured window ({@link ClusterProbe}); it always gives the bench process's
+ * own CPU over that window, in cores and per txn.
  */
 @Command(
     name = "bench",
@@ -235,6 +236,7 @@ final class BenchCommand implements Callable<Integer> {
                 .build());
       }
       List<Thread> threads = new ArrayList<>();
+      windowFrom = System.nanoTime() + warmup.toNanos();
       for (int i = 0; i < clients; i++) {
         int n = i;
         SequencerClient c = instances.get(i % clientInstances);
@@ -289,13 +291,15 @@ final class BenchCommand implements Callable<Integer> {
 
   private long measuredTxns;
   private double measuredSeconds;
+  // When the measured window starts (System.nanoTime()); written before the load threads start.
+  private long windowFrom;
 
   /** Prints a line a second; returns the latencies recorded after the warmup. */
   private Histogram measure(PrintWriter out, int txnBytes) throws InterruptedException {
     Histogram total = new Histogram(TimeUnit.SECONDS.toMicros(120), 3);
     Histogram interval = null;
-    long start = System.nanoTime();
-    long measureFrom = start + warmup.toNanos();
+    long measureFrom = windowFrom;
+    long start = measureFrom - warmup.toNanos();
     long end = measureFrom + duration.toNanos();
     long measureStart = -1;
     long doneAtStart = 0;
@@ -394,9 +398,10 @@ final class BenchCommand implements Callable<Integer> {
    * One sending thread. It sends {@code batchSize} txns per step: one proposal (propose mode) or
    * that many submits back to back, which the batcher puts in one batch (submit mode). Paced, the
    * steps are due every {@code batchSize} txn intervals and each txn's latency counts from its
-   * step's due time, so a bench that falls behind shows it as latency. Pacing txn by txn would send
-   * a paced submitter's txns one per batch (each alone past the linger): another load altogether,
-   * and a sleep per txn.
+   * step's due time, so a bench that falls behind shows it as latency; steps still unsent when the
+   * warm-up ends are skipped, so the window starts on schedule. Pacing txn by txn would send a
+   * paced submitter's txns one per batch (each alone past the linger): another load altogether, and
+   * a sleep per txn.
    */
   private void load(SequencerClient c, int thread) {
     SplittableRandom rnd = new SplittableRandom(seed * 31 + thread);
@@ -405,11 +410,12 @@ final class BenchCommand implements Callable<Integer> {
     long intervalNanos = rate == 0 ? 0 : Math.max(1, 1_000_000_000L * clients / rate);
     long clientId = rnd.nextLong();
     long seq = 0;
-    long due = System.nanoTime();
     int step = batchSize;
+    Pacer pacer =
+        intervalNanos > 0 ? new Pacer(System.nanoTime(), intervalNanos * step, windowFrom) : null;
     while (!stop) {
-      if (intervalNanos > 0) {
-        long wait = due - System.nanoTime();
+      if (pacer != null) {
+        long wait = pacer.waitNanos(System.nanoTime());
         if (wait > 0) {
           LockSupport.parkNanos(wait);
           continue;
@@ -422,9 +428,8 @@ final class BenchCommand implements Callable<Integer> {
       } catch (InterruptedException e) {
         return;
       }
-      long t0 = intervalNanos > 0 ? due : System.nanoTime();
+      long t0 = pacer != null ? pacer.take() : System.nanoTime();
       unanswered.add(step);
-      due += intervalNanos * step;
       if (mode == Mode.submit) {
         for (int i = 0; i < step; i++) {
           account(c.submit(pool.get((int) (seq++ & (pool.size() - 1)))), 1, t0, outstanding);
