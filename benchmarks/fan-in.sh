@@ -13,7 +13,8 @@
 # Each run starts a fresh `sequencer local-cluster` (3 members in one JVM, fsync on, ephemeral
 # ports, a new data directory), runs `sequencer bench` of the same distribution against it (its
 # warm-up, then the measured window) and stops the cluster. Per round, each configuration runs
-# BEFORE then AFTER, so the two builds alternate through whatever the machine does meanwhile:
+# on both builds, BEFORE first in odd rounds and AFTER first in even ones, so the two builds
+# alternate through whatever the machine does meanwhile:
 #
 #   fan-N     N client instances, one thread each, 10-txn batches of 100-byte payloads, N in
 #             INSTANCES (1 8 32 64), as fast as they go with FAN_OUTSTANDING txns outstanding
@@ -115,16 +116,23 @@ run_one() {
 }
 
 for ((round = 1; round <= rounds; round++)); do
+  # Odd rounds run BEFORE first, even rounds AFTER first: with a fixed order a drift of the
+  # machine reads as a difference between the builds (docs/performance.md).
+  order=("${sides[@]}")
+  if ((round % 2 == 0)); then
+    order=()
+    for ((i = ${#sides[@]} - 1; i >= 0; i--)); do order+=("${sides[i]}"); done
+  fi
   for n in $instances; do
-    for side in "${sides[@]}"; do
+    for side in "${order[@]}"; do
       run_one "$side" "$round" "fan-$n" --clients "$n" --client-instances "$n" --batch-size 10 \
         --max-outstanding "$fan_outstanding"
     done
   done
-  for side in "${sides[@]}"; do
+  for side in "${order[@]}"; do
     run_one "$side" "$round" ref-1000 --clients 4 --client-instances 1 --batch-size 1000
   done
-  for side in "${sides[@]}"; do
+  for side in "${order[@]}"; do
     saturated="$(awk -F'\t' -v s="$side" -v r="$round" -v c="fan-$largest" \
       '$1 == s && $2 == r && $3 == c { printf "%d", $4 / 2 }' "$results")"
     if [[ -z "$saturated" || "$saturated" -lt 1 ]]; then
@@ -134,7 +142,7 @@ for ((round = 1; round <= rounds; round++)); do
     run_one "$side" "$round" "half-$largest" --clients "$largest" --client-instances "$largest" \
       --batch-size 10 --max-outstanding "$fan_outstanding" --rate "$saturated"
   done
-  for side in "${sides[@]}"; do
+  for side in "${order[@]}"; do
     run_one "$side" "$round" unloaded --clients 1 --client-instances 1 --batch-size 1 --rate "$unloaded_rate"
   done
 done
