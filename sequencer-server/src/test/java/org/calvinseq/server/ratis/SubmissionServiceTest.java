@@ -2,10 +2,7 @@ package org.calvinseq.server.ratis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.EnumSet;
@@ -39,30 +36,11 @@ import org.junit.jupiter.api.Test;
  * gRPC's default executor.
  */
 class SubmissionServiceTest {
-  private static final MethodDescriptor.Marshaller<byte[]> RAW =
-      new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-          return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream in) {
-          try {
-            return in.readAllBytes();
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-        }
-      };
-
   /** Stands for one of Ratis's methods on the same server. */
   private static final MethodDescriptor<byte[], byte[]> OTHER =
-      MethodDescriptor.<byte[], byte[]>newBuilder()
+      SubmissionRpc.SUBMIT.toBuilder()
           .setType(MethodDescriptor.MethodType.UNARY)
           .setFullMethodName(MethodDescriptor.generateFullMethodName("test.Other", "Call"))
-          .setRequestMarshaller(RAW)
-          .setResponseMarshaller(RAW)
           .build();
 
   private final List<String> routeThreads = new CopyOnWriteArrayList<>();
