@@ -15,6 +15,7 @@ import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.SequencerEntry;
 import org.calvinseq.core.protocol.BatchReceipt;
 import org.calvinseq.core.protocol.Protocol;
+import org.calvinseq.server.inbox.ClosedEpoch;
 import org.calvinseq.server.inbox.EpochCloser;
 import org.calvinseq.server.inbox.InboxClock;
 import org.calvinseq.server.inbox.InboxListener;
@@ -50,7 +51,7 @@ final class InboxHost implements SubmissionRoute {
   private final InboxSettings settings;
   private final InboxListener listener;
   private final Consumer<String> refusedEarly; // a refusal's reason tag, before any inbox
-  private final Function<EpochBatch, CompletableFuture<BatchReceipt>> proposer;
+  private final Function<ClosedEpoch, CompletableFuture<BatchReceipt>> proposer;
   private final ExecutorService completions;
   private final ThreadLocal<EntryDecoder> decoders = ThreadLocal.withInitial(EntryDecoder::new);
   private final Object lock = new Object();
@@ -64,7 +65,7 @@ final class InboxHost implements SubmissionRoute {
       String nodeId,
       InboxSettings settings,
       InboxListener listener,
-      Function<EpochBatch, CompletableFuture<BatchReceipt>> proposer) {
+      Function<ClosedEpoch, CompletableFuture<BatchReceipt>> proposer) {
     this(nodeId, settings, listener, proposer, tag -> {});
   }
 
@@ -73,7 +74,7 @@ final class InboxHost implements SubmissionRoute {
       String nodeId,
       InboxSettings settings,
       InboxListener listener,
-      Function<EpochBatch, CompletableFuture<BatchReceipt>> proposer,
+      Function<ClosedEpoch, CompletableFuture<BatchReceipt>> proposer,
       Consumer<String> refusedEarly) {
     this.refusedEarly = refusedEarly;
     this.nodeId = nodeId;

@@ -15,10 +15,10 @@ import org.apache.ratis.server.RaftServer;
 import org.calvinseq.client.ProposalRejectedException;
 import org.calvinseq.client.StaleEpochException;
 import org.calvinseq.core.codec.CodecException;
-import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.SequencerEntry;
 import org.calvinseq.core.protocol.BatchReceipt;
 import org.calvinseq.core.protocol.Protocol;
+import org.calvinseq.server.inbox.ClosedEpoch;
 import org.calvinseq.server.ratis.EncodedEntry;
 
 /**
@@ -35,7 +35,7 @@ import org.calvinseq.server.ratis.EncodedEntry;
  * StaleEpochException}, anything else (no longer leader, a closed server) stays as it is: the
  * epoch's outcome is then unknown and its submitters may retry, which the apply path de-duplicates.
  */
-final class LocalProposer implements Function<EpochBatch, CompletableFuture<BatchReceipt>> {
+final class LocalProposer implements Function<ClosedEpoch, CompletableFuture<BatchReceipt>> {
   private final Supplier<RaftServer> server;
   private final RaftGroupId group;
   private final ClientId clientId = ClientId.randomId();
@@ -46,9 +46,10 @@ final class LocalProposer implements Function<EpochBatch, CompletableFuture<Batc
     this.group = group;
   }
 
+  /** Proposes an inbox's epoch, its entry encoded from the runs its submissions brought. */
   @Override
-  public CompletableFuture<BatchReceipt> apply(EpochBatch batch) {
-    return propose(batch);
+  public CompletableFuture<BatchReceipt> apply(ClosedEpoch epoch) {
+    return propose(EncodedEntry.of(epoch.batch(), epoch.runs()));
   }
 
   /**
@@ -57,6 +58,10 @@ final class LocalProposer implements Function<EpochBatch, CompletableFuture<Batc
    * ({@link EncodedEntry}): the leader validates and applies it without decoding them.
    */
   CompletableFuture<BatchReceipt> propose(SequencerEntry entry) {
+    return propose(EncodedEntry.of(entry));
+  }
+
+  private CompletableFuture<BatchReceipt> propose(EncodedEntry entry) {
     RaftServer s = server.get();
     if (s == null) {
       return CompletableFuture.failedFuture(new IllegalStateException("no Raft server"));
@@ -67,7 +72,7 @@ final class LocalProposer implements Function<EpochBatch, CompletableFuture<Batc
             .setServerId(s.getId())
             .setGroupId(group)
             .setCallId(callIds.incrementAndGet())
-            .setMessage(EncodedEntry.of(entry))
+            .setMessage(entry)
             .setType(RaftClientRequest.writeRequestType())
             .build();
     try {

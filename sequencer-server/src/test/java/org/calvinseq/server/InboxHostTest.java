@@ -32,10 +32,10 @@ class InboxHostTest {
           "n1",
           InboxSettings.defaults(ProposalLimits.DEFAULTS),
           InboxListener.NONE,
-          batch -> {
+          epoch -> {
             CompletableFuture<BatchReceipt> f = new CompletableFuture<>();
             synchronized (proposed) {
-              proposed.add(batch);
+              proposed.add(epoch.batch());
               answers.add(f);
               proposed.notifyAll();
             }

@@ -32,28 +32,28 @@ class LocalProposerTest {
       LocalProposer proposer = node.localProposer();
 
       BatchReceipt first =
-          proposer.apply(batch(EpochBatch.AUTO_EPOCH, 3)).get(30, TimeUnit.SECONDS);
+          proposer.propose(batch(EpochBatch.AUTO_EPOCH, 3)).get(30, TimeUnit.SECONDS);
       BatchReceipt second =
-          proposer.apply(batch(EpochBatch.AUTO_EPOCH, 2)).get(30, TimeUnit.SECONDS);
+          proposer.propose(batch(EpochBatch.AUTO_EPOCH, 2)).get(30, TimeUnit.SECONDS);
       assertThat(first.txnCount()).isEqualTo(3);
       assertThat(second.txnCount()).isEqualTo(2);
       assertThat(second.epoch()).as("call order is log order").isEqualTo(first.epoch() + 1);
 
       long tooFar = second.epoch() + ProposalLimits.DEFAULT_MAX_EPOCH_GAP + 10;
-      assertThatThrownBy(() -> proposer.apply(batch(tooFar, 1)).get(30, TimeUnit.SECONDS))
+      assertThatThrownBy(() -> proposer.propose(batch(tooFar, 1)).get(30, TimeUnit.SECONDS))
           .isInstanceOf(ExecutionException.class)
           .cause()
           .as("the leader's startTransaction refuses it: bad input, not retried")
           .isInstanceOf(ProposalRejectedException.class)
           .hasMessageContaining(Long.toString(tooFar));
 
-      assertThatThrownBy(() -> proposer.apply(batch(first.epoch(), 1)).get(30, TimeUnit.SECONDS))
+      assertThatThrownBy(() -> proposer.propose(batch(first.epoch(), 1)).get(30, TimeUnit.SECONDS))
           .isInstanceOf(ExecutionException.class)
           .cause()
           .isInstanceOf(StaleEpochException.class);
 
       BatchReceipt third =
-          proposer.apply(batch(EpochBatch.AUTO_EPOCH, 1)).get(30, TimeUnit.SECONDS);
+          proposer.propose(batch(EpochBatch.AUTO_EPOCH, 1)).get(30, TimeUnit.SECONDS);
       assertThat(third.epoch()).as("neither refusal took an epoch").isEqualTo(second.epoch() + 1);
     }
   }

@@ -26,6 +26,82 @@ public final class EntryEncoder {
     return out.toByteArray();
   }
 
+  /**
+   * Encodes {@code batch} as {@link #encode(SequencerEntry)} does, with its txns copied from {@code
+   * runs} (encoded earlier by {@link #encodeRun}) instead of written again: the same bytes. The
+   * runs must hold exactly the batch's txns, the same objects in the same order; only their
+   * references are compared, so the txns themselves are not read.
+   *
+   * @throws IllegalArgumentException if the runs' txns are not the batch's
+   */
+  public static byte[] encode(EpochBatch batch, List<TxnRun> runs) {
+    List<Txn> txns = batch.txns();
+    int k = 0;
+    long size = 0;
+    for (TxnRun r : runs) {
+      for (Txn t : r.txns) {
+        if (k == txns.size() || txns.get(k) != t) {
+          throw new IllegalArgumentException(
+              "the runs' txns are not the batch's: txn " + k + " differs");
+        }
+        k++;
+      }
+      size += r.bytes.length;
+    }
+    if (k != txns.size()) {
+      throw new IllegalArgumentException("the runs hold " + k + " txns, the batch " + txns.size());
+    }
+    MsgpackOutput header = new MsgpackOutput(32);
+    writeBatchHeader(header, batch);
+    if (size > Integer.MAX_VALUE - 64) {
+      throw new IllegalArgumentException(
+          "the runs hold " + size + " bytes, too many for one entry");
+    }
+    MsgpackOutput out = new MsgpackOutput(header.size() + (int) size);
+    out.raw(header.toByteArray(), 0, header.size());
+    for (TxnRun r : runs) {
+      out.raw(r.bytes, 0, r.bytes.length);
+    }
+    return out.toByteArray();
+  }
+
+  /**
+   * Encodes {@code txns} one after another, each as one element of a batch's txns array: a run that
+   * {@link #encode(EpochBatch, List)} copies into a batch holding these txns.
+   */
+  public static TxnRun encodeRun(List<Txn> txns) {
+    List<Txn> run = List.copyOf(txns);
+    long hint = 0;
+    for (Txn t : run) {
+      hint += 64 + t.payloadLength() + 24L * t.keyCount();
+    }
+    MsgpackOutput out = new MsgpackOutput((int) Math.min(1 << 24, hint));
+    for (Txn t : run) {
+      writeTxn(out, t);
+    }
+    return new TxnRun(run, out.toByteArray());
+  }
+
+  /**
+   * Txns and their canonical encodings one after another (from {@link #encodeRun}), for {@link
+   * #encode(EpochBatch, List)}. Immutable as far as the txns are (their payload arrays are the
+   * callers').
+   */
+  public static final class TxnRun {
+    private final List<Txn> txns;
+    private final byte[] bytes;
+
+    private TxnRun(List<Txn> txns, byte[] bytes) {
+      this.txns = txns;
+      this.bytes = bytes;
+    }
+
+    /** The txns, an immutable list. */
+    public List<Txn> txns() {
+      return txns;
+    }
+  }
+
   /** The encoded size of {@code t} as one txn map of a batch, the unit the limits measure. */
   public static int txnSize(Txn t) {
     MsgpackOutput out = new MsgpackOutput(64 + t.payloadLength() + 24 * t.keyCount());
@@ -67,6 +143,14 @@ public final class EntryEncoder {
   }
 
   private static void writeBatch(MsgpackOutput p, EpochBatch b) {
+    writeBatchHeader(p, b);
+    for (Txn t : b.txns()) {
+      writeTxn(p, t);
+    }
+  }
+
+  /** The batch's map up to and including its txns array's header. */
+  private static void writeBatchHeader(MsgpackOutput p, EpochBatch b) {
     p.mapHeader(b.hasEpoch() ? 5 : 4);
     p.integer(ENTRY_VERSION).integer(VERSION);
     p.integer(ENTRY_TYPE).integer(TYPE_BATCH);
@@ -75,11 +159,7 @@ public final class EntryEncoder {
     }
     p.integer(BATCH_PROPOSER_MS).integer(b.proposerMs());
     p.integer(BATCH_TXNS);
-    List<Txn> txns = b.txns();
-    p.arrayHeader(txns.size());
-    for (Txn t : txns) {
-      writeTxn(p, t);
-    }
+    p.arrayHeader(b.txns().size());
   }
 
   private static void writeTxn(MsgpackOutput p, Txn t) {

@@ -1,6 +1,7 @@
 package org.calvinseq.core.codec;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -81,6 +82,66 @@ class CodecRoundTripPropertyTest {
 
     assertThat(same).isEqualTo(b);
     assertThat(EntryEncoder.encode(same)).isEqualTo(EntryEncoder.encode(b));
+  }
+
+  /** A batch encoded from runs encoded earlier is byte for byte the batch encoded at once. */
+  @Property(tries = 300)
+  void aBatchFromRunsIsTheBatchEncodedAtOnce(
+      @ForAll("batches") EpochBatch b, @ForAll Random random) {
+    List<EntryEncoder.TxnRun> runs = runs(b.txns(), random);
+
+    assertThat(EntryEncoder.encode(b, runs)).isEqualTo(EntryEncoder.encode(b));
+  }
+
+  /**
+   * Runs that are not exactly the batch's txns are refused, even when they hold equal txns: the
+   * bytes must come from the objects the leader applies.
+   */
+  @Property(tries = 200)
+  void runsThatAreNotTheBatchsTxnsAreRefused(
+      @ForAll("batches") EpochBatch b, @ForAll("txns") Txn extra, @ForAll Random random) {
+    List<Txn> txns = b.txns();
+    List<List<Txn>> wrong = new ArrayList<>();
+    wrong.add(concat(txns, List.of(extra))); // one txn too many
+    if (!txns.isEmpty()) {
+      wrong.add(txns.subList(0, txns.size() - 1)); // one too few
+      List<Txn> copies = new ArrayList<>(txns); // an equal txn, but another object
+      int i = random.nextInt(txns.size());
+      Txn t = txns.get(i);
+      copies.set(
+          i,
+          new Txn(t.clientTxnId(), t.tenantId(), t.readSet(), t.writeSet(), t.payload().clone()));
+      wrong.add(copies);
+    }
+    if (txns.size() > 1) {
+      List<Txn> swapped = new ArrayList<>(txns);
+      Collections.swap(swapped, 0, txns.size() - 1);
+      wrong.add(swapped);
+    }
+    for (List<Txn> w : wrong) {
+      List<EntryEncoder.TxnRun> runs = runs(w, random);
+      assertThatThrownBy(() -> EntryEncoder.encode(b, runs))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("the batch");
+    }
+  }
+
+  /** {@code txns} split at random points into runs, some of them empty. */
+  private static List<EntryEncoder.TxnRun> runs(List<Txn> txns, Random random) {
+    List<EntryEncoder.TxnRun> runs = new ArrayList<>();
+    int from = 0;
+    while (from < txns.size() || runs.isEmpty()) {
+      int to = from + random.nextInt(txns.size() - from + 1);
+      runs.add(EntryEncoder.encodeRun(txns.subList(from, to)));
+      from = to;
+    }
+    return runs;
+  }
+
+  private static List<Txn> concat(List<Txn> a, List<Txn> b) {
+    List<Txn> out = new ArrayList<>(a);
+    out.addAll(b);
+    return out;
   }
 
   /** Key order must be UTF-8 byte order, or engines in other languages would sort differently. */

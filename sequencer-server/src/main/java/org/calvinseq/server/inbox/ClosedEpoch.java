@@ -1,7 +1,9 @@
 package org.calvinseq.server.inbox;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.calvinseq.core.codec.EntryEncoder;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.protocol.BatchReceipt;
 
@@ -53,6 +55,19 @@ public final class ClosedEpoch {
   /** The entry to propose: an {@link EpochBatch#auto auto} epoch stamped with the wall clock. */
   public EpochBatch batch() {
     return batch;
+  }
+
+  /**
+   * The batch's txns with their encodings, one run per submission in the batch's order, made when
+   * each submission arrived: {@code EntryEncoder.encode(batch(), runs())} encodes the entry without
+   * reading the txns again.
+   */
+  public List<EntryEncoder.TxnRun> runs() {
+    List<EntryEncoder.TxnRun> runs = new ArrayList<>(submissions.size());
+    for (Submission s : submissions) {
+      runs.add(s.encoded);
+    }
+    return runs;
   }
 
   public int txnCount() {

@@ -8,29 +8,29 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.calvinseq.core.concurrent.DaemonThreads;
-import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.protocol.BatchReceipt;
 
 /**
- * The closer thread of a {@link LeaderInbox}: takes each epoch as it becomes due, hands its batch
- * to a proposer (on the leader, whatever appends it to the Raft log) and reports the proposer's
- * answer back to the epoch, on {@code completions}, so that the submitters' futures never run on
- * the thread that answered (the apply thread, on a leader). Ends when the inbox closes or {@link
- * #close()} is called; epochs already proposed still get their outcome.
+ * The closer thread of a {@link LeaderInbox}: takes each epoch as it becomes due, hands it (its
+ * batch, and the runs to encode the batch from) to a proposer (on the leader, whatever appends it
+ * to the Raft log) and reports the proposer's answer back to the epoch, on {@code completions}, so
+ * that the submitters' futures never run on the thread that answered (the apply thread, on a
+ * leader). Ends when the inbox closes or {@link #close()} is called; epochs already proposed still
+ * get their outcome.
  */
 public final class EpochCloser implements AutoCloseable {
   /** How long one wait of the loop lasts at most, so that a stop is noticed without a signal. */
   private static final Duration MAX_WAIT = Duration.ofSeconds(1);
 
   private final LeaderInbox inbox;
-  private final Function<EpochBatch, CompletableFuture<BatchReceipt>> proposer;
+  private final Function<ClosedEpoch, CompletableFuture<BatchReceipt>> proposer;
   private final Executor completions;
   private final Thread thread;
   private volatile boolean stopped;
 
   private EpochCloser(
       LeaderInbox inbox,
-      Function<EpochBatch, CompletableFuture<BatchReceipt>> proposer,
+      Function<ClosedEpoch, CompletableFuture<BatchReceipt>> proposer,
       Executor completions,
       String name) {
     this.inbox = inbox;
@@ -46,7 +46,7 @@ public final class EpochCloser implements AutoCloseable {
    */
   public static EpochCloser start(
       LeaderInbox inbox,
-      Function<EpochBatch, CompletableFuture<BatchReceipt>> proposer,
+      Function<ClosedEpoch, CompletableFuture<BatchReceipt>> proposer,
       Executor completions,
       String name) {
     EpochCloser c =
@@ -80,7 +80,7 @@ public final class EpochCloser implements AutoCloseable {
   private void propose(ClosedEpoch epoch) {
     CompletableFuture<BatchReceipt> answer;
     try {
-      answer = proposer.apply(epoch.batch());
+      answer = proposer.apply(epoch);
     } catch (RuntimeException e) {
       answer = CompletableFuture.failedFuture(e);
     }

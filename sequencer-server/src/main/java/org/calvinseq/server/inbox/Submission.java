@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.calvinseq.core.codec.EncodedSize;
+import org.calvinseq.core.codec.EntryEncoder;
 import org.calvinseq.core.model.Txn;
 
 /**
@@ -19,6 +20,12 @@ final class Submission {
   static final long UNITS_PER_EPOCH = 1L << 20;
 
   final List<Txn> txns;
+
+  /**
+   * The txns' encodings, made here on the submitting thread while the txns just decoded are in its
+   * caches: the closer copies them into the epoch's entry instead of reading every txn again.
+   */
+  final EntryEncoder.TxnRun encoded;
 
   /** The tenant of the first txn: the fair scheduler's lane. */
   final long lane;
@@ -43,8 +50,14 @@ final class Submission {
   int firstPosition;
 
   private Submission(
-      List<Txn> txns, long bytes, long cost, long[] tenants, int[] tenantTxns, long[] tenantBytes) {
-    this.txns = txns;
+      EntryEncoder.TxnRun encoded,
+      long bytes,
+      long cost,
+      long[] tenants,
+      int[] tenantTxns,
+      long[] tenantBytes) {
+    this.encoded = encoded;
+    this.txns = encoded.txns();
     this.lane = txns.get(0).tenantId();
     this.bytes = bytes;
     this.cost = cost;
@@ -99,7 +112,7 @@ final class Submission {
                 ceilDiv(n * UNITS_PER_EPOCH, s.maxTxnsPerEpoch()),
                 ceilDiv(bytes * UNITS_PER_EPOCH, room)));
     return new Submission(
-        copy,
+        EntryEncoder.encodeRun(copy),
         bytes,
         cost,
         java.util.Arrays.copyOf(charges.tenants, charges.size),

@@ -1,17 +1,20 @@
 package org.calvinseq.server.ratis;
 
+import java.util.List;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.calvinseq.core.codec.EntryEncoder;
+import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.SequencerEntry;
 
 /**
  * A proposal made inside the leader's own process (the inbox's epochs): the entry and the bytes
  * encoded from it, so that the leader's {@code startTransaction} validates and its apply uses the
- * entry without decoding the bytes again. The bytes are always encoded here from the entry, and the
- * codec's round trip is exact, so the leader applies what every follower decodes. A request from
- * the network never carries one: Ratis builds its messages from the bytes.
+ * entry without decoding the bytes again. The bytes are always encoded here from the entry (an
+ * inbox epoch's txns copied from their encodings, made from the same txn objects when they
+ * arrived), and the codec's round trip is exact, so the leader applies what every follower decodes.
+ * A request from the network never carries one: Ratis builds its messages from the bytes.
  */
 public final class EncodedEntry implements Message {
   private final SequencerEntry entry;
@@ -25,6 +28,16 @@ public final class EncodedEntry implements Message {
   /** Encodes {@code entry}. */
   public static EncodedEntry of(SequencerEntry entry) {
     return new EncodedEntry(entry, EntryEncoder.encode(entry));
+  }
+
+  /**
+   * Encodes {@code batch} from {@code runs}, which hold its txns with their encodings ({@link
+   * EntryEncoder#encode(EpochBatch, List)}: the same bytes as {@link #of(SequencerEntry)}).
+   *
+   * @throws IllegalArgumentException if the runs' txns are not the batch's
+   */
+  public static EncodedEntry of(EpochBatch batch, List<EntryEncoder.TxnRun> runs) {
+    return new EncodedEntry(batch, EntryEncoder.encode(batch, runs));
   }
 
   public SequencerEntry entry() {

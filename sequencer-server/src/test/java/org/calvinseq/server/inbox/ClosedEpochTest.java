@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.calvinseq.core.apply.ApplyResult;
+import org.calvinseq.core.codec.EntryEncoder;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.NotSequenced;
 import org.calvinseq.core.model.Txn;
@@ -74,6 +75,21 @@ class ClosedEpochTest {
     assertThat(e.complete(InboxFixtures.applied(e, 78))).as("first report wins").isFalse();
     assertThat(e.fail(new RuntimeException())).isFalse();
     assertThat(inbox.stats().epochsSequenced()).isEqualTo(1);
+  }
+
+  /** The entry the leader proposes is encoded from the runs its submissions brought. */
+  @Test
+  void theEpochsRunsEncodeItsBatch() {
+    inbox.submit(txns(1, 3));
+    inbox.submit(txns(2, 1, 40));
+    inbox.submit(txns(1, 2, 0));
+    ClosedEpoch e = inbox.pollEpoch();
+    assertThat(e.submissionCount()).isEqualTo(3);
+    assertThat(e.runs()).hasSize(3);
+    assertThat(e.runs().stream().flatMap(r -> r.txns().stream()).toList())
+        .isEqualTo(e.batch().txns());
+
+    assertThat(EntryEncoder.encode(e.batch(), e.runs())).isEqualTo(EntryEncoder.encode(e.batch()));
   }
 
   @Test
@@ -145,9 +161,9 @@ class ClosedEpochTest {
     EpochCloser closer =
         EpochCloser.start(
             live,
-            batch -> {
+            epoch -> {
               synchronized (proposed) {
-                proposed.add(batch);
+                proposed.add(epoch.batch());
                 if (proposed.size() == 2) {
                   throw new IllegalStateException("proposer broke");
                 }
@@ -159,8 +175,8 @@ class ClosedEpochTest {
                         ApplyResult.Kind.APPLIED,
                         1,
                         1,
-                        batch.proposerMs(),
-                        batch.txns().size(),
+                        epoch.batch().proposerMs(),
+                        epoch.batch().txns().size(),
                         -1);
                 return gate.thenApply(v -> receipt);
               }
@@ -233,7 +249,7 @@ class ClosedEpochTest {
     EpochCloser closer =
         EpochCloser.start(
             live,
-            batch -> {
+            epoch -> {
               proposed.countDown();
               return answer;
             },

@@ -78,7 +78,8 @@ class LeaderInboxConcurrencyTest {
   void manySubmittersOneCloserEveryTxnOnceWholeAndInOrder() throws Exception {
     LeaderInbox inbox = new LeaderInbox(defaults(), InboxClock.system(), InboxListener.NONE);
     FakeLog log = new FakeLog();
-    EpochCloser closer = EpochCloser.start(inbox, log::propose, completions, "closer");
+    EpochCloser closer =
+        EpochCloser.start(inbox, e -> log.propose(e.batch()), completions, "closer");
     int submitters = 8;
     int perThread = 1500;
     List<List<List<Txn>>> submitted = new ArrayList<>();
