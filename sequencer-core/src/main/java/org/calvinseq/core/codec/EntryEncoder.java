@@ -51,12 +51,13 @@ public final class EntryEncoder {
     if (k != txns.size()) {
       throw new IllegalArgumentException("the runs hold " + k + " txns, the batch " + txns.size());
     }
-    MsgpackOutput header = new MsgpackOutput(32);
-    writeBatchHeader(header, batch);
     if (size > Integer.MAX_VALUE - 64) {
       throw new IllegalArgumentException(
           "the runs hold " + size + " bytes, too many for one entry");
     }
+    // The header first on its own, so that the entry's array is allocated at its exact size once.
+    MsgpackOutput header = new MsgpackOutput(32);
+    writeBatchHeader(header, batch);
     MsgpackOutput out = new MsgpackOutput(header.size() + (int) size);
     out.raw(header.toByteArray(), 0, header.size());
     for (TxnRun r : runs) {
@@ -73,7 +74,7 @@ public final class EntryEncoder {
     List<Txn> run = List.copyOf(txns);
     long hint = 0;
     for (Txn t : run) {
-      hint += 64 + t.payloadLength() + 24L * t.keyCount();
+      hint += sizeHint(t);
     }
     MsgpackOutput out = new MsgpackOutput((int) Math.min(1 << 24, hint));
     for (Txn t : run) {
@@ -104,9 +105,14 @@ public final class EntryEncoder {
 
   /** The encoded size of {@code t} as one txn map of a batch, the unit the limits measure. */
   public static int txnSize(Txn t) {
-    MsgpackOutput out = new MsgpackOutput(64 + t.payloadLength() + 24 * t.keyCount());
+    MsgpackOutput out = new MsgpackOutput(sizeHint(t));
     writeTxn(out, t);
     return out.size();
+  }
+
+  /** Room for {@code t}'s encoding, a little more than it usually takes. */
+  private static int sizeHint(Txn t) {
+    return 64 + t.payloadLength() + 24 * t.keyCount();
   }
 
   /** Room for a typical entry at once, so that the array rarely grows (it doubles when it must). */

@@ -213,7 +213,7 @@ public final class LeaderInbox {
   private ClosedEpoch build(EpochFormer.Formed formed, long now) {
     List<Txn> txns = new ArrayList<>(formed.txns());
     for (Submission s : formed.submissions()) {
-      txns.addAll(s.txns);
+      txns.addAll(s.txns());
     }
     ClosedEpoch epoch =
         new ClosedEpoch(

@@ -19,8 +19,6 @@ final class Submission {
   /** Cost units of a full epoch, for the fair scheduler's deficits. */
   static final long UNITS_PER_EPOCH = 1L << 20;
 
-  final List<Txn> txns;
-
   /**
    * The txns' encodings, made here on the submitting thread while the txns just decoded are in its
    * caches: the closer copies them into the epoch's entry instead of reading every txn again.
@@ -57,8 +55,7 @@ final class Submission {
       int[] tenantTxns,
       long[] tenantBytes) {
     this.encoded = encoded;
-    this.txns = encoded.txns();
-    this.lane = txns.get(0).tenantId();
+    this.lane = txns().get(0).tenantId();
     this.bytes = bytes;
     this.cost = cost;
     this.tenants = tenants;
@@ -66,8 +63,13 @@ final class Submission {
     this.tenantBytes = tenantBytes;
   }
 
+  /** The txns, in the order they came. */
+  List<Txn> txns() {
+    return encoded.txns();
+  }
+
   int txnCount() {
-    return txns.size();
+    return txns().size();
   }
 
   /**

@@ -237,7 +237,7 @@ class EpochFormerTest {
     for (Submission sub : e.submissions()) {
       assertThat(sub.firstPosition).as("contiguous").isEqualTo(position);
       position += sub.txnCount();
-      all.addAll(sub.txns);
+      all.addAll(sub.txns());
     }
     assertThat(position).isEqualTo(e.txns());
     EpochBatch batch = EpochBatch.auto(Long.MAX_VALUE / 2, all);
