@@ -43,6 +43,10 @@
 #   KAFKA_RATE_GUESS [300000]  records/s to size a measured run when the warm-up gave no rate
 #   JAVA_OPTS  passed to the calvinseq JVMs; KEEP=1 keeps the temporary directory and its logs
 #              (data directories are deleted after each run: Kafka writes gigabytes)
+#   PERF [0]  1: profile each run's measured window (15 s of it, or DURATION - 5 s if shorter) with
+#             perf-threads.sh: the server side's and the client's CPU by thread and function, the
+#             kernel's included, printed after the run (the full profile in the run's directory;
+#             needs perf and root)
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -100,7 +104,25 @@ stop_brokers() {
   for p in "${broker_pids[@]}"; do stop_pid "$p"; done
   broker_pids=()
 }
+# perf_window dir delay pid...: perf-threads.sh over the given JVMs, starting `delay` seconds from
+# now, for 15 s of the measured window (DURATION - 5 s when that is shorter), in the background
+# (perf_job); perf_report waits for it and prints each JVM's summary line.
+perf_job=""
+perf_window() {
+  [[ "${PERF:-0}" == 1 ]] || return 0
+  local dir=$1 delay=$2 secs=$((dur_s > 20 ? 15 : dur_s > 6 ? dur_s - 5 : 1))
+  shift 2
+  (sleep "$delay" && bash "$here/perf-threads.sh" -s "$secs" -t 8 "$@" >"$dir/perf.txt" 2>&1) &
+  perf_job=$!
+}
+perf_report() {
+  [[ -n "$perf_job" ]] || return 0
+  wait "$perf_job" || true
+  perf_job=""
+  grep -E '^(==|perf-threads)' "$1/perf.txt" | sed "s/^/  perf: /" >&2 || true
+}
 cleanup() {
+  [[ -z "$perf_job" ]] || kill "$perf_job" 2>/dev/null || true
   bench_stop
   stop_pid "$floor_pid"
   stop_pid "$producer_pid"
@@ -212,8 +234,20 @@ row() {
 
 run_calvinseq() {
   local round=$1 dir="$work/run-$((++run))-calvinseq"
+  if [[ "${PERF:-0}" == 1 ]]; then
+    # bench_run blocks: a watcher waits for the bench JVM, then profiles it and the cluster's
+    (
+      for _ in $(seq 1 1200); do [[ -s "$dir/bench.log" ]] && break; sleep 0.1; done
+      c="$(pgrep -f "SequencerCli local-cluster --data-dir $dir/data" | head -1)"
+      b="$(pgrep -f "SequencerCli bench --peers" | head -1)"
+      perf_window "$dir" "$((warm_s + 1))" "$c" "$b"
+      wait "$perf_job"
+    ) &
+    perf_job=$!
+  fi
   bench_run "$dist/bin/sequencer" "$dir" --clients 4 --client-instances 1 --batch-size 1000 \
     --txn-size 100 --warmup "$warmup" --duration "$duration"
+  perf_report "$dir"
   local -a f
   IFS=$'\t' read -ra f <<<"$(bench_fields "$bench_summary")"
   row calvinseq "$round" "${f[0]}" "${f[4]}" "${f[7]}" "${f[8]}" nan "$bench_load" \
@@ -228,8 +262,10 @@ run_floor() {
     org.calvinseq.bench.ClusterLoadBenchmark "$dur_s" "$floor_inflight" 1 --modes noop \
     --epoch-txns "$floor_txns" --txn-size 100 --warmup "$warm_s" >"$dir/floor.log" 2>&1 &
   floor_pid=$!
+  perf_window "$dir" "$((warm_s + 5))" "$floor_pid"
   wait "$floor_pid" || true
   floor_pid=""
+  perf_report "$dir"
   local line
   line="$(grep -o 'result noop .*' "$dir/floor.log" | tail -1)"
   [[ -n "$line" ]] || { echo "the floor printed no result; see $dir/floor.log" >&2; tail -5 "$dir/floor.log" >&2; exit 1; }
@@ -315,11 +351,13 @@ EOF
   times >"$dir/times0"
   t0="$EPOCHREALTIME"
   produce "$dir/producer.log" "$records" "$boot"
+  perf_window "$dir" 2 "${broker_pids[@]}" "$producer_pid"
   wait "$producer_pid" || true
   t1="$EPOCHREALTIME"
   times >"$dir/times1"
   producer_pid=""
   ticks1="$(cpu_ticks "${broker_pids[@]}")"
+  perf_report "$dir"
   kafka_java -Xmx256m org.apache.kafka.tools.TopicCommand --bootstrap-server "$boot" --describe \
     --topic side-by-side >"$dir/describe.log" 2>&1 || true
   stop_brokers
