@@ -46,6 +46,8 @@
 #   LOCK [/tmp/calvinseq-bench.lock]  held for the whole run: two benchmarks never run at once
 #   SIDES [BEFORE AFTER] the builds to run; SIDES=AFTER measures this tree alone (no BEFORE build)
 #   JAVA_OPTS            passed to both JVMs; KEEP=1 keeps the temporary directory and its logs
+#   CLUSTER_JAVA_OPTS    the cluster JVM's heap [fixed at a quarter of the memory and touched at
+#                        start]; see benchmarks/lib-bench.sh
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"

@@ -10,7 +10,12 @@
 #                          --metrics-url <leader admin> --cpu-pid <cluster pid> ARGS...`; stops the
 #                          cluster, deletes its data directory (DIR keeps the logs) and sets
 #                          bench_summary (the bench's summary line) and bench_load (the load
-#                          average as the bench started)
+#                          average as the bench started). The cluster JVM runs with
+#                          CLUSTER_JAVA_OPTS after JAVA_OPTS [a fixed heap of a quarter of the
+#                          memory, the JVM's default maximum, touched at start:
+#                          -Xms<q>m -Xmx<q>m -XX:+AlwaysPreTouch], as operations.md advises for a
+#                          node (docs/performance.md, "GC pauses and the tail"); set it empty for
+#                          the JVM's defaults
 #   bench_fields SUMMARY   prints, tab-separated, from a bench summary line: txns/s entries/s
 #                          txns/epoch p50-ms p99-ms cpu-ms/entry errors cluster-cores client-cores
 #                          bytes/txn ("nan" for what it lacks; no latency when nothing was answered)
@@ -62,7 +67,10 @@ bench_run() {
   local seq=$1 dir=$2
   shift 2
   mkdir -p "$dir"
-  "$seq" local-cluster --data-dir "$dir/data" >"$dir/cluster.log" 2>&1 &
+  local quarter
+  quarter=$(($(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) / 4096))
+  JAVA_OPTS="${JAVA_OPTS:-} ${CLUSTER_JAVA_OPTS--Xms${quarter}m -Xmx${quarter}m -XX:+AlwaysPreTouch}" \
+    "$seq" local-cluster --data-dir "$dir/data" >"$dir/cluster.log" 2>&1 &
   bench_cluster_pid=$!
   for _ in $(seq 1 1200); do
     grep -q '^leader: ' "$dir/cluster.log" && break

@@ -43,6 +43,8 @@
 #   KAFKA_RATE_GUESS [300000]  records/s to size a measured run when the warm-up gave no rate
 #   JAVA_OPTS  passed to the calvinseq JVMs; KEEP=1 keeps the temporary directory and its logs
 #              (data directories are deleted after each run: Kafka writes gigabytes)
+#   CLUSTER_JAVA_OPTS  the cluster JVM's heap [fixed at a quarter of the memory and touched at
+#              start, as Kafka's brokers' heaps are fixed]; see benchmarks/lib-bench.sh
 #   PERF [0]  1: profile each run's measured window (15 s of it, or DURATION - 5 s if shorter) with
 #             perf-threads.sh: the server side's and the client's CPU by thread and function, the
 #             kernel's included, printed after the run (the full profile in the run's directory;
