@@ -91,12 +91,20 @@ class ClientSubmitIT {
     }
     Set<TxnId> ids = new HashSet<>();
     long last = -1;
+    // What submit promises about order (architecture.md, "Order"): one tenant's txns keep their
+    // submission order as long as nothing is retried. A refused submission (an inbox full on a
+    // busy machine) is retried and may be passed by later ones, so the order is only checked
+    // when no inbox refused anything.
+    for (List<CompletableFuture<TxnId>> fs : futures) {
+      CompletableFuture.allOf(fs.toArray(CompletableFuture[]::new)).join();
+    }
+    boolean retried = ClusterChecks.inboxRefusals(cluster.running()) > 0;
     for (List<CompletableFuture<TxnId>> fs : futures) {
       TxnId previous = null;
       for (CompletableFuture<TxnId> f : fs) {
         TxnId id = f.join();
         assertThat(ids.add(id)).as("TxnId %s given twice", id).isTrue();
-        if (previous != null) {
+        if (previous != null && !retried) {
           assertThat(previous).as("one submitter's txns keep their order").isLessThan(id);
         }
         previous = id;

@@ -92,4 +92,15 @@ final class ClusterChecks {
     }
     return sum;
   }
+
+  /** Submissions the nodes' inboxes refused, for any reason. */
+  static double inboxRefusals(Iterable<SequencerNode> nodes) {
+    double sum = 0;
+    for (SequencerNode n : nodes) {
+      for (Counter c : n.meterRegistry().find("sequencer.inbox.refusals").counters()) {
+        sum += c.count();
+      }
+    }
+    return sum;
+  }
 }
