@@ -2,9 +2,9 @@
 # Where running JVMs spend their CPU, kernel included: `perf record` of the given JVMs over a
 # window, each sample charged to its thread (named from `jcmd <pid> Thread.print`, digits replaced
 # by N) and to its function (the JIT's code named through `jcmd <pid> Compiler.perfmap`). See
-# docs/performance.md, "The kernel's share": JFR samples only threads running Java code, so the time a
-# thread spends in system calls (writing the log into the page cache, waking other threads) is
-# invisible to it, and thread-cpu.sh's per-thread totals say how much but not on what.
+# docs/performance.md, "The kernel's share": JFR samples only threads running Java code, so the
+# time a thread spends in system calls (writing the log into the page cache, waking other
+# threads) is invisible to it, and thread-cpu.sh's per-thread totals say how much but not on what.
 #
 #   benchmarks/perf-threads.sh [-s SECONDS] [-t TOP] [-r RATE] PID...
 #
@@ -14,17 +14,18 @@
 # then the JVM's top kernel functions. Needs perf (Debian: linux-perf) and the right to profile
 # other processes (root, or kernel.perf_event_paranoid <= 1); not run by CI.
 set -euo pipefail
+usage="usage: perf-threads.sh [-s SECONDS] [-t TOP] [-r RATE] PID..."
 seconds=15 top=6 rate=0
 while getopts "s:t:r:" o; do
   case "$o" in
     s) seconds=$OPTARG ;;
     t) top=$OPTARG ;;
     r) rate=$OPTARG ;;
-    *) echo "usage: perf-threads.sh [-s SECONDS] [-t TOP] [-r RATE] PID..." >&2; exit 2 ;;
+    *) echo "$usage" >&2; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
-(($# > 0)) || { echo "usage: perf-threads.sh [-s SECONDS] [-t TOP] [-r RATE] PID..." >&2; exit 2; }
+(($# > 0)) || { echo "$usage" >&2; exit 2; }
 command -v perf >/dev/null || { echo "perf-threads.sh: no perf on PATH (Debian: apt-get install linux-perf)" >&2; exit 2; }
 # jcmd attaches with SIGQUIT, which kills a process that is not a JVM: only pids jps lists.
 for pid in "$@"; do

@@ -3,10 +3,12 @@ package org.calvinseq.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.search.Search;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.calvinseq.core.codec.ProposalLimits;
 import org.calvinseq.core.model.ClientTxnId;
 import org.calvinseq.core.model.SequencedTxn;
@@ -83,21 +85,18 @@ final class ClusterChecks {
    * class (the counter has one series per class).
    */
   static double inboxRefusals(Iterable<SequencerNode> nodes, String reason) {
-    double sum = 0;
-    for (SequencerNode n : nodes) {
-      for (Counter c :
-          n.meterRegistry().get("sequencer.inbox.refusals").tag("reason", reason).counters()) {
-        sum += c.count();
-      }
-    }
-    return sum;
+    return inboxRefusals(nodes, search -> search.tag("reason", reason));
   }
 
   /** Submissions the nodes' inboxes refused, for any reason. */
   static double inboxRefusals(Iterable<SequencerNode> nodes) {
+    return inboxRefusals(nodes, UnaryOperator.identity());
+  }
+
+  private static double inboxRefusals(Iterable<SequencerNode> nodes, UnaryOperator<Search> which) {
     double sum = 0;
     for (SequencerNode n : nodes) {
-      for (Counter c : n.meterRegistry().find("sequencer.inbox.refusals").counters()) {
+      for (Counter c : which.apply(n.meterRegistry().find("sequencer.inbox.refusals")).counters()) {
         sum += c.count();
       }
     }
