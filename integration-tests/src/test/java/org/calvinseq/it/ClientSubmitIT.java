@@ -59,8 +59,9 @@ class ClientSubmitIT {
   }
 
   @Test
-  void fourThreadsSubmitting25000EachGetOneTxnIdEachAndEveryNodeHasTheSameSequence()
-      throws Exception {
+  void
+      fourThreadsSubmitting25000EachOneByOneOrInHundredsGetOneTxnIdEachAndEveryNodeHasTheSameSequence()
+          throws Exception {
     try (SequencerClient own = SequencerClient.builder().peers(cluster.peers()).build()) {
       submitConcurrently(own);
     }
@@ -76,11 +77,20 @@ class ClientSubmitIT {
       futures.add(fs);
       int base = t * perThread;
       Random rnd = new Random(100 + t);
+      boolean inHundreds = t % 2 == 1; // submitAll: the same promises as single submits
       Thread th =
           new Thread(
               () -> {
-                for (int i = 0; i < perThread; i++) {
-                  fs.add(client.submit(ClientItSupport.txn(rnd, base + i)));
+                for (int i = 0; i < perThread; i += inHundreds ? 100 : 1) {
+                  if (!inHundreds) {
+                    fs.add(client.submit(ClientItSupport.txn(rnd, base + i)));
+                    continue;
+                  }
+                  List<Txn> txns = new ArrayList<>(100);
+                  for (int j = i; j < i + 100; j++) {
+                    txns.add(ClientItSupport.txn(rnd, base + j));
+                  }
+                  fs.addAll(client.submitAll(txns));
                 }
               });
       ts.add(th);

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
@@ -241,6 +242,25 @@ public final class SequencerClient implements AutoCloseable {
       return CompletableFuture.failedFuture(new IllegalStateException("client closed"));
     }
     return batcher.submit(txn);
+  }
+
+  /**
+   * Submits {@code txns} in their order, as that many {@link #submit} calls back to back would, and
+   * returns each txn's future, in the same order, with the same meaning. For a caller that holds
+   * several txns at once (a front-end's batch of requests): the batcher takes them under one hold
+   * of its lock, so they stay consecutive in the client's batches, where other threads' submits
+   * could come between single submits (others interleave only while this call waits for buffer
+   * space); like any submits they may span several batches, and so several epochs.
+   */
+  public List<CompletableFuture<TxnId>> submitAll(List<Txn> txns) {
+    if (closed) {
+      List<CompletableFuture<TxnId>> failed = new ArrayList<>(txns.size());
+      for (int i = 0; i < txns.size(); i++) {
+        failed.add(CompletableFuture.failedFuture(new IllegalStateException("client closed")));
+      }
+      return failed;
+    }
+    return batcher.submitAll(txns);
   }
 
   private CompletableFuture<BatchReceipt> send(SequencerEntry entry) {

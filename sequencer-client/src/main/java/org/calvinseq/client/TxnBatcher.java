@@ -183,40 +183,62 @@ final class TxnBatcher implements AutoCloseable {
   }
 
   CompletableFuture<TxnId> submit(Txn txn) {
-    boolean assign = settings.assignIds() && txn.clientTxnId() == null;
-    int size = EncodedSize.txnBound(txn) + (assign ? EncodedSize.CLIENT_TXN_ID_BOUND : 0);
-    CompletableFuture<TxnId> f = new CompletableFuture<>();
     lock.lock();
     try {
-      if (!awaitSpace()) {
-        f.completeExceptionally(
-            closed
-                ? new IllegalStateException("client closed")
-                : new SequencerUnavailableException(
-                    "submit buffer full: "
-                        + buffered
-                        + " txns have waited to be sent for more than "
-                        + settings.maxBlock().toMillis()
-                        + " ms"));
-        return f;
-      }
-      if (open != null
-          && (open.txns.size() >= settings.maxTxns() || open.bytes + size > settings.maxBytes())) {
-        seal();
-      }
-      if (open == null) {
-        open = new Accumulator(System.nanoTime() + settings.linger().toNanos());
-        wake.signal();
-      }
-      open.txns.add(txn); // its client txn id, if it gets one, when its batch is sent
-      open.futures.add(f);
-      open.bytes += size;
-      buffered++;
-      if (open.txns.size() >= settings.maxTxns() || open.bytes >= settings.maxBytes()) {
-        seal();
+      return add(txn);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * As {@link #submit} for each txn in order, under one hold of the lock, so they stay consecutive:
+   * other submitters interleave only while this one waits for buffer space.
+   */
+  List<CompletableFuture<TxnId>> submitAll(List<Txn> txns) {
+    List<CompletableFuture<TxnId>> out = new ArrayList<>(txns.size());
+    lock.lock();
+    try {
+      for (int i = 0; i < txns.size(); i++) {
+        out.add(add(txns.get(i)));
       }
     } finally {
       lock.unlock();
+    }
+    return out;
+  }
+
+  /** Adds one txn to the open batch; holds the lock. */
+  private CompletableFuture<TxnId> add(Txn txn) {
+    boolean assign = settings.assignIds() && txn.clientTxnId() == null;
+    int size = EncodedSize.txnBound(txn) + (assign ? EncodedSize.CLIENT_TXN_ID_BOUND : 0);
+    CompletableFuture<TxnId> f = new CompletableFuture<>();
+    if (!awaitSpace()) {
+      f.completeExceptionally(
+          closed
+              ? new IllegalStateException("client closed")
+              : new SequencerUnavailableException(
+                  "submit buffer full: "
+                      + buffered
+                      + " txns have waited to be sent for more than "
+                      + settings.maxBlock().toMillis()
+                      + " ms"));
+      return f;
+    }
+    if (open != null
+        && (open.txns.size() >= settings.maxTxns() || open.bytes + size > settings.maxBytes())) {
+      seal();
+    }
+    if (open == null) {
+      open = new Accumulator(System.nanoTime() + settings.linger().toNanos());
+      wake.signal();
+    }
+    open.txns.add(txn); // its client txn id, if it gets one, when its batch is sent
+    open.futures.add(f);
+    open.bytes += size;
+    buffered++;
+    if (open.txns.size() >= settings.maxTxns() || open.bytes >= settings.maxBytes()) {
+      seal();
     }
     return f;
   }

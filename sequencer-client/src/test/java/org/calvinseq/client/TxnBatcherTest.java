@@ -103,6 +103,63 @@ class TxnBatcherTest {
   }
 
   @Test
+  void submitAllKeepsEachCallsTxnsTogetherAndInOrderAcrossBatches() throws Exception {
+    batcher(Duration.ofMillis(1), 50, 1 << 20, 100_000, 1_000);
+    int threads = 4;
+    int calls = 300;
+    int perCall = 7; // 50 is no multiple of 7: calls span batches
+    CountDownLatch go = new CountDownLatch(1);
+    List<Thread> ts = new ArrayList<>();
+    List<List<CompletableFuture<TxnId>>> futures = new CopyOnWriteArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      int payload = t + 1; // tells the threads' txns apart
+      Thread th =
+          new Thread(
+              () -> {
+                try {
+                  go.await();
+                } catch (InterruptedException e) {
+                  return;
+                }
+                for (int c = 0; c < calls; c++) {
+                  List<Txn> txns = new ArrayList<>();
+                  for (int i = 0; i < perCall; i++) {
+                    txns.add(txn(payload));
+                  }
+                  futures.add(batcher.submitAll(txns));
+                }
+              });
+      ts.add(th);
+      th.start();
+    }
+    go.countDown();
+    for (Thread th : ts) {
+      th.join();
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (sent.stream().mapToInt(b -> b.txns().size()).sum() < threads * calls * perCall
+        && System.nanoTime() < deadline) {
+      for (int i = 0; i < receipts.size(); i++) {
+        receipts.get(i).complete(applied(i, sent.get(i).txns().size()));
+      }
+      Thread.onSpinWait();
+    }
+    List<Txn> all = new ArrayList<>();
+    sent.forEach(b -> all.addAll(b.txns()));
+    assertThat(all).hasSize(threads * calls * perCall);
+    for (int i = 0; i < all.size(); i += perCall) {
+      int payload = all.get(i).payload().length;
+      assertThat(all.subList(i, i + perCall))
+          .as("one call's txns, consecutive")
+          .allSatisfy(t -> assertThat(t.payload()).hasSize(payload));
+    }
+    for (List<CompletableFuture<TxnId>> call : futures) {
+      List<TxnId> ids = call.stream().map(CompletableFuture::join).toList();
+      assertThat(ids).hasSize(perCall).isSorted();
+    }
+  }
+
+  @Test
   void aRetriedTxnGetsTheIdItWasFirstSequencedAtAndATooOldOneFails() {
     batcher(Duration.ofSeconds(10), 3, 1 << 20, 100);
     List<CompletableFuture<TxnId>> fs = new ArrayList<>();
