@@ -48,6 +48,8 @@
 #   JAVA_OPTS            passed to both JVMs; KEEP=1 keeps the temporary directory and its logs
 #   CLUSTER_JAVA_OPTS    the cluster JVM's heap [fixed at a quarter of the memory and touched at
 #                        start]; see benchmarks/lib-bench.sh
+#   CLUSTER_PROCESSES [0] 1: the cluster as three `sequencer node` processes (one JVM per member,
+#                        as deployed, each with a third of that heap) instead of `local-cluster`
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"

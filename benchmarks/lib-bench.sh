@@ -15,7 +15,11 @@
 #                          memory, the JVM's default maximum, touched at start:
 #                          -Xms<q>m -Xmx<q>m -XX:+AlwaysPreTouch], as operations.md advises for a
 #                          node (docs/performance.md, "GC pauses and the tail"); set it empty for
-#                          the JVM's defaults
+#                          the JVM's defaults. With CLUSTER_PROCESSES=1 the cluster is instead
+#                          three `SEQ node` processes (one JVM per member, as deployed: n1-n3 on
+#                          127.0.0.1, free ports), each with a third of that heap unless
+#                          CLUSTER_JAVA_OPTS says otherwise; the bench then gets the leader's admin
+#                          endpoint and all three pids (their CPU added up)
 #   bench_fields SUMMARY   prints, tab-separated, from a bench summary line: txns/s entries/s
 #                          txns/epoch p50-ms p99-ms cpu-ms/entry errors cluster-cores client-cores
 #                          bytes/txn ("nan" for what it lacks; no latency when nothing was answered)
@@ -24,6 +28,7 @@
 # Processes are stopped by the pids this file started, never by name.
 
 bench_cluster_pid=""
+bench_cluster_pids=()
 bench_client_pid=""
 bench_summary=""
 bench_load=""
@@ -49,12 +54,17 @@ bench_wait_quiet() {
 }
 
 bench_stop_cluster() {
-  [[ -n "$bench_cluster_pid" ]] || return 0
-  kill "$bench_cluster_pid" 2>/dev/null || true
-  for _ in $(seq 1 300); do kill -0 "$bench_cluster_pid" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$bench_cluster_pid" 2>/dev/null || true
-  wait "$bench_cluster_pid" 2>/dev/null || true
+  local pid
+  [[ -z "$bench_cluster_pid" ]] || bench_cluster_pids+=("$bench_cluster_pid")
+  ((${#bench_cluster_pids[@]})) || return 0
+  kill "${bench_cluster_pids[@]}" 2>/dev/null || true
+  for pid in "${bench_cluster_pids[@]}"; do
+    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   bench_cluster_pid=""
+  bench_cluster_pids=()
 }
 
 bench_stop() {
@@ -63,28 +73,69 @@ bench_stop() {
   bench_stop_cluster
 }
 
-bench_run() {
-  local seq=$1 dir=$2
-  shift 2
-  mkdir -p "$dir"
-  local quarter
-  quarter=$(($(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) / 4096))
-  JAVA_OPTS="${JAVA_OPTS:-} ${CLUSTER_JAVA_OPTS--Xms${quarter}m -Xmx${quarter}m -XX:+AlwaysPreTouch}" \
-    "$seq" local-cluster --data-dir "$dir/data" >"$dir/cluster.log" 2>&1 &
+# Sets peers, admin (the leader's admin endpoint) and cpu_pids of bench_run.
+bench_start_local_cluster() {
+  local seq=$1 dir=$2 opts=$3 leader
+  JAVA_OPTS="${JAVA_OPTS:-} $opts" "$seq" local-cluster --data-dir "$dir/data" >"$dir/cluster.log" 2>&1 &
   bench_cluster_pid=$!
   for _ in $(seq 1 1200); do
     grep -q '^leader: ' "$dir/cluster.log" && break
     kill -0 "$bench_cluster_pid" 2>/dev/null || { cat "$dir/cluster.log" >&2; exit 1; }
     sleep 0.1
   done
-  local peers leader admin
   peers="$(sed -n 's/^peers: //p' "$dir/cluster.log")"
   leader="$(sed -n 's/^leader: //p' "$dir/cluster.log")"
   admin="$(sed -n "s|^admin $leader: ||p" "$dir/cluster.log")"
+  cpu_pids=$bench_cluster_pid
   [[ -n "$peers" && -n "$admin" ]] || { echo "no leader in 120 s; see $dir/cluster.log" >&2; exit 1; }
+}
+
+# Three `sequencer node` processes; sets peers, admin and cpu_pids of bench_run.
+bench_start_nodes() {
+  local seq=$1 dir=$2 opts=$3 ports i id urls=() url
+  read -r -a ports <<<"$(python3 -c 'import socket
+ss = [socket.socket() for _ in range(3)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))')"
+  peers="n1@127.0.0.1:${ports[0]},n2@127.0.0.1:${ports[1]},n3@127.0.0.1:${ports[2]}"
+  for i in 1 2 3; do
+    JAVA_OPTS="${JAVA_OPTS:-} $opts" "$seq" node --id "n$i" --peers "$peers" \
+      --data-dir "$dir/data/n$i" --admin-port 0 >"$dir/node-n$i.log" 2>&1 &
+    bench_cluster_pids+=($!)
+  done
+  cpu_pids="$(IFS=,; echo "${bench_cluster_pids[*]}")"
+  admin=""
+  for _ in $(seq 1 1200); do
+    urls=()
+    for i in 1 2 3; do
+      kill -0 "${bench_cluster_pids[$((i - 1))]}" 2>/dev/null || { cat "$dir/node-n$i.log" >&2; exit 1; }
+      url="$(sed -n "s|^admin n$i: ||p" "$dir/node-n$i.log")"
+      [[ -z "$url" ]] || urls+=("$url")
+    done
+    if ((${#urls[@]} == 3)); then
+      for url in "${urls[@]}"; do
+        if curl -sf "$url/status" | grep -q '"role" *: *"LEADER"'; then admin=$url; break 2; fi
+      done
+    fi
+    sleep 0.1
+  done
+  [[ -n "$admin" ]] || { echo "no leader in 120 s; see $dir/node-n*.log" >&2; exit 1; }
+}
+
+bench_run() {
+  local seq=$1 dir=$2
+  shift 2
+  mkdir -p "$dir"
+  local quarter peers admin cpu_pids
+  quarter=$(($(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) / 4096))
+  if [[ "${CLUSTER_PROCESSES:-0}" == 1 ]]; then
+    bench_start_nodes "$seq" "$dir" "${CLUSTER_JAVA_OPTS--Xms$((quarter / 3))m -Xmx$((quarter / 3))m -XX:+AlwaysPreTouch}"
+  else
+    bench_start_local_cluster "$seq" "$dir" "${CLUSTER_JAVA_OPTS--Xms${quarter}m -Xmx${quarter}m -XX:+AlwaysPreTouch}"
+  fi
   # shellcheck disable=SC2034 # read by the caller
   bench_load="$(cut -d' ' -f1 /proc/loadavg)"
-  "$seq" bench --peers "$peers" --metrics-url "$admin" --cpu-pid "$bench_cluster_pid" "$@" \
+  "$seq" bench --peers "$peers" --metrics-url "$admin" --cpu-pid "$cpu_pids" "$@" \
     >"$dir/bench.log" 2>&1 &
   bench_client_pid=$!
   wait "$bench_client_pid" || true

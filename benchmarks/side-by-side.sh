@@ -45,6 +45,9 @@
 #              (data directories are deleted after each run: Kafka writes gigabytes)
 #   CLUSTER_JAVA_OPTS  the cluster JVM's heap [fixed at a quarter of the memory and touched at
 #              start, as Kafka's brokers' heaps are fixed]; see benchmarks/lib-bench.sh
+#   CLUSTER_PROCESSES [0]  1: the cluster as three `sequencer node` processes (one JVM per member,
+#              as Kafka runs one per broker; each with a third of that heap) instead of
+#              `local-cluster`; its CPU is the three's sum
 #   PERF [0]  1: profile each run's measured window (15 s of it, or DURATION - 5 s if shorter) with
 #             perf-threads.sh: the server side's and the client's CPU by thread and function, the
 #             kernel's included, printed after the run (the full profile in the run's directory;
@@ -240,9 +243,9 @@ run_calvinseq() {
     # bench_run blocks: a watcher waits for the bench JVM, then profiles it and the cluster's
     (
       for _ in $(seq 1 1200); do [[ -s "$dir/bench.log" ]] && break; sleep 0.1; done
-      c="$(pgrep -f "SequencerCli local-cluster --data-dir $dir/data" | head -1)"
+      mapfile -t c < <(pgrep -f "SequencerCli (local-cluster|node) .*--data-dir $dir/data")
       b="$(pgrep -f "SequencerCli bench --peers" | head -1)"
-      perf_window "$dir" "$((warm_s + 1))" "$c" "$b"
+      perf_window "$dir" "$((warm_s + 1))" "${c[@]}" "$b"
       wait "$perf_job"
     ) &
     perf_job=$!

@@ -23,6 +23,7 @@ import org.calvinseq.core.model.ClientTxnId;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.Key;
 import org.calvinseq.core.model.Txn;
+import org.calvinseq.core.model.TxnId;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -95,6 +96,13 @@ final class BenchCommand implements Callable<Integer> {
       description =
           "Txns per batch: the batcher's limit (submit) or each proposal's size (propose). Default: ${DEFAULT-VALUE}.")
   int batchSize;
+
+  @Option(
+      names = "--submit-all",
+      description =
+          "Submit mode: send each step's txns through one submitAll call instead of one submit"
+              + " call per txn. Default: off.")
+  boolean submitAll;
 
   @Option(
       names = "--txn-size",
@@ -179,10 +187,12 @@ final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--cpu-pid",
       paramLabel = "PID",
+      split = ",",
       description =
-          "A local process (the cluster's JVM, e.g. of local-cluster) whose CPU time over the"
-              + " measured window the summary gives, in cores and per entry. Default: none.")
-  Long cpuPid;
+          "Local processes (the cluster's JVM, e.g. of local-cluster, or each member's) whose"
+              + " CPU time over the measured window the summary gives, added up, in cores and per"
+              + " entry; comma-separated or repeated. Default: none.")
+  List<Long> cpuPids = new ArrayList<>();
 
   private final Recorder recorder = new Recorder(TimeUnit.SECONDS.toMicros(120), 3);
   private final LongAdder done = new LongAdder();
@@ -219,7 +229,7 @@ final class BenchCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     int txnBytes = encodedSize(templates(new SplittableRandom(seed)).get(0));
-    probe = new ClusterProbe(metricsUrl, cpuPid);
+    probe = new ClusterProbe(metricsUrl, cpuPids);
     List<SequencerClient> instances = new ArrayList<>(clientInstances);
     try {
       for (int i = 0; i < clientInstances; i++) {
@@ -396,12 +406,12 @@ final class BenchCommand implements Callable<Integer> {
 
   /**
    * One sending thread. It sends {@code batchSize} txns per step: one proposal (propose mode) or
-   * that many submits back to back, which the batcher puts in one batch (submit mode). Paced, the
-   * steps are due every {@code batchSize} txn intervals and each txn's latency counts from its
-   * step's due time, so a bench that falls behind shows it as latency; steps still unsent when the
-   * warm-up ends are skipped, so the window starts on schedule. Pacing txn by txn would send a
-   * paced submitter's txns one per batch (each alone past the linger): another load altogether, and
-   * a sleep per txn.
+   * that many submits back to back (or, {@code --submit-all}, one {@code submitAll} of them), which
+   * the batcher puts in one batch (submit mode). Paced, the steps are due every {@code batchSize}
+   * txn intervals and each txn's latency counts from its step's due time, so a bench that falls
+   * behind shows it as latency; steps still unsent when the warm-up ends are skipped, so the window
+   * starts on schedule. Pacing txn by txn would send a paced submitter's txns one per batch (each
+   * alone past the linger): another load altogether, and a sleep per txn.
    */
   private void load(SequencerClient c, int thread) {
     SplittableRandom rnd = new SplittableRandom(seed * 31 + thread);
@@ -430,9 +440,17 @@ final class BenchCommand implements Callable<Integer> {
       }
       long t0 = pacer != null ? pacer.take() : System.nanoTime();
       unanswered.add(step);
-      if (mode == Mode.submit) {
+      if (mode == Mode.submit && !submitAll) {
         for (int i = 0; i < step; i++) {
           account(c.submit(pool.get((int) (seq++ & (pool.size() - 1)))), 1, t0, outstanding);
+        }
+      } else if (mode == Mode.submit) {
+        List<Txn> txns = new ArrayList<>(step);
+        for (int i = 0; i < step; i++) {
+          txns.add(pool.get((int) (seq++ & (pool.size() - 1))));
+        }
+        for (CompletableFuture<TxnId> f : c.submitAll(txns)) {
+          account(f, 1, t0, outstanding);
         }
       } else {
         List<Txn> txns = new ArrayList<>(batchSize);

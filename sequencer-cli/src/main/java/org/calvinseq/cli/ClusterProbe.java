@@ -6,13 +6,16 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
  * What {@code bench} reads from the cluster at both ends of its measured window: a node's
  * Prometheus scrape (epochs applied and the txns in them) and a local process's CPU time. Both are
  * optional, and a reading that fails is reported absent rather than failing the bench: the load
- * figures stand without it.
+ * figures stand without it. The CPU time may be several processes' (a cluster of one JVM per
+ * member): it is their sum, and absent when any of them cannot be read.
  *
  * <p>The counters are {@code sequencer_epochs_applied_total} and {@code sequencer_batch_txns}
  * (count and sum), which every replica that keeps up reports alike and which exist with and without
@@ -27,21 +30,27 @@ final class ClusterProbe {
    * @param epochs {@code sequencer_epochs_applied_total}, NaN when not scraped
    * @param batches {@code sequencer_batch_txns_count}, NaN when not scraped
    * @param batchTxns {@code sequencer_batch_txns_sum}, NaN when not scraped
-   * @param cpu the process's user plus system CPU time, null when not read
+   * @param cpu the processes' user plus system CPU time, null when not read
    */
   record Reading(double epochs, double batches, double batchTxns, Duration cpu) {}
 
   private final URI metrics;
-  private final ProcessHandle process;
+  private final List<ProcessHandle> processes;
   private final HttpClient http;
 
   /**
    * @param metricsUrl a node's admin endpoint or its {@code /metrics} URL; null for none
-   * @param pid the process whose CPU time to read (the cluster's JVM); null for none
+   * @param pids the processes whose CPU time to read and add up (the cluster's JVMs); empty for
+   *     none
    */
-  ClusterProbe(String metricsUrl, Long pid) {
+  ClusterProbe(String metricsUrl, List<Long> pids) {
     this.metrics = metricsUrl == null ? null : metricsUri(metricsUrl);
-    this.process = pid == null ? null : ProcessHandle.of(pid).orElse(null);
+    List<ProcessHandle> found = new ArrayList<>();
+    for (long pid : pids) {
+      ProcessHandle.of(pid).ifPresent(found::add);
+    }
+    // A process that is already gone cannot be read: report no CPU rather than a part of it.
+    this.processes = found.size() == pids.size() ? List.copyOf(found) : List.of();
     this.http =
         metrics == null
             ? null
@@ -55,12 +64,12 @@ final class ClusterProbe {
   }
 
   boolean active() {
-    return metrics != null || process != null;
+    return metrics != null || !processes.isEmpty();
   }
 
   /** Reads now; what cannot be read is NaN or null. */
   Reading read() {
-    Duration cpu = process == null ? null : process.info().totalCpuDuration().orElse(null);
+    Duration cpu = cpu(processes);
     String text = scrape();
     return new Reading(
         value(text, "sequencer_epochs_applied_total"),
@@ -149,6 +158,21 @@ final class ClusterProbe {
               : String.format(Locale.ROOT, ", cpu/entry %.3f ms", cpuMs / entries));
     }
     return s.toString();
+  }
+
+  /**
+   * The processes' user plus system CPU time added up; null when there are none or one is unread.
+   */
+  private static Duration cpu(List<ProcessHandle> processes) {
+    Duration sum = Duration.ZERO;
+    for (ProcessHandle p : processes) {
+      Duration d = p.info().totalCpuDuration().orElse(null);
+      if (d == null) {
+        return null;
+      }
+      sum = sum.plus(d);
+    }
+    return processes.isEmpty() ? null : sum;
   }
 
   /** This process's user plus system CPU time (the bench's own); null when the OS does not say. */

@@ -3,6 +3,7 @@ package org.calvinseq.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.List;
 import org.calvinseq.cli.ClusterProbe.Reading;
 import org.junit.jupiter.api.Test;
 
@@ -71,8 +72,37 @@ class ClusterProbeTest {
 
   @Test
   void readsThisProcessesCpuTime() {
-    Reading r = new ClusterProbe(null, ProcessHandle.current().pid()).read();
+    Reading r = new ClusterProbe(null, List.of(ProcessHandle.current().pid())).read();
     assertThat(r.cpu()).isPositive();
     assertThat(r.epochs()).isNaN();
+  }
+
+  @Test
+  void addsUpSeveralProcessesCpuTime() throws Exception {
+    long self = ProcessHandle.current().pid();
+    Process child = new ProcessBuilder("sleep", "30").start();
+    try {
+      ClusterProbe one = new ClusterProbe(null, List.of(self));
+      ClusterProbe two = new ClusterProbe(null, List.of(self, self));
+      Duration a = one.read().cpu();
+      Duration doubled = two.read().cpu();
+      Duration b = one.read().cpu();
+      // Read between two readings of one, the doubled sum lies between twice each of them.
+      assertThat(doubled).isBetween(a.multipliedBy(2), b.multipliedBy(2));
+      assertThat(new ClusterProbe(null, List.of(self, child.pid())).read().cpu())
+          .isGreaterThanOrEqualTo(b);
+    } finally {
+      child.destroyForcibly().waitFor();
+    }
+  }
+
+  @Test
+  void reportsNoCpuWhenAProcessIsGone() throws Exception {
+    Process child = new ProcessBuilder("true").start();
+    child.waitFor();
+    ClusterProbe probe =
+        new ClusterProbe(null, List.of(ProcessHandle.current().pid(), child.pid()));
+    assertThat(probe.read().cpu()).isNull();
+    assertThat(probe.active()).isFalse();
   }
 }
