@@ -192,7 +192,7 @@ final class BenchCommand implements Callable<Integer> {
           "Local processes (the cluster's JVM, e.g. of local-cluster, or each member's) whose"
               + " CPU time over the measured window the summary gives, added up, in cores and per"
               + " entry; comma-separated or repeated. Default: none.")
-  List<Long> cpuPids = new ArrayList<>();
+  List<Long> cpuPids; // null when not given
 
   private final Recorder recorder = new Recorder(TimeUnit.SECONDS.toMicros(120), 3);
   private final LongAdder done = new LongAdder();
@@ -229,7 +229,7 @@ final class BenchCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     int txnBytes = encodedSize(templates(new SplittableRandom(seed)).get(0));
-    probe = new ClusterProbe(metricsUrl, cpuPids);
+    probe = new ClusterProbe(metricsUrl, cpuPids == null ? List.of() : cpuPids);
     List<SequencerClient> instances = new ArrayList<>(clientInstances);
     try {
       for (int i = 0; i < clientInstances; i++) {
