@@ -92,7 +92,7 @@ bench_start_local_cluster() {
 
 # Three `sequencer node` processes; sets peers, admin and cpu_pids of bench_run.
 bench_start_nodes() {
-  local seq=$1 dir=$2 opts=$3 ports i id urls=() url
+  local seq=$1 dir=$2 opts=$3 ports i urls=() url
   read -r -a ports <<<"$(python3 -c 'import socket
 ss = [socket.socket() for _ in range(3)]
 for s in ss: s.bind(("127.0.0.1", 0))
