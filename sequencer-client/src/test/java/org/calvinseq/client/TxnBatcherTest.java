@@ -13,6 +13,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
 import org.calvinseq.core.apply.ApplyResult;
 import org.calvinseq.core.codec.EntryEncoder;
 import org.calvinseq.core.model.ClientTxnId;
@@ -76,6 +77,43 @@ class TxnBatcherTest {
     assertThat(sent).hasSizeGreaterThanOrEqualTo(n);
   }
 
+  /** Runs {@code body(t)} on {@code threads} threads started together; returns once all ended. */
+  private static void runConcurrently(int threads, IntConsumer body) throws InterruptedException {
+    CountDownLatch go = new CountDownLatch(1);
+    List<Thread> ts = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      int thread = t;
+      Thread th =
+          new Thread(
+              () -> {
+                try {
+                  go.await();
+                } catch (InterruptedException e) {
+                  return;
+                }
+                body.accept(thread);
+              });
+      ts.add(th);
+      th.start();
+    }
+    go.countDown();
+    for (Thread th : ts) {
+      th.join();
+    }
+  }
+
+  /** Answers every batch sent (batch i as epoch i) until {@code txns} txns were sent, or 10 s. */
+  private void answerUntilSent(int txns) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (sent.stream().mapToInt(b -> b.txns().size()).sum() < txns
+        && System.nanoTime() < deadline) {
+      for (int i = 0; i < receipts.size(); i++) {
+        receipts.get(i).complete(applied(i, sent.get(i).txns().size()));
+      }
+      Thread.onSpinWait();
+    }
+  }
+
   @Test
   void fullBatchesGoAtOnceAndEachTxnGetsItsPosition() {
     batcher(Duration.ofSeconds(10), 3, 1 << 20, 100);
@@ -108,42 +146,19 @@ class TxnBatcherTest {
     int threads = 4;
     int calls = 300;
     int perCall = 7; // 50 is no multiple of 7: calls span batches
-    CountDownLatch go = new CountDownLatch(1);
-    List<Thread> ts = new ArrayList<>();
     List<List<CompletableFuture<TxnId>>> futures = new CopyOnWriteArrayList<>();
-    for (int t = 0; t < threads; t++) {
-      int payload = t + 1; // tells the threads' txns apart
-      Thread th =
-          new Thread(
-              () -> {
-                try {
-                  go.await();
-                } catch (InterruptedException e) {
-                  return;
-                }
-                for (int c = 0; c < calls; c++) {
-                  List<Txn> txns = new ArrayList<>();
-                  for (int i = 0; i < perCall; i++) {
-                    txns.add(txn(payload));
-                  }
-                  futures.add(batcher.submitAll(txns));
-                }
-              });
-      ts.add(th);
-      th.start();
-    }
-    go.countDown();
-    for (Thread th : ts) {
-      th.join();
-    }
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (sent.stream().mapToInt(b -> b.txns().size()).sum() < threads * calls * perCall
-        && System.nanoTime() < deadline) {
-      for (int i = 0; i < receipts.size(); i++) {
-        receipts.get(i).complete(applied(i, sent.get(i).txns().size()));
-      }
-      Thread.onSpinWait();
-    }
+    runConcurrently(
+        threads,
+        t -> {
+          for (int c = 0; c < calls; c++) {
+            List<Txn> txns = new ArrayList<>();
+            for (int i = 0; i < perCall; i++) {
+              txns.add(txn(t + 1)); // the payload's size tells the threads' txns apart
+            }
+            futures.add(batcher.submitAll(txns));
+          }
+        });
+    answerUntilSent(threads * calls * perCall);
     List<Txn> all = new ArrayList<>();
     sent.forEach(b -> all.addAll(b.txns()));
     assertThat(all).hasSize(threads * calls * perCall);
@@ -405,36 +420,14 @@ class TxnBatcherTest {
     batcher(Duration.ofMillis(1), 50, 1 << 20, 100_000, 1_000);
     int threads = 8;
     int perThread = 2_000;
-    CountDownLatch go = new CountDownLatch(1);
-    List<Thread> ts = new ArrayList<>();
-    for (int t = 0; t < threads; t++) {
-      Thread th =
-          new Thread(
-              () -> {
-                try {
-                  go.await();
-                } catch (InterruptedException e) {
-                  return;
-                }
-                for (int i = 0; i < perThread; i++) {
-                  batcher.submit(txn(1));
-                }
-              });
-      ts.add(th);
-      th.start();
-    }
-    go.countDown();
-    for (Thread th : ts) {
-      th.join();
-    }
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (sent.stream().mapToInt(b -> b.txns().size()).sum() < threads * perThread
-        && System.nanoTime() < deadline) {
-      for (int i = 0; i < receipts.size(); i++) {
-        receipts.get(i).complete(applied(i, sent.get(i).txns().size()));
-      }
-      Thread.onSpinWait();
-    }
+    runConcurrently(
+        threads,
+        t -> {
+          for (int i = 0; i < perThread; i++) {
+            batcher.submit(txn(1));
+          }
+        });
+    answerUntilSent(threads * perThread);
     long expected = 0;
     for (EpochBatch b : sent) {
       for (Txn t : b.txns()) {
