@@ -17,6 +17,7 @@ import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 import org.calvinseq.client.SequencerClient;
+import org.calvinseq.client.SequencerClientBuilder;
 import org.calvinseq.core.codec.EntryEncoder;
 import org.calvinseq.core.concurrent.DaemonThreads;
 import org.calvinseq.core.model.ClientTxnId;
@@ -103,6 +104,14 @@ final class BenchCommand implements Callable<Integer> {
           "Submit mode: send each step's txns through one submitAll call instead of one submit"
               + " call per txn. Default: off.")
   boolean submitAll;
+
+  @Option(
+      names = "--direct-callbacks",
+      description =
+          "Complete the clients' futures on the thread that read each answer"
+              + " (callbackExecutor(Runnable::run)) instead of each client's callback thread."
+              + " Default: off.")
+  boolean directCallbacks;
 
   @Option(
       names = "--txn-size",
@@ -235,15 +244,18 @@ final class BenchCommand implements Callable<Integer> {
       for (int i = 0; i < clientInstances; i++) {
         // Threads i, i + N, i + 2N... share instance i.
         int threadsOnIt = (clients - i + clientInstances - 1) / clientInstances;
-        instances.add(
+        SequencerClientBuilder b =
             client
                 .builder()
                 .maxBatchTxns(batchSize)
                 .linger(linger)
                 .maxInFlight(maxInFlight)
                 .maxInFlightBatches(maxInFlightBatches)
-                .maxBufferedTxns(Math.max(batchSize, threadsOnIt * maxOutstanding))
-                .build());
+                .maxBufferedTxns(Math.max(batchSize, threadsOnIt * maxOutstanding));
+        if (directCallbacks) {
+          b.callbackExecutor(Runnable::run);
+        }
+        instances.add(b.build());
       }
       List<Thread> threads = new ArrayList<>();
       windowFrom = System.nanoTime() + warmup.toNanos();

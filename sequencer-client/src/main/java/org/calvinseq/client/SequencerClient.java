@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -66,7 +67,8 @@ import org.calvinseq.core.routing.Participants;
  * that fails as unavailable may still have been sequenced (its outcome is unknown, as with any
  * timeout); txns carry a {@link org.calvinseq.core.model.ClientTxnId} to recognise it.
  *
- * <p>Futures complete on a client thread; callbacks must not block. {@link #close()} fails every
+ * <p>Futures complete on a client thread (or on the builder's {@link
+ * SequencerClientBuilder#callbackExecutor}); callbacks must not block. {@link #close()} fails every
  * pending future with {@code IllegalStateException("client closed")}.
  */
 public final class SequencerClient implements AutoCloseable {
@@ -94,7 +96,8 @@ public final class SequencerClient implements AutoCloseable {
   private final int maxInFlight;
   private final int maxEntryBytes;
   private final Set<CompletableFuture<?>> pending = ConcurrentHashMap.newKeySet();
-  private final ExecutorService callbacks;
+  private final Executor callbacks;
+  private final ExecutorService ownCallbacks; // null when the builder gave the executor
   private final ScheduledExecutorService timer;
   private final ExecutorService queryPool;
   private final ProposalChannel channel;
@@ -131,8 +134,11 @@ public final class SequencerClient implements AutoCloseable {
     this.health = new PeerHealth(ids, b.healthPolicy, System::nanoTime, random, metrics);
     metrics.bindHealth(health);
     String prefix = "calvinseq-client-" + n;
-    this.callbacks =
-        Executors.newSingleThreadExecutor(DaemonThreads.factory(prefix + "-callbacks"));
+    this.ownCallbacks =
+        b.callbackExecutor != null
+            ? null
+            : Executors.newSingleThreadExecutor(DaemonThreads.factory(prefix + "-callbacks"));
+    this.callbacks = b.callbackExecutor != null ? b.callbackExecutor : ownCallbacks;
     this.timer =
         Executors.newSingleThreadScheduledExecutor(DaemonThreads.factory(prefix + "-timer"));
     this.queryPool =
@@ -513,7 +519,10 @@ public final class SequencerClient implements AutoCloseable {
     return f;
   }
 
-  /** Completes {@code f} on the callback thread, so user callbacks never run on Ratis threads. */
+  /**
+   * Completes {@code f} on the callback executor: by default the client's own thread, so user
+   * callbacks never run on Ratis or gRPC threads.
+   */
   <T> void complete(CompletableFuture<T> f, T value, Throwable err) {
     Runnable r =
         () -> {
@@ -561,7 +570,9 @@ public final class SequencerClient implements AutoCloseable {
     }
     timer.shutdownNow();
     queryPool.shutdownNow();
-    callbacks.shutdown();
+    if (ownCallbacks != null) {
+      ownCallbacks.shutdown();
+    }
     metrics.close();
     if (failure != null) {
       throw failure;

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.random.RandomGenerator;
 import org.apache.ratis.client.RaftClientConfigKeys;
@@ -57,6 +58,7 @@ public final class SequencerClientBuilder {
   public static final int MAX_IN_FLIGHT_BATCHES = WireFormat.DEDUPE_WINDOW_RUNS / 2;
 
   int maxBatchTxns = 1000;
+  Executor callbackExecutor;
   int maxBatchBytes = 1024 * 1024;
   int maxBufferedTxns = 100_000;
   Duration maxBlock;
@@ -186,6 +188,19 @@ public final class SequencerClientBuilder {
   /** How long {@code submit} blocks on a full buffer before failing; default the call timeout. */
   public SequencerClientBuilder maxBlock(Duration d) {
     this.maxBlock = d;
+    return this;
+  }
+
+  /**
+   * Where the client completes its futures, and so runs their callbacks; default a thread of the
+   * client's own. {@code Runnable::run} completes them on the thread that read the answer (a gRPC
+   * I/O thread shared by the JVM's clients, or a Ratis client thread), as a Kafka producer runs its
+   * callbacks on its I/O thread: one thread hand-off less per answer, for callbacks that are short
+   * and never block (one that blocks stalls every answer read by that thread). The client does not
+   * shut an executor given here down.
+   */
+  public SequencerClientBuilder callbackExecutor(Executor e) {
+    this.callbackExecutor = Objects.requireNonNull(e, "callbackExecutor");
     return this;
   }
 

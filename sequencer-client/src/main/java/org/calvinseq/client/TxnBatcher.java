@@ -9,7 +9,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -35,10 +34,14 @@ import org.slf4j.LoggerFactory;
  * under light load a txn waits at most the linger, under heavy load the cluster receives few large
  * entries instead of many small ones (each entry costs every replica a log write and an apply).
  *
- * <p>One sender thread takes sealed batches in order and hands them to the client, waiting for an
- * in-flight permit, so the order of submission is the order of proposal. Submitters block (up to
- * {@code maxBlock}) while {@code maxBuffered} txns wait to be sent: memory stays bounded when the
- * cluster is slower than the submitters.
+ * <p>Batches are handed to the client one at a time, in the order they were sealed, so the order of
+ * submission is the order of proposal. A submit (or {@code submitAll}) that leaves a batch ready to
+ * go while an in-flight slot is free hands it on itself, on the calling thread, before it returns;
+ * the sender thread sends the rest: batches that waited for a slot, and partial batches once their
+ * linger has passed. A call that fills its own batch (a {@code submitAll} of a full batch) so never
+ * wakes another thread to send it. Submitters block (up to {@code maxBlock}) while {@code
+ * maxBuffered} txns wait to be sent: memory stays bounded when the cluster is slower than the
+ * submitters.
  *
  * <p>Each txn without a {@link ClientTxnId} gets one: this client's random id and a sequence
  * number, so every txn in the log can be traced to its submission, and a retry of it is recognised.
@@ -100,11 +103,10 @@ final class TxnBatcher implements AutoCloseable {
   private final InstantSource clock;
   private final ClientMetrics metrics;
   private final long clientId;
-  private long sequence; // the next client txn sequence; only the sender thread uses it
+  private long sequence; // the next client txn sequence; only the dispatching thread uses it
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition wake = lock.newCondition();
   private final Condition space = lock.newCondition();
-  private final Condition spanOpen = lock.newCondition();
 
   /** Numbers of the batches sent and not answered; guarded by {@link #lock}. */
   private final TreeSet<Long> unansweredNumbers = new TreeSet<>();
@@ -115,11 +117,25 @@ final class TxnBatcher implements AutoCloseable {
   /** Sent and not yet answered: failed on close, since the answer may never come. */
   private final Set<Accumulator> awaitingAnswer = ConcurrentHashMap.newKeySet();
 
-  private final Semaphore inFlight;
   private final Thread sender;
   private Accumulator open;
   private int buffered;
+  private int inFlight; // batches sent and not answered; guarded by lock
+  private boolean dispatching; // a thread is handing a batch on; guarded by lock
+  private Wait senderWait = Wait.NONE; // guarded by lock
   private boolean closed;
+
+  /** What the sender thread waits for, so that others wake it only when it has something to do. */
+  private enum Wait {
+    /** Not waiting. */
+    NONE,
+    /** Nothing to send: woken when a batch opens. */
+    IDLE,
+    /** The open batch's linger: wakes by itself. */
+    LINGER,
+    /** A batch to send, no slot: woken when a slot frees. */
+    BLOCKED
+  }
 
   /** A batcher that proposes each batch as its own entry (and epoch): the receipt gives the ids. */
   TxnBatcher(
@@ -165,7 +181,6 @@ final class TxnBatcher implements AutoCloseable {
     this.clock = clock;
     this.metrics = metrics;
     this.clientId = clientId;
-    this.inFlight = new Semaphore(settings.maxInFlight());
     this.sender = DaemonThreads.start(name, this::run);
   }
 
@@ -183,12 +198,19 @@ final class TxnBatcher implements AutoCloseable {
   }
 
   CompletableFuture<TxnId> submit(Txn txn) {
+    CompletableFuture<TxnId> f;
+    Accumulator ready;
     lock.lock();
     try {
-      return add(txn);
+      f = add(txn);
+      ready = afterAdding();
     } finally {
       lock.unlock();
     }
+    if (ready != null) {
+      dispatch(ready);
+    }
+    return f;
   }
 
   /**
@@ -197,15 +219,35 @@ final class TxnBatcher implements AutoCloseable {
    */
   List<CompletableFuture<TxnId>> submitAll(List<Txn> txns) {
     List<CompletableFuture<TxnId>> out = new ArrayList<>(txns.size());
+    Accumulator ready;
     lock.lock();
     try {
       for (int i = 0; i < txns.size(); i++) {
         out.add(add(txns.get(i)));
       }
+      ready = afterAdding();
     } finally {
       lock.unlock();
     }
+    if (ready != null) {
+      dispatch(ready);
+    }
     return out;
+  }
+
+  /**
+   * At the end of a submitting call: the batch this thread is to send now (the oldest sealed one,
+   * or the open one once its linger has passed) if a slot is free; otherwise null, with the sender
+   * woken if it sleeps while a batch could go (it times the open batch's linger). Holds the lock.
+   */
+  private Accumulator afterAdding() {
+    Accumulator a = canSend() ? takeReady() : null;
+    if (a != null) {
+      start(a);
+    } else {
+      wakeSenderIfWork();
+    }
+    return a;
   }
 
   /** Adds one txn to the open batch; holds the lock. */
@@ -231,7 +273,6 @@ final class TxnBatcher implements AutoCloseable {
     }
     if (open == null) {
       open = new Accumulator(System.nanoTime() + settings.linger().toNanos());
-      wake.signal();
     }
     open.txns.add(txn); // its client txn id, if it gets one, when its batch is sent
     open.futures.add(f);
@@ -250,6 +291,7 @@ final class TxnBatcher implements AutoCloseable {
       if (left <= 0) {
         return false;
       }
+      wakeSenderIfWork(); // what this call added so far must go for space to free
       try {
         left = space.awaitNanos(left);
       } catch (InterruptedException e) {
@@ -263,33 +305,65 @@ final class TxnBatcher implements AutoCloseable {
   private void seal() {
     sealed.addLast(open);
     open = null;
-    wake.signal();
+  }
+
+  /**
+   * Whether a batch may be handed on now: no other is being handed on (so batches go in order), a
+   * slot is free, and the oldest unanswered batch is fewer than {@link #MAX_SPAN} behind. Holds the
+   * lock.
+   */
+  private boolean canSend() {
+    return !dispatching
+        && inFlight < settings.maxInFlight()
+        && (unansweredNumbers.isEmpty() || sentBatches - unansweredNumbers.first() < MAX_SPAN);
+  }
+
+  /** Takes the oldest sealed batch, or the open one if its linger has passed; null if none. */
+  private Accumulator takeReady() {
+    if (!sealed.isEmpty()) {
+      return sealed.pollFirst();
+    }
+    if (open != null && open.deadlineNanos - System.nanoTime() <= 0) {
+      Accumulator a = open;
+      open = null;
+      return a;
+    }
+    return null;
+  }
+
+  /** Numbers a batch about to be handed on and takes its slot. Holds the lock. */
+  private void start(Accumulator a) {
+    a.number = sentBatches++;
+    unansweredNumbers.add(a.number);
+    inFlight++;
+    dispatching = true;
+  }
+
+  /**
+   * Wakes the sender if it sleeps (idle, or waiting for a slot) while a batch waits, sealed or
+   * open, and one could go now: after a slot freed or a hand-on ended. Holds the lock.
+   */
+  private void wakeSenderIfWork() {
+    if ((senderWait == Wait.IDLE || senderWait == Wait.BLOCKED)
+        && (!sealed.isEmpty() || open != null)
+        && canSend()) {
+      wake.signal();
+    }
   }
 
   private void run() {
     while (true) {
-      try {
-        // Before taking a batch: while waiting here, the open batch goes on filling.
-        inFlight.acquire();
-      } catch (InterruptedException e) {
-        return;
-      }
       Accumulator a;
       lock.lock();
       try {
-        while (!closed
-            && !unansweredNumbers.isEmpty()
-            && sentBatches - unansweredNumbers.first() >= MAX_SPAN) {
-          spanOpen.await(); // meanwhile the open batch goes on filling
-        }
         a = next();
         if (a != null) {
-          a.number = sentBatches++;
-          unansweredNumbers.add(a.number);
+          start(a);
         }
       } catch (InterruptedException e) {
         a = null;
       } finally {
+        senderWait = Wait.NONE;
         lock.unlock();
       }
       if (a == null) {
@@ -299,23 +373,28 @@ final class TxnBatcher implements AutoCloseable {
     }
   }
 
-  /** The next batch to send, waiting for one; null once closed. Holds the lock. */
+  /**
+   * The next batch to send once a slot is free, waiting for both; null once closed. While it waits
+   * for a slot the open batch goes on filling. Holds the lock.
+   */
   private Accumulator next() throws InterruptedException {
     while (!closed) {
-      if (!sealed.isEmpty()) {
-        return sealed.pollFirst();
-      }
-      if (open == null) {
+      if (!canSend()) {
+        senderWait = Wait.BLOCKED;
         wake.await();
         continue;
       }
-      long wait = open.deadlineNanos - System.nanoTime();
-      if (wait <= 0) {
-        Accumulator a = open;
-        open = null;
+      Accumulator a = takeReady();
+      if (a != null) {
         return a;
       }
-      wake.awaitNanos(wait);
+      if (open == null) {
+        senderWait = Wait.IDLE;
+        wake.await();
+      } else {
+        senderWait = Wait.LINGER;
+        wake.awaitNanos(open.deadlineNanos - System.nanoTime());
+      }
     }
     return null;
   }
@@ -336,6 +415,8 @@ final class TxnBatcher implements AutoCloseable {
     try {
       buffered -= a.txns.size();
       space.signalAll();
+      dispatching = false;
+      wakeSenderIfWork();
     } finally {
       lock.unlock();
     }
@@ -344,22 +425,23 @@ final class TxnBatcher implements AutoCloseable {
           lock.lock();
           try {
             unansweredNumbers.remove(a.number);
-            spanOpen.signal();
+            inFlight--;
+            wakeSenderIfWork();
           } finally {
             lock.unlock();
           }
-          inFlight.release();
           awaitingAnswer.remove(a);
           complete(a, receipt, t);
         });
   }
 
   /**
-   * Gives each txn without a client txn id the next sequence of this client. Only the sender thread
-   * calls it, batch by batch in the order they are sent, so a batch holds consecutive sequences in
-   * its order: one run of the apply path's de-duplication window (docs/architecture.md,
-   * "Exactly-once"). Taken by racing submitters, sequences would interleave between batches, and a
-   * batch would make many runs, pushing a retried batch's sequences below the window.
+   * Gives each txn without a client txn id the next sequence of this client. Only the thread
+   * handing a batch on calls it (one at a time), batch by batch in the order they are sent, so a
+   * batch holds consecutive sequences in its order: one run of the apply path's de-duplication
+   * window (docs/architecture.md, "Exactly-once"). Taken by racing submitters, sequences would
+   * interleave between batches, and a batch would make many runs, pushing a retried batch's
+   * sequences below the window.
    */
   private void assignIds(List<Txn> txns) {
     for (int i = 0; i < txns.size(); i++) {
@@ -425,7 +507,6 @@ final class TxnBatcher implements AutoCloseable {
       buffered = 0;
       wake.signalAll();
       space.signalAll();
-      spanOpen.signalAll();
     } finally {
       lock.unlock();
     }

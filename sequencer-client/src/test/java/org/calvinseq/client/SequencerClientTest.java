@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.calvinseq.core.model.EpochBatch;
 import org.calvinseq.core.model.Key;
 import org.calvinseq.core.model.SequencedTxn;
@@ -151,6 +152,37 @@ class SequencerClientTest {
     assertThatThrownBy(
             () -> SequencerClient.builder().peers(NOWHERE).clusterMaxBatchBytes(63).build())
         .hasMessageContaining("clusterMaxBatchBytes must be >= 64: 63");
+  }
+
+  @Test
+  void futuresCompleteOnTheClientsCallbackThreadOrOnTheGivenExecutor() throws Exception {
+    AtomicInteger given = new AtomicInteger();
+    for (boolean own : new boolean[] {true, false}) {
+      SequencerClientBuilder b =
+          SequencerClient.builder()
+              .peers(NOWHERE)
+              .requestTimeout(Duration.ofMillis(200))
+              .callTimeout(Duration.ofMillis(600));
+      if (!own) {
+        b.callbackExecutor(
+            r -> {
+              given.incrementAndGet();
+              r.run();
+            });
+      }
+      try (SequencerClient c = b.build()) {
+        // No peer answers: the submit fails once the call timeout passes, long after handle().
+        CompletableFuture<String> where =
+            c.submit(txn()).handle((id, t) -> Thread.currentThread().getName());
+        String thread = where.get(30, TimeUnit.SECONDS);
+        if (own) {
+          assertThat(thread).contains("-callbacks");
+        } else {
+          assertThat(thread).doesNotContain("-callbacks");
+          assertThat(given).as("completions through the given executor").hasPositiveValue();
+        }
+      }
+    }
   }
 
   @Test

@@ -175,6 +175,56 @@ class TxnBatcherTest {
   }
 
   @Test
+  void aCallThatFillsABatchSendsItItselfAndTheSenderSendsWhatWaitedForASlotOrTheLinger() {
+    List<String> senders = new CopyOnWriteArrayList<>();
+    batcher =
+        new TxnBatcher(
+            new TxnBatcher.Settings(
+                Duration.ofMillis(20), 3, 1 << 20, 100, Duration.ofMillis(200), true, 1),
+            b -> {
+              sent.add(b);
+              senders.add(Thread.currentThread().getName());
+              CompletableFuture<BatchReceipt> f = new CompletableFuture<>();
+              receipts.add(f);
+              return f;
+            },
+            InstantSource.system(),
+            new ClientMetrics(new SimpleMeterRegistry(), List.of()),
+            42,
+            "test-batcher");
+    String me = Thread.currentThread().getName();
+    batcher.submitAll(List.of(txn(1), txn(1), txn(1)));
+    assertThat(sent).as("sent before submitAll returned").hasSize(1);
+    assertThat(senders).containsExactly(me);
+
+    batcher.submitAll(List.of(txn(1), txn(1), txn(1))); // full, but the one slot is taken
+    assertThat(sent).as("waits for the slot").hasSize(1);
+    receipts.get(0).complete(applied(1, 3));
+    awaitSent(2);
+    assertThat(senders.get(1)).as("sent when the slot freed").isEqualTo("test-batcher");
+
+    receipts.get(1).complete(applied(2, 3));
+    CompletableFuture<TxnId> partial = batcher.submit(txn(1));
+    assertThat(sent).as("a partial batch waits for its linger").hasSize(2);
+    awaitSent(3);
+    assertThat(senders.get(2)).as("sent after the linger").isEqualTo("test-batcher");
+    receipts.get(2).complete(applied(3, 1));
+    assertThat(partial.join()).isEqualTo(new TxnId(3, 0));
+    assertThat(sent)
+        .flatExtracting(EpochBatch::txns)
+        .extracting(Txn::clientTxnId)
+        .as("sequences rise across the threads that sent")
+        .containsExactly(
+            new ClientTxnId(42, 0),
+            new ClientTxnId(42, 1),
+            new ClientTxnId(42, 2),
+            new ClientTxnId(42, 3),
+            new ClientTxnId(42, 4),
+            new ClientTxnId(42, 5),
+            new ClientTxnId(42, 6));
+  }
+
+  @Test
   void aRetriedTxnGetsTheIdItWasFirstSequencedAtAndATooOldOneFails() {
     batcher(Duration.ofSeconds(10), 3, 1 << 20, 100);
     List<CompletableFuture<TxnId>> fs = new ArrayList<>();
@@ -264,16 +314,30 @@ class TxnBatcherTest {
     assertThatThrownBy(b::join).hasCauseInstanceOf(SequencerUnavailableException.class);
   }
 
+  /**
+   * Submits one txn on a new thread, for a proposer that blocks: a submit that leaves a batch ready
+   * hands it on itself, so it blocks with the proposer. Returns once the proposer was entered.
+   */
+  private static CompletableFuture<CompletableFuture<TxnId>> submitBlocked(
+      TxnBatcher b, CountDownLatch entered) throws InterruptedException {
+    CompletableFuture<CompletableFuture<TxnId>> out =
+        CompletableFuture.supplyAsync(() -> b.submit(txn(1)), r -> new Thread(r).start());
+    assertThat(entered.await(5, TimeUnit.SECONDS)).as("the proposer was entered").isTrue();
+    return out;
+  }
+
   @Test
-  void aFullBufferBlocksThenFailsAndClosingFailsUnsentTxns() {
-    // The sender hands batches on at once here, so fill the buffer with a proposer that blocks.
+  void aFullBufferBlocksThenFailsAndClosingFailsUnsentTxns() throws Exception {
+    // Fill the buffer behind a proposer that blocks: the first txn's batch is in its hands.
     CountDownLatch gate = new CountDownLatch(1);
+    CountDownLatch entered = new CountDownLatch(1);
     batcher =
         new TxnBatcher(
             new TxnBatcher.Settings(
                 Duration.ZERO, 1, 1 << 20, 2, Duration.ofMillis(100), false, 100),
             b -> {
               try {
+                entered.countDown();
                 gate.await();
               } catch (InterruptedException e) {
                 throw new IllegalStateException("client closed");
@@ -284,8 +348,8 @@ class TxnBatcherTest {
             new ClientMetrics(new SimpleMeterRegistry(), List.of()),
             1,
             "test-batcher");
-    CompletableFuture<TxnId> first = batcher.submit(txn(1)); // taken by the blocked sender
-    CompletableFuture<TxnId> second = batcher.submit(txn(1));
+    CompletableFuture<CompletableFuture<TxnId>> first = submitBlocked(batcher, entered);
+    CompletableFuture<TxnId> second = batcher.submit(txn(1)); // waits behind the first
     long start = System.nanoTime();
     CompletableFuture<TxnId> third = batcher.submit(txn(1));
     assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(90));
@@ -294,7 +358,9 @@ class TxnBatcherTest {
         .hasCauseInstanceOf(SequencerUnavailableException.class)
         .hasMessageContaining("submit buffer full");
     batcher.close();
-    for (CompletableFuture<TxnId> f : List.of(first, second, batcher.submit(txn(1)))) {
+    gate.countDown();
+    for (CompletableFuture<TxnId> f :
+        List.of(first.get(5, TimeUnit.SECONDS), second, batcher.submit(txn(1)))) {
       assertThatThrownBy(f::join)
           .hasCauseInstanceOf(IllegalStateException.class)
           .hasMessageContaining("client closed");
@@ -380,11 +446,13 @@ class TxnBatcherTest {
   @Test
   void aFullBufferWithoutBlockRejectsAtOnceAndAcceptsAgainOnceSent() throws Exception {
     CountDownLatch gate = new CountDownLatch(1);
+    CountDownLatch entered = new CountDownLatch(1);
     batcher =
         new TxnBatcher(
             new TxnBatcher.Settings(Duration.ZERO, 1, 1 << 20, 1, Duration.ZERO, true, 100),
             b -> {
               try {
+                entered.countDown();
                 gate.await();
               } catch (InterruptedException e) {
                 throw new IllegalStateException("client closed");
@@ -395,7 +463,7 @@ class TxnBatcherTest {
             new ClientMetrics(new SimpleMeterRegistry(), List.of()),
             1,
             "test-batcher");
-    CompletableFuture<TxnId> first = batcher.submit(txn(1)); // the sender blocks on it
+    CompletableFuture<CompletableFuture<TxnId>> first = submitBlocked(batcher, entered);
     long start = System.nanoTime();
     CompletableFuture<TxnId> rejected = batcher.submit(txn(1));
     assertThat(System.nanoTime() - start)
@@ -405,7 +473,7 @@ class TxnBatcherTest {
         .hasCauseInstanceOf(SequencerUnavailableException.class)
         .hasMessageContaining("submit buffer full: 1 txns");
     gate.countDown();
-    assertThat(first.get(5, TimeUnit.SECONDS)).isNotNull();
+    assertThat(first.get(5, TimeUnit.SECONDS).get(5, TimeUnit.SECONDS)).isNotNull();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     while (batcher.buffered() > 0 && System.nanoTime() < deadline) {
       Thread.onSpinWait();
