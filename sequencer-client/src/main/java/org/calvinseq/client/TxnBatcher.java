@@ -340,13 +340,13 @@ final class TxnBatcher implements AutoCloseable {
   }
 
   /**
-   * Wakes the sender if it sleeps (idle, or waiting for a slot) while a batch waits, sealed or
-   * open, and one could go now: after a slot freed or a hand-on ended. Holds the lock.
+   * Wakes the sender if it sleeps while a batch could go now: a sealed one, or an open one whose
+   * linger it is not timing yet. Holds the lock.
    */
   private void wakeSenderIfWork() {
-    if ((senderWait == Wait.IDLE || senderWait == Wait.BLOCKED)
-        && (!sealed.isEmpty() || open != null)
-        && canSend()) {
+    boolean work =
+        !sealed.isEmpty() || (open != null && senderWait != Wait.LINGER); // LINGER times it
+    if (senderWait != Wait.NONE && work && canSend()) {
       wake.signal();
     }
   }

@@ -42,9 +42,9 @@ class TxnBatcherTest {
             new TxnBatcher.Settings(
                 linger, maxTxns, maxBytes, maxBuffered, Duration.ofMillis(200), true, maxInFlight),
             b -> {
-              sent.add(b);
               CompletableFuture<BatchReceipt> f = new CompletableFuture<>();
-              receipts.add(f);
+              receipts.add(f); // before sent: once awaitSent(n) saw n batches, receipt n-1 is there
+              sent.add(b);
               return f;
             },
             InstantSource.system(),
@@ -107,7 +107,7 @@ class TxnBatcherTest {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (sent.stream().mapToInt(b -> b.txns().size()).sum() < txns
         && System.nanoTime() < deadline) {
-      for (int i = 0; i < receipts.size(); i++) {
+      for (int i = 0; i < sent.size(); i++) {
         receipts.get(i).complete(applied(i, sent.get(i).txns().size()));
       }
       Thread.onSpinWait();
@@ -182,10 +182,10 @@ class TxnBatcherTest {
             new TxnBatcher.Settings(
                 Duration.ofMillis(20), 3, 1 << 20, 100, Duration.ofMillis(200), true, 1),
             b -> {
-              sent.add(b);
-              senders.add(Thread.currentThread().getName());
               CompletableFuture<BatchReceipt> f = new CompletableFuture<>();
               receipts.add(f);
+              senders.add(Thread.currentThread().getName());
+              sent.add(b);
               return f;
             },
             InstantSource.system(),
