@@ -234,7 +234,11 @@ public final class SequencerClient implements AutoCloseable {
    * call timeout (the message names the limit and the tenant), and with {@link
    * SequencerUnavailableException} as {@link #propose} does. Load refusals are retried after the
    * leader's hint, with the same client txn ids, within the call timeout. Blocks while the
-   * batcher's buffer is full (up to the builder's {@code maxBlock}).
+   * batcher's buffer is full (up to the builder's {@code maxBlock}). A call that leaves a batch
+   * ready to go (full, or past its linger) while one of the {@code maxInFlightBatches} slots is
+   * free sends it before returning, on the calling thread (encoding it and writing it to the
+   * stream: microseconds for a small batch, never a wait for the network); the batcher's thread
+   * sends the rest.
    *
    * <p>Order: txns of one tenant are sequenced in submission order unless a batch is retried;
    * batches of different tenants may be interleaved by the leader's fair round robin, and a retried
