@@ -31,8 +31,8 @@
 # Environment (defaults in brackets):
 #   BEFORE_DIST    a distribution directory (bin/sequencer, lib/) [built from BEFORE_REF]
 #   BEFORE_REF     git ref to build BEFORE from [main]; its source comes from `git archive` into a
-#                  temporary directory, with this tree's BenchCommand, ClusterProbe and Pacer
-#                  copied over it so that both builds are measured by the same bench
+#                  temporary directory, with this tree's BenchCommand, ClusterProbe, Pacer and
+#                  SendLoop copied over it so that both builds are measured by the same bench
 #   AFTER_DIST     [this tree's sequencer-cli/target/dist]
 #   ROUNDS [3]  DURATION [15s]  WARMUP [120s: each run starts new JVMs, which compile their
 #                  per-entry paths for 1-2 minutes (docs/performance.md, "Where the time goes")]
@@ -40,6 +40,8 @@
 #   FAN_OUTSTANDING [50] --max-outstanding of the fan-N and half-N threads: the 4 batches a client
 #                  keeps in flight and one filling, so that the saturated latency is the cluster's
 #                  and not a queue in the bench (the bench's default, 2,500, would queue seconds)
+#   FAN_OPTS []    more bench options for the fan-N and half-N runs, e.g. `--submit-all
+#                  --direct-callbacks --drivers 2` (docs/performance.md, "Pacing in ticks")
 #   LOAD_MAX [1.0]       wait until the 1-minute load average is below this before starting
 #   QUIET_WAIT [1]       0: do not wait for a quiet machine (smoke tests only)
 #   QUIET_TIMEOUT [3600] seconds to wait for it before giving up
@@ -60,6 +62,7 @@ warmup="${WARMUP:-120s}"
 instances="${INSTANCES:-1 8 32 64}"
 unloaded_rate="${UNLOADED_RATE:-50}"
 fan_outstanding="${FAN_OUTSTANDING:-50}"
+read -r -a fan_opts <<<"${FAN_OPTS:-}"
 load_max="${LOAD_MAX:-1.0}"
 quiet_wait="${QUIET_WAIT:-1}"
 quiet_timeout="${QUIET_TIMEOUT:-3600}"
@@ -88,7 +91,8 @@ if [[ -z "${BEFORE_DIST:-}" && " ${sides[*]} " == *" BEFORE "* ]]; then
   mkdir -p "$src"
   git -C "$root" archive "$before_ref" | tar -x -C "$src"
   cli="sequencer-cli/src/main/java/org/calvinseq/cli"
-  cp "$root/$cli/BenchCommand.java" "$root/$cli/ClusterProbe.java" "$root/$cli/Pacer.java" "$src/$cli/"
+  cp "$root/$cli/BenchCommand.java" "$root/$cli/ClusterProbe.java" "$root/$cli/Pacer.java" \
+    "$root/$cli/SendLoop.java" "$src/$cli/"
   (cd "$src" && mvn -B -o -q package -pl sequencer-cli -am -DskipTests) >"$work/before-build.log" 2>&1 ||
     { cat "$work/before-build.log" >&2; exit 1; }
   BEFORE_DIST="$src/sequencer-cli/target/dist"
@@ -130,7 +134,7 @@ for ((round = 1; round <= rounds; round++)); do
   for n in $instances; do
     for side in "${order[@]}"; do
       run_one "$side" "$round" "fan-$n" --clients "$n" --client-instances "$n" --batch-size 10 \
-        --max-outstanding "$fan_outstanding"
+        --max-outstanding "$fan_outstanding" "${fan_opts[@]}"
     done
   done
   for side in "${order[@]}"; do
@@ -144,7 +148,7 @@ for ((round = 1; round <= rounds; round++)); do
       continue
     fi
     run_one "$side" "$round" "half-$largest" --clients "$largest" --client-instances "$largest" \
-      --batch-size 10 --max-outstanding "$fan_outstanding" --rate "$saturated"
+      --batch-size 10 --max-outstanding "$fan_outstanding" --rate "$saturated" "${fan_opts[@]}"
   done
   for side in "${order[@]}"; do
     run_one "$side" "$round" unloaded --clients 1 --client-instances 1 --batch-size 1 --rate "$unloaded_rate"

@@ -155,6 +155,35 @@ class ClientCliIT {
       assertThat(summary).contains("client-instances=2").contains("entries/s, txns/epoch");
       assertThat(summary).containsPattern("cpu/entry \\d+\\.\\d+ ms");
       assertThat(summary).doesNotContain(" 0 entries");
+      // Four senders on one thread, paced in ticks and then as fast as answers free room.
+      for (String rate : new String[] {"2000", "0"}) {
+        Run driven =
+            run(
+                "bench",
+                "--peers",
+                peers,
+                "--clients",
+                "4",
+                "--client-instances",
+                "2",
+                "--drivers",
+                "1",
+                "--batch-size",
+                "10",
+                "--max-outstanding",
+                "20",
+                "--submit-all",
+                "--duration",
+                "2s",
+                "--warmup",
+                "1s",
+                "--rate",
+                rate);
+        assertThat(driven.code()).as(driven.err()).isZero();
+        String drivenSummary = driven.out().lines().reduce((a, b) -> b).orElseThrow();
+        assertThat(drivenSummary).startsWith("summary mode=submit clients=4").contains("errors 0");
+        assertThat(drivenSummary).doesNotContain(": 0 txns");
+      }
 
       cluster.kill(cluster.awaitLeader(Duration.ofSeconds(30)) == 0 ? 1 : 0);
       Run degraded = run("status", "--peers", peers, "--timeout", "3s");

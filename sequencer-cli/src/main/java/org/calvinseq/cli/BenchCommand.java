@@ -9,11 +9,10 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 import org.calvinseq.client.SequencerClient;
@@ -34,17 +33,18 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code sequencer bench}: a load generator. {@code --clients} threads share {@code
- * --client-instances} clients (thread i uses client i mod N; one by default) and send generated
- * txns, through {@code submit} (each client batches its threads' txns) or {@code propose} (each
- * thread builds batches of {@code --batch-size}). Many instances with small batches are the fan-in
- * case: many clients, each sending little, which the leader inbox gathers into shared epochs.
- * Latency is submit (or propose) to receipt of each txn; with {@code --rate} it is measured from
- * the moment the txn was due, so a stalled cluster shows in the latency instead of slowing the load
- * (no coordinated omission); what fell due in the warm-up and was not sent by its end is skipped
- * ({@link Pacer}). With {@code --metrics-url} and {@code --cpu-pid} the summary also gives what the
- * cluster did in the measured window ({@link ClusterProbe}); it always gives the bench process's
- * own CPU over that window, in cores and per txn.
+ * {@code sequencer bench}: a load generator. {@code --clients} senders share {@code
+ * --client-instances} clients (sender i uses client i mod N; one by default) and send generated
+ * txns, through {@code submit} (each client batches its senders' txns) or {@code propose} (each
+ * sender builds batches of {@code --batch-size}). Many instances with small batches are the fan-in
+ * case: many clients, each sending little, which the leader inbox gathers into shared epochs. Each
+ * sender runs on its own thread, or, with {@code --drivers}, a few threads send every sender's
+ * steps ({@link SendLoop}). Latency is submit (or propose) to receipt of each txn; with {@code
+ * --rate} it is measured from the moment the txn was due, so a stalled cluster shows in the latency
+ * instead of slowing the load (no coordinated omission); what fell due in the warm-up and was not
+ * sent by its end is skipped ({@link Pacer}). With {@code --metrics-url} and {@code --cpu-pid} the
+ * summary also gives what the cluster did in the measured window ({@link ClusterProbe}); it always
+ * gives the bench process's own CPU over that window, in cores and per txn.
  */
 @Command(
     name = "bench",
@@ -77,8 +77,30 @@ final class BenchCommand implements Callable<Integer> {
       names = "--clients",
       defaultValue = "4",
       paramLabel = "N",
-      description = "Sending threads. Default: ${DEFAULT-VALUE}.")
+      description =
+          "Senders: each sends steps of --batch-size txns, on its own thread unless --drivers"
+              + " is given. Default: ${DEFAULT-VALUE}.")
   int clients;
+
+  @Option(
+      names = "--drivers",
+      defaultValue = "0",
+      paramLabel = "N",
+      description =
+          "Threads that send the --clients senders' steps (sender i on thread i mod N), each"
+              + " sending every step that fell due when it wakes, at most once per --tick when"
+              + " paced, without blocking; 0 for a thread per sender, each sleeping until its own"
+              + " next step. At most --clients. Default: ${DEFAULT-VALUE}.")
+  int drivers;
+
+  @Option(
+      names = "--tick",
+      defaultValue = "1ms",
+      converter = Durations.class,
+      description =
+          "With --drivers and --rate: the least time between two wake-ups of a driver thread."
+              + " Default: ${DEFAULT-VALUE}.")
+  Duration tick;
 
   @Option(
       names = "--client-instances",
@@ -148,7 +170,7 @@ final class BenchCommand implements Callable<Integer> {
       names = "--max-outstanding",
       defaultValue = "2500",
       paramLabel = "TXNS",
-      description = "Most unanswered txns per thread. Default: ${DEFAULT-VALUE}.")
+      description = "Most unanswered txns per sender. Default: ${DEFAULT-VALUE}.")
   int maxOutstanding;
 
   @Option(
@@ -223,11 +245,15 @@ final class BenchCommand implements Callable<Integer> {
         || batchSize < 1
         || txnSize < 0
         || rate < 0
-        || maxOutstanding < batchSize) {
+        || maxOutstanding < batchSize
+        || drivers < 0
+        || drivers > clients
+        || tick.isNegative()) {
       throw new ParameterException(
           spec.commandLine(),
           "need --clients >= 1, 1 <= --client-instances <= --clients, --batch-size >= 1,"
-              + " --txn-size >= 0, --rate >= 0 and --max-outstanding >= --batch-size");
+              + " --txn-size >= 0, --rate >= 0, --max-outstanding >= --batch-size,"
+              + " 0 <= --drivers <= --clients and --tick >= 0");
     }
     if (metricsUrl != null) {
       try {
@@ -258,11 +284,28 @@ final class BenchCommand implements Callable<Integer> {
         instances.add(b.build());
       }
       List<Thread> threads = new ArrayList<>();
-      windowFrom = System.nanoTime() + warmup.toNanos();
+      long loadStart = System.nanoTime();
+      windowFrom = loadStart + warmup.toNanos();
+      int threadCount = drivers == 0 ? clients : drivers;
+      List<List<Sender>> perThread = new ArrayList<>(threadCount);
+      List<SendLoop.Waker> wakers = new ArrayList<>(threadCount);
+      for (int t = 0; t < threadCount; t++) {
+        perThread.add(new ArrayList<>());
+        wakers.add(new SendLoop.Waker());
+      }
       for (int i = 0; i < clients; i++) {
-        int n = i;
-        SequencerClient c = instances.get(i % clientInstances);
-        threads.add(DaemonThreads.start("bench-" + i, () -> load(c, n)));
+        int t = i % threadCount;
+        perThread
+            .get(t)
+            .add(new Sender(instances.get(i % clientInstances), i, loadStart, wakers.get(t)));
+      }
+      long tickNanos = drivers == 0 ? 0 : tick.toNanos();
+      for (int t = 0; t < threadCount; t++) {
+        List<Sender> mine = perThread.get(t);
+        SendLoop.Waker waker = wakers.get(t);
+        threads.add(
+            DaemonThreads.start(
+                "bench-" + t, () -> SendLoop.run(mine, rate > 0, tickNanos, waker, () -> stop)));
       }
       Histogram total = measure(out, txnBytes);
       stop = true;
@@ -417,44 +460,56 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /**
-   * One sending thread. It sends {@code batchSize} txns per step: one proposal (propose mode) or
-   * that many submits back to back (or, {@code --submit-all}, one {@code submitAll} of them), which
-   * the batcher puts in one batch (submit mode). Paced, the steps are due every {@code batchSize}
-   * txn intervals and each txn's latency counts from its step's due time, so a bench that falls
-   * behind shows it as latency; steps still unsent when the warm-up ends are skipped, so the window
-   * starts on schedule. Pacing txn by txn would send a paced submitter's txns one per batch (each
-   * alone past the linger): another load altogether, and a sleep per txn.
+   * One sender. It sends {@code batchSize} txns per step: one proposal (propose mode) or that many
+   * submits back to back (or, {@code --submit-all}, one {@code submitAll} of them), which the
+   * batcher puts in one batch (submit mode). Paced, the steps are due every {@code batchSize} txn
+   * intervals, the senders' first steps spread evenly over one interval, and each txn's latency
+   * counts from its step's due time, so a bench that falls behind shows it as latency; steps still
+   * unsent when the warm-up ends are skipped, so the window starts on schedule. Pacing txn by txn
+   * would send a paced submitter's txns one per batch (each alone past the linger): another load
+   * altogether, and a sleep per txn.
    */
-  private void load(SequencerClient c, int thread) {
-    SplittableRandom rnd = new SplittableRandom(seed * 31 + thread);
-    List<Txn> pool = templates(rnd);
-    Semaphore outstanding = new Semaphore(maxOutstanding);
-    long intervalNanos = rate == 0 ? 0 : Math.max(1, 1_000_000_000L * clients / rate);
-    long clientId = rnd.nextLong();
-    long seq = 0;
-    int step = batchSize;
-    Pacer pacer =
-        intervalNanos > 0 ? new Pacer(System.nanoTime(), intervalNanos * step, windowFrom) : null;
-    while (!stop) {
-      if (pacer != null) {
-        long wait = pacer.waitNanos(System.nanoTime());
-        if (wait > 0) {
-          LockSupport.parkNanos(wait);
-          continue;
-        }
-      }
-      try {
-        if (!outstanding.tryAcquire(step, 100, TimeUnit.MILLISECONDS)) {
-          continue;
-        }
-      } catch (InterruptedException e) {
-        return;
-      }
-      long t0 = pacer != null ? pacer.take() : System.nanoTime();
+  private final class Sender implements SendLoop.Sender {
+    private final SequencerClient c;
+    private final List<Txn> pool;
+    private final long clientId;
+    private final Pacer pacer;
+    private final SendLoop.Waker waker;
+    private final AtomicInteger outstanding = new AtomicInteger();
+    private long seq;
+
+    Sender(SequencerClient c, int index, long loadStart, SendLoop.Waker waker) {
+      this.c = c;
+      this.waker = waker;
+      SplittableRandom rnd = new SplittableRandom(seed * 31 + index);
+      pool = templates(rnd);
+      clientId = rnd.nextLong();
+      long interval = rate == 0 ? 0 : Math.max(1, 1_000_000_000L * clients / rate) * batchSize;
+      pacer =
+          interval > 0
+              ? new Pacer(loadStart + interval * index / clients, interval, windowFrom)
+              : null;
+    }
+
+    @Override
+    public long waitNanos(long now) {
+      return pacer == null ? 0 : pacer.waitNanos(now);
+    }
+
+    @Override
+    public boolean hasRoom() {
+      return outstanding.get() <= maxOutstanding - batchSize;
+    }
+
+    @Override
+    public void send(long now) {
+      long t0 = pacer != null ? pacer.take() : now;
+      int step = batchSize;
+      outstanding.addAndGet(step);
       unanswered.add(step);
       if (mode == Mode.submit && !submitAll) {
         for (int i = 0; i < step; i++) {
-          account(c.submit(pool.get((int) (seq++ & (pool.size() - 1)))), 1, t0, outstanding);
+          account(c.submit(pool.get((int) (seq++ & (pool.size() - 1)))), 1, t0);
         }
       } else if (mode == Mode.submit) {
         List<Txn> txns = new ArrayList<>(step);
@@ -462,11 +517,11 @@ final class BenchCommand implements Callable<Integer> {
           txns.add(pool.get((int) (seq++ & (pool.size() - 1))));
         }
         for (CompletableFuture<TxnId> f : c.submitAll(txns)) {
-          account(f, 1, t0, outstanding);
+          account(f, 1, t0);
         }
       } else {
-        List<Txn> txns = new ArrayList<>(batchSize);
-        for (int i = 0; i < batchSize; i++, seq++) {
+        List<Txn> txns = new ArrayList<>(step);
+        for (int i = 0; i < step; i++, seq++) {
           Txn t = pool.get((int) (seq & (pool.size() - 1)));
           txns.add(
               new Txn(
@@ -476,27 +531,28 @@ final class BenchCommand implements Callable<Integer> {
                   t.writeSet(),
                   t.payload()));
         }
-        account(
-            c.propose(EpochBatch.auto(System.currentTimeMillis(), txns)), step, t0, outstanding);
+        account(c.propose(EpochBatch.auto(System.currentTimeMillis(), txns)), step, t0);
       }
     }
-  }
 
-  /** When {@code f} completes: its {@code txns} permits back, and its latency or error counted. */
-  private void account(CompletableFuture<?> f, int txns, long t0, Semaphore outstanding) {
-    f.whenComplete(
-        (r, t) -> {
-          outstanding.release(txns);
-          unanswered.add(-txns);
-          if (t != null) {
-            errors.add(txns);
-            firstError.compareAndSet(null, String.valueOf(t.getCause() != null ? t.getCause() : t));
-            return;
-          }
-          long micros = Math.max(0, (System.nanoTime() - t0) / 1000);
-          recorder.recordValueWithCount(Math.min(micros, TimeUnit.SECONDS.toMicros(120)), txns);
-          done.add(txns);
-        });
+    /** When {@code f} completes: its {@code txns} back under the limit, its latency or error. */
+    private void account(CompletableFuture<?> f, int txns, long t0) {
+      f.whenComplete(
+          (r, t) -> {
+            outstanding.addAndGet(-txns);
+            waker.answered();
+            unanswered.add(-txns);
+            if (t != null) {
+              errors.add(txns);
+              firstError.compareAndSet(
+                  null, String.valueOf(t.getCause() != null ? t.getCause() : t));
+              return;
+            }
+            long micros = Math.max(0, (System.nanoTime() - t0) / 1000);
+            recorder.recordValueWithCount(Math.min(micros, TimeUnit.SECONDS.toMicros(120)), txns);
+            done.add(txns);
+          });
+    }
   }
 
   private List<Txn> templates(SplittableRandom rnd) {
