@@ -299,13 +299,14 @@ final class BenchCommand implements Callable<Integer> {
             .get(t)
             .add(new Sender(instances.get(i % clientInstances), i, loadStart, wakers.get(t)));
       }
-      long tickNanos = drivers == 0 ? 0 : tick.toNanos();
+      // Unpaced senders have no due times to gather into ticks: answers wake their threads.
+      long tickNanos = drivers > 0 && rate > 0 ? tick.toNanos() : 0;
       for (int t = 0; t < threadCount; t++) {
         List<Sender> mine = perThread.get(t);
         SendLoop.Waker waker = wakers.get(t);
         threads.add(
             DaemonThreads.start(
-                "bench-" + t, () -> SendLoop.run(mine, rate > 0, tickNanos, waker, () -> stop)));
+                "bench-" + t, () -> SendLoop.run(mine, tickNanos, waker, () -> stop)));
       }
       Histogram total = measure(out, txnBytes);
       stop = true;

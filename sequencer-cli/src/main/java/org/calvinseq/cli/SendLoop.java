@@ -63,42 +63,35 @@ final class SendLoop {
   }
 
   /**
-   * When to scan next after {@code scan} at {@code now}, and whether an answer should wake the
-   * thread before then: a blocked step waits for an answer unless paced with a tick, which retries
-   * it a tick later; with a tick, never sooner than a tick after {@code now}.
+   * When to scan next after {@code scan} at {@code now}: with a tick, a tick later (a blocked step
+   * is retried then), or at the next due step if that is later; without one, at the next due step
+   * (a blocked step then waits for an answer, {@link #awaitsAnswer}).
    */
-  static long wakeAt(Scan scan, long now, boolean paced, long tickNanos) {
-    long at = scan.nextDue();
-    if (scan.blocked() && paced && tickNanos > 0) {
-      at = Math.min(at, now + tickNanos);
+  static long wakeAt(Scan scan, long now, long tickNanos) {
+    if (tickNanos == 0) {
+      return scan.nextDue();
     }
-    if (paced && tickNanos > 0) {
-      at = Math.max(at, now + tickNanos);
-    }
-    return at;
+    return scan.blocked() ? now + tickNanos : Math.max(scan.nextDue(), now + tickNanos);
   }
 
-  /** Whether an answer must wake the thread: a due step waits for room. */
-  static boolean awaitsAnswer(Scan scan, boolean paced, long tickNanos) {
-    return scan.blocked() && !(paced && tickNanos > 0);
+  /** Whether an answer must wake the thread: a due step waits for room, and no tick retries it. */
+  static boolean awaitsAnswer(Scan scan, long tickNanos) {
+    return scan.blocked() && tickNanos == 0;
   }
 
   /**
-   * Runs {@code senders} on the calling thread until {@code stop}: {@code paced} when their steps
-   * have due times, {@code tickNanos} the least time between two scans (0: scan when the next step
-   * falls due). {@code waker} must be the one the senders' answers call.
+   * Runs {@code senders} on the calling thread until {@code stop}. {@code tickNanos} is the least
+   * time between two scans, for paced senders only (0: scan when the next step falls due, and wait
+   * for an answer when a due step does not fit). {@code waker} must be the one the senders' answers
+   * call.
    */
   static void run(
-      List<? extends Sender> senders,
-      boolean paced,
-      long tickNanos,
-      Waker waker,
-      BooleanSupplier stop) {
+      List<? extends Sender> senders, long tickNanos, Waker waker, BooleanSupplier stop) {
     while (!stop.getAsBoolean()) {
       long now = System.nanoTime();
       Scan scan = sendDue(senders, now, stop);
-      long at = wakeAt(scan, now, paced, tickNanos);
-      if (awaitsAnswer(scan, paced, tickNanos)) {
+      long at = wakeAt(scan, now, tickNanos);
+      if (awaitsAnswer(scan, tickNanos)) {
         waker.awaitAnswer(senders, now, sleepNanos(at, now));
       } else {
         long sleep = sleepNanos(at, System.nanoTime());

@@ -76,21 +76,18 @@ class SendLoopTest {
   void withATickAThreadWakesAtMostOncePerTickAndRetriesABlockedStepThen() {
     long tick = 1_000;
     // The next step is due sooner than a tick: the thread still sleeps a tick.
-    assertThat(SendLoop.wakeAt(new SendLoop.Scan(5_100, false), 5_000, true, tick))
-        .isEqualTo(6_000);
+    assertThat(SendLoop.wakeAt(new SendLoop.Scan(5_100, false), 5_000, tick)).isEqualTo(6_000);
     // Due later than a tick: it sleeps until then.
-    assertThat(SendLoop.wakeAt(new SendLoop.Scan(9_000, false), 5_000, true, tick))
-        .isEqualTo(9_000);
+    assertThat(SendLoop.wakeAt(new SendLoop.Scan(9_000, false), 5_000, tick)).isEqualTo(9_000);
     // A due step that did not fit is retried a tick later, not at the next due time.
     SendLoop.Scan blocked = new SendLoop.Scan(9_000, true);
-    assertThat(SendLoop.wakeAt(blocked, 5_000, true, tick)).isEqualTo(6_000);
-    assertThat(SendLoop.awaitsAnswer(blocked, true, tick)).isFalse();
-    // Without a tick a thread sleeps until its next step, and a blocked one until an answer.
-    assertThat(SendLoop.wakeAt(new SendLoop.Scan(5_100, false), 5_000, true, 0)).isEqualTo(5_100);
-    assertThat(SendLoop.awaitsAnswer(blocked, true, 0)).isTrue();
-    // Unpaced, the tick does not apply: a blocked thread waits for an answer.
-    SendLoop.Scan unpaced = new SendLoop.Scan(Long.MAX_VALUE, true);
-    assertThat(SendLoop.awaitsAnswer(unpaced, false, tick)).isTrue();
+    assertThat(SendLoop.wakeAt(blocked, 5_000, tick)).isEqualTo(6_000);
+    assertThat(SendLoop.awaitsAnswer(blocked, tick)).isFalse();
+    // Without a tick (a thread per sender, or unpaced) a thread sleeps until its next step, and
+    // one with a blocked step until an answer.
+    assertThat(SendLoop.wakeAt(new SendLoop.Scan(5_100, false), 5_000, 0)).isEqualTo(5_100);
+    assertThat(SendLoop.awaitsAnswer(blocked, 0)).isTrue();
+    assertThat(SendLoop.awaitsAnswer(new SendLoop.Scan(Long.MAX_VALUE, true), 0)).isTrue();
     assertThat(SendLoop.sleepNanos(Long.MAX_VALUE, -5)).isEqualTo(SendLoop.MAX_SLEEP_NANOS);
     assertThat(SendLoop.sleepNanos(300, 100)).isEqualTo(200);
   }
@@ -129,8 +126,7 @@ class SendLoopTest {
     Fake a = new Fake(0, 0, 2);
     Fake b = new Fake(0, 0, 2);
     AtomicBoolean stop = new AtomicBoolean();
-    Thread loop =
-        new Thread(() -> SendLoop.run(List.of(a, b), false, 0, waker, stop::get), "send-loop");
+    Thread loop = new Thread(() -> SendLoop.run(List.of(a, b), 0, waker, stop::get), "send-loop");
     loop.start();
     try {
       // Each answer frees one step's room; the loop sends into it, so sends follow answers.
