@@ -12,7 +12,7 @@ class InboxSettingsTest {
   void defaultsAreTheDocumentedOnes() {
     InboxSettings s = InboxSettings.defaults(ProposalLimits.DEFAULTS);
     assertThat(s.epochInterval()).isEqualTo(Duration.ofMillis(10));
-    assertThat(s.maxTxnsPerEpoch()).isEqualTo(1024);
+    assertThat(s.maxTxnsPerEpoch()).isEqualTo(8192);
     assertThat(s.maxBytesPerEpoch())
         .as("the entry limit, below NodeDB's 16 MiB")
         .isEqualTo(4 << 20);
