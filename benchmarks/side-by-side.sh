@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side by side with Kafka (issue 14): calvinseq, its no-op Ratis floor and a Kafka topic, measured
 # interleaved in one sitting on this machine. See docs/performance.md, "Side by side with Kafka".
-# Not run by CI; about 35 minutes with the defaults (3 rounds of 4 runs of about 2.5-3 min).
+# Not run by CI; about 45 minutes with the defaults (3 rounds of 5 runs of about 2.5-3 min).
 #
 #   mvn -B -o -q package -pl sequencer-cli,benchmarks -am -DskipTests
 #   benchmarks/side-by-side.sh
@@ -12,6 +12,10 @@
 #
 #   calvinseq    `sequencer local-cluster` (3 members in one JVM, fsync on) under `sequencer bench`
 #                submit: 4 threads, 1 client instance, 1,000-txn batches, 100-byte payloads
+#   calvinseq-deep  the same with --max-in-flight-batches DEEP_IN_FLIGHT (12): the client keeps more
+#                batches in flight, as Kafka's producer keeps five 1 MiB batches (about 45,000 records),
+#                so a backlog forms in the leader's inbox and its epochs grow past 1,000 txns
+#                (docs/performance.md, "Larger epochs")
 #   floor        ClusterLoadBenchmark --modes noop: 3 Ratis servers in one JVM, fsync on, with a
 #                state machine that only advances its applied index, proposing from one in-JVM
 #                client (FLOOR_INFLIGHT in flight) the entry the leader writes for FLOOR_EPOCH_TXNS
@@ -28,13 +32,14 @@
 # JVM; Kafka's producer JVM). calvinseq's figures are the bench's measured window after its warm-up;
 # Kafka's are the perf test's own (a fresh producer JVM, after the brokers' warm-up), with CPU over
 # the producer JVM's life, and "steady" its mean rate after the first 5-s window. At the end:
-# medians per configuration and the ratios calvinseq / kafka, calvinseq / kafka-fsync and
-# calvinseq / floor (medians of the per-round ratios).
+# medians per configuration and the ratios of calvinseq and of calvinseq-deep to kafka, kafka-fsync
+# and floor (medians of the per-round ratios).
 #
 # Environment (defaults in brackets):
 #   ROUNDS [3]  DURATION [15s]  WARMUP [120s] (whole seconds; a fresh cluster JVM compiles its
 #                per-entry paths for 1-2 minutes: docs/performance.md, "Where the time goes")
-#   CONFIGS [calvinseq floor kafka kafka-fsync]  the configurations to run
+#   CONFIGS [calvinseq calvinseq-deep floor kafka kafka-fsync]  the configurations to run
+#   DEEP_IN_FLIGHT [12]  calvinseq-deep's --max-in-flight-batches (at most 32)
 #   LOAD_MAX [1.0]  QUIET_WAIT [1]  QUIET_TIMEOUT [3600]  wait for a quiet machine first (as fan-in.sh)
 #   LOCK [/tmp/calvinseq-bench.lock]  held for the whole run: two benchmarks never run at once
 #   DIST [sequencer-cli/target/dist]  BENCH_JAR [benchmarks/target/benchmarks.jar]
@@ -59,7 +64,8 @@ root="$(cd "$here/.." && pwd)"
 rounds="${ROUNDS:-3}"
 duration="${DURATION:-15s}"
 warmup="${WARMUP:-120s}"
-read -ra configs <<<"${CONFIGS:-calvinseq floor kafka kafka-fsync}"
+read -ra configs <<<"${CONFIGS:-calvinseq calvinseq-deep floor kafka kafka-fsync}"
+deep_in_flight="${DEEP_IN_FLIGHT:-12}"
 lock="${LOCK:-/tmp/calvinseq-bench.lock}"
 dist="${DIST:-$root/sequencer-cli/target/dist}"
 jar="${BENCH_JAR:-$root/benchmarks/target/benchmarks.jar}"
@@ -80,7 +86,7 @@ dur_s="${duration%s}"
 warm_s="${warmup%s}"
 for c in "${configs[@]}"; do
   case "$c" in
-    calvinseq) [[ -x "$dist/bin/sequencer" ]] ||
+    calvinseq | calvinseq-deep) [[ -x "$dist/bin/sequencer" ]] ||
       { echo "no $dist/bin/sequencer (mvn -B -o -q package -pl sequencer-cli,benchmarks -am -DskipTests)" >&2; exit 1; } ;;
     floor) [[ -f "$jar" ]] ||
       { echo "no $jar (mvn -B -o -q package -pl sequencer-cli,benchmarks -am -DskipTests)" >&2; exit 1; } ;;
@@ -233,12 +239,13 @@ run=0
 row() {
   local IFS=$'\t'
   echo "$*" >>"$results"
-  printf 'round %s %-11s %10.0f txns/s  p99 %8.2f ms  server %5.2f cores  client %5s cores  %s\n' \
+  printf 'round %s %-14s %10.0f txns/s  p99 %8.2f ms  server %5.2f cores  client %5s cores  %s\n' \
     "$2" "$1" "$3" "$4" "$5" "$6" "${9}" >&2
 }
 
-run_calvinseq() {
-  local round=$1 dir="$work/run-$((++run))-calvinseq"
+run_calvinseq() { # round config [bench options...]
+  local round=$1 config=$2 dir="$work/run-$((++run))-$2"
+  shift 2
   if [[ "${PERF:-0}" == 1 ]]; then
     # bench_run blocks: a watcher waits for the bench JVM, then profiles it and the cluster's
     (
@@ -251,11 +258,11 @@ run_calvinseq() {
     perf_job=$!
   fi
   bench_run "$dist/bin/sequencer" "$dir" --clients 4 --client-instances 1 --batch-size 1000 \
-    --txn-size 100 --warmup "$warmup" --duration "$duration"
+    --txn-size 100 --warmup "$warmup" --duration "$duration" "$@"
   perf_report "$dir"
   local -a f
   IFS=$'\t' read -ra f <<<"$(bench_fields "$bench_summary")"
-  row calvinseq "$round" "${f[0]}" "${f[4]}" "${f[7]}" "${f[8]}" nan "$bench_load" \
+  row "$config" "$round" "${f[0]}" "${f[4]}" "${f[7]}" "${f[8]}" nan "$bench_load" \
     "entries/s ${f[1]}, txns/epoch ${f[2]}, ${f[9]} bytes/txn, errors ${f[6]}"
 }
 
@@ -392,7 +399,7 @@ EOF
 }
 
 per_run=$((warm_s + dur_s))
-minutes=$(((rounds * (${#configs[@]} * per_run + 15 + 30 * $(tr ' ' '\n' <<<"${configs[*]}" | grep -c kafka)) + 59) / 60))
+minutes=$(((rounds * (${#configs[@]} * per_run + 15 + 30 * $(tr ' ' '\n' <<<"${configs[*]}" | { grep -c kafka || true; })) + 59) / 60))
 echo "side by side: ${configs[*]}; $rounds round(s) of $duration after $warmup of warm-up;" \
   "about $minutes min once the machine is quiet" >&2
 bench_wait_quiet
@@ -400,7 +407,8 @@ for ((round = 1; round <= rounds; round++)); do
   n=${#configs[@]}
   for ((k = 0; k < n; k++)); do
     case "${configs[(k + round - 1) % n]}" in
-      calvinseq) run_calvinseq "$round" ;;
+      calvinseq) run_calvinseq "$round" calvinseq ;;
+      calvinseq-deep) run_calvinseq "$round" calvinseq-deep --max-in-flight-batches "$deep_in_flight" ;;
       floor) run_floor "$round" ;;
       kafka) run_kafka "$round" 0 ;;
       kafka-fsync) run_kafka "$round" 1 ;;
@@ -424,19 +432,20 @@ for r in rows:
     by[r[0]].append([tps, p99, server, client, server / tps * 1e6 if tps else float("nan"),
                      client / tps * 1e6 if tps else float("nan"), steady])
 cols = ["txns/s", "p99 ms", "server cores", "client cores", "server us/txn", "client us/txn", "steady/s"]
-print(f"{'config':<12} {'runs':>4} " + " ".join(f"{c:>13}" for c in cols))
-for c in ("calvinseq", "floor", "kafka", "kafka-fsync"):
+print(f"{'config':<14} {'runs':>4} " + " ".join(f"{c:>13}" for c in cols))
+for c in ("calvinseq", "calvinseq-deep", "floor", "kafka", "kafka-fsync"):
     if c in by:
         m = [med([r[i] for r in by[c]]) for i in range(len(cols))]
-        print(f"{c:<12} {len(by[c]):>4} " + " ".join(
+        print(f"{c:<14} {len(by[c]):>4} " + " ".join(
             f"{v:>13,.0f}" if i in (0, 6) else f"{v:>13,.2f}" for i, v in enumerate(m)))
 print()
 tput = defaultdict(dict)
 for r in rows:
     tput[r[0]][r[1]] = float(r[2])
-for other in ("kafka", "kafka-fsync", "floor"):
-    ratios = [tput["calvinseq"][k] / v for k, v in tput[other].items() if k in tput["calvinseq"] and v > 0]
-    if ratios:
-        shown = ", ".join(f"{x:.2f}" for x in ratios)
-        print(f"calvinseq / {other:<12} txns/s: median {med(ratios):.2f} (rounds: {shown})")
+for ours in ("calvinseq", "calvinseq-deep"):
+    for other in ("kafka", "kafka-fsync", "floor"):
+        ratios = [tput[ours][k] / v for k, v in tput[other].items() if k in tput[ours] and v > 0]
+        if ratios:
+            shown = ", ".join(f"{x:.2f}" for x in ratios)
+            print(f"{ours} / {other:<12} txns/s: median {med(ratios):.2f} (rounds: {shown})")
 EOF
