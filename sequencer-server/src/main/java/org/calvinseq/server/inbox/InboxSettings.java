@@ -26,9 +26,11 @@ import org.calvinseq.core.codec.ProposalLimits;
  *     the leader refuses a larger entry and Ratis's buffers are sized for it)
  * @param eagerInFlight K: while fewer than this many closed epochs await their outcome, an epoch
  *     closes as soon as anything is pending, like group commit (default 2: one epoch committing
- *     while the next replicates keeps the Raft pipeline busy; each further eager slot only makes
- *     more small entries under moderate load, and every entry costs every replica a log write and
- *     an apply, at a floor of roughly 1 ms of Raft work per entry on the measured machine)
+ *     while the next replicates keeps the Raft pipeline busy; with 1 the epochs grow by half at
+ *     full load, but the log and apply idle between them, and throughput fell a tenth in
+ *     docs/performance.md, "Larger epochs"; each further eager slot only makes more small entries
+ *     under moderate load, and every entry costs every replica a log write and an apply, at a floor
+ *     of roughly 1 ms of Raft work per entry on the measured machine)
  * @param maxInFlight the hard cap: with this many epochs awaiting their outcome nothing closes, not
  *     even on the interval or a full epoch, and the backlog stays in the inbox, where admission is
  *     fair, rather than in Ratis's pending queue, where it is not (default 8: a few full epochs
