@@ -12,7 +12,7 @@
 #
 #   calvinseq    `sequencer local-cluster` (3 members in one JVM, fsync on) under `sequencer bench`
 #                submit: 4 threads, 1 client instance, 1,000-txn batches, 100-byte payloads
-#   calvinseq-deep  the same with --max-in-flight-batches DEEP_IN_FLIGHT (12): the client keeps more
+#   calvinseq-deep  the same with --max-in-flight-batches DEEP_IN_FLIGHT (24): the client keeps more
 #                batches in flight, as Kafka's producer keeps five 1 MiB batches (about 45,000 records),
 #                so a backlog forms in the leader's inbox and its epochs grow past 1,000 txns
 #                (docs/performance.md, "Larger epochs")
@@ -39,7 +39,7 @@
 #   ROUNDS [3]  DURATION [15s]  WARMUP [120s] (whole seconds; a fresh cluster JVM compiles its
 #                per-entry paths for 1-2 minutes: docs/performance.md, "Where the time goes")
 #   CONFIGS [calvinseq calvinseq-deep floor kafka kafka-fsync]  the configurations to run
-#   DEEP_IN_FLIGHT [12]  calvinseq-deep's --max-in-flight-batches (at most 32)
+#   DEEP_IN_FLIGHT [24]  calvinseq-deep's --max-in-flight-batches (at most 32)
 #   LOAD_MAX [1.0]  QUIET_WAIT [1]  QUIET_TIMEOUT [3600]  wait for a quiet machine first (as fan-in.sh)
 #   LOCK [/tmp/calvinseq-bench.lock]  held for the whole run: two benchmarks never run at once
 #   DIST [sequencer-cli/target/dist]  BENCH_JAR [benchmarks/target/benchmarks.jar]
@@ -65,7 +65,7 @@ rounds="${ROUNDS:-3}"
 duration="${DURATION:-15s}"
 warmup="${WARMUP:-120s}"
 read -ra configs <<<"${CONFIGS:-calvinseq calvinseq-deep floor kafka kafka-fsync}"
-deep_in_flight="${DEEP_IN_FLIGHT:-12}"
+deep_in_flight="${DEEP_IN_FLIGHT:-24}"
 lock="${LOCK:-/tmp/calvinseq-bench.lock}"
 dist="${DIST:-$root/sequencer-cli/target/dist}"
 jar="${BENCH_JAR:-$root/benchmarks/target/benchmarks.jar}"
