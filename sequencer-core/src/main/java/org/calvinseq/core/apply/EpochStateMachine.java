@@ -52,7 +52,9 @@ import org.calvinseq.core.routing.VShardRouter;
  *   <li>fan-out: each other txn is offered, without blocking, to the queue of each participating
  *       vshard hosted here; a full or closed queue puts its vshard behind (see {@link
  *       VShardQueue});
- *   <li>advance {@code lastAppliedEpoch}, {@code lastAppliedIndex} and the counters.
+ *   <li>count the entry, then advance {@code lastAppliedEpoch} and {@code lastAppliedIndex}: a
+ *       reader that sees an entry applied sees its counters (but a fan-out's drops are counted at
+ *       the end of the epoch, after the queue they left behind is marked so).
  * </ol>
  *
  * <p>It reads no clock, no random source and no environment, never blocks, does no I/O and never
@@ -142,8 +144,8 @@ public final class EpochStateMachine {
   private ApplyResult applyDecoded(long index, SequencerEntry entry) {
     if (entry instanceof AckBatch acks) {
       int done = completions.apply(acks.acks(), lastEpochSystemMs);
-      lastAppliedIndex = index;
       metrics.acks(acks.acks().size(), done);
+      lastAppliedIndex = index;
       return new ApplyResult.Acks(index, acks.acks().size());
     }
     if (entry instanceof ClusterInit init) {
@@ -159,8 +161,8 @@ public final class EpochStateMachine {
   }
 
   private ApplyResult undecodable(long index, String detail) {
-    lastAppliedIndex = index;
     metrics.decodeError();
+    lastAppliedIndex = index;
     listener.onDecodeError(index, detail);
     return new ApplyResult.DecodeError(index, detail);
   }
@@ -200,8 +202,8 @@ public final class EpochStateMachine {
     long expected = nextEpoch;
     long epoch = batch.hasEpoch() ? batch.epoch() : expected;
     if (epoch < expected) {
-      lastAppliedIndex = index;
       metrics.stale();
+      lastAppliedIndex = index;
       listener.onStale(index, epoch, expected);
       return new ApplyResult.Stale(index, epoch, expected, batch.txns().size());
     }
@@ -223,12 +225,14 @@ public final class EpochStateMachine {
     fanOutEpoch = epoch;
     fanOut(index, batch.txns(), epoch, ms, holes);
     epochIndex.append(epoch, index, ms, holes);
+    // Counted before the index and epoch are published: whoever sees them applied (a test, a
+    // /status reader) then sees the entry's counters too.
+    metrics.batchApplied(batch.txns().size(), batch.txns().size() - holes.length, gap);
     lastEpochSystemMs = ms;
     nextEpoch = epoch + 1;
     lastAppliedIndex = index;
     lastAppliedEpoch = epoch; // written before fanOutEpoch is cleared: see missedThroughEpoch
     fanOutEpoch = -1;
-    metrics.batchApplied(batch.txns().size(), batch.txns().size() - holes.length, gap);
     return new ApplyResult.Sequenced(index, epoch, ms, batch.txns().size(), expected, notSequenced);
   }
 
@@ -271,8 +275,8 @@ public final class EpochStateMachine {
    * every replica alike; it takes no epoch, so later batches are sequenced as if it were not there.
    */
   private ApplyResult outOfRange(long index, long epoch, long expected, int txns) {
-    lastAppliedIndex = index;
     metrics.outOfRange();
+    lastAppliedIndex = index;
     String detail =
         epoch > WireFormat.MAX_EPOCH
             ? "epoch " + epoch + " is above the last epoch " + WireFormat.MAX_EPOCH
