@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -56,13 +55,14 @@ class MembershipIT {
   @BeforeEach
   void setUp() throws IOException {
     root = Files.createTempDirectory("calvinseq-membership-");
+    int[] ports = FreePorts.pick("127.0.0.1", 5); // five distinct ports, picked together
     for (int i = 1; i <= 5; i++) {
       String id = "n" + i;
       peers.put(
           id,
           RaftPeer.newBuilder()
               .setId(RaftPeerId.valueOf(id))
-              .setAddress("127.0.0.1:" + freePort())
+              .setAddress("127.0.0.1:" + ports[i - 1])
               .build());
     }
   }
@@ -357,13 +357,5 @@ class MembershipIT {
     CliRun r = run(args);
     assertThat(r.code()).as("sequencer %s: %s", String.join(" ", args), r.err()).isZero();
     return r.out();
-  }
-
-  private static int freePort() {
-    try {
-      return FreePorts.pick("127.0.0.1");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }

@@ -46,8 +46,12 @@ class SnapshotCatchUpIT {
       cluster.restart(follower);
       cluster.awaitApplied(last, Duration.ofSeconds(90));
       SequencerNode f = cluster.node(follower);
-      assertThat(f.meterRegistry().get("sequencer.snapshots.installed").counter().count())
-          .isGreaterThanOrEqualTo(1.0);
+      // Counted after the restored state is published (a failed install must not count), so it
+      // can trail the applied epoch just awaited.
+      LocalCluster.await(
+          Duration.ofSeconds(30),
+          () -> f.meterRegistry().get("sequencer.snapshots.installed").counter().count() >= 1.0,
+          cluster.nodeId(follower) + " to count the snapshot it installed");
       assertThat(f.currentCommittedEpoch()).isEqualTo(last);
       assertThat(NodeInternals.core(f).nextEpoch())
           .isEqualTo(NodeInternals.core(cluster.node(now)).nextEpoch());

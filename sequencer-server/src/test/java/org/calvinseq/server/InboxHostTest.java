@@ -3,6 +3,7 @@ package org.calvinseq.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -30,7 +31,9 @@ class InboxHostTest {
   private final InboxHost host =
       new InboxHost(
           "n1",
-          InboxSettings.defaults(ProposalLimits.DEFAULTS),
+          // Epochs close only on a free eager slot: the default interval (10 ms) would close a
+          // queued submission's epoch whenever this test's thread stalls that long.
+          InboxSettings.defaults(ProposalLimits.DEFAULTS).withEpochInterval(Duration.ofHours(1)),
           InboxListener.NONE,
           epoch -> {
             CompletableFuture<BatchReceipt> f = new CompletableFuture<>();
