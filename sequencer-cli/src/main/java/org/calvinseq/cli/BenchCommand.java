@@ -189,12 +189,22 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--max-in-flight-batches",
+      defaultValue = "16",
+      paramLabel = "N",
+      description =
+          "Most submit batches unanswered; beyond --eager-in-flight-batches only full batches go"
+              + " (submit mode). Default: ${DEFAULT-VALUE}.")
+  int maxInFlightBatches;
+
+  @Option(
+      names = "--eager-in-flight-batches",
       defaultValue = "4",
       paramLabel = "N",
       description =
-          "Most submit batches unanswered; while that many wait, the next batch keeps filling"
-              + " (submit mode). Default: ${DEFAULT-VALUE}.")
-  int maxInFlightBatches;
+          "Most submit batches unanswered when one that is not full may go at its linger; while"
+              + " that many wait, the next batch keeps filling (submit mode)."
+              + " Default: ${DEFAULT-VALUE}.")
+  int eagerInFlightBatches;
 
   @Option(
       names = "--collections",
@@ -277,6 +287,7 @@ final class BenchCommand implements Callable<Integer> {
                 .linger(linger)
                 .maxInFlight(maxInFlight)
                 .maxInFlightBatches(maxInFlightBatches)
+                .eagerInFlightBatches(eagerInFlightBatches)
                 .maxBufferedTxns(Math.max(batchSize, threadsOnIt * maxOutstanding));
         if (directCallbacks) {
           b.callbackExecutor(Runnable::run);

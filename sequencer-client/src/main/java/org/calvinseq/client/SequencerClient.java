@@ -152,6 +152,7 @@ public final class SequencerClient implements AutoCloseable {
         new QueryChannel(ratisClient(b.ratisProperties(16), RetryPolicies.noRetry()), health);
     this.streams = new SubmissionStreams(b.peers, b.tls, requestTimeout.toNanos(), health, timer);
     InboxSubmitter inbox = new InboxSubmitter(this, streams, callTimeout.toNanos(), maxEntryBytes);
+    int batchSlots = Math.min(b.maxInFlightBatches, b.maxInFlight);
     this.batcher =
         TxnBatcher.viaInbox(
             new TxnBatcher.Settings(
@@ -161,7 +162,8 @@ public final class SequencerClient implements AutoCloseable {
                 b.maxBufferedTxns,
                 b.maxBlock != null ? b.maxBlock : callTimeout,
                 b.assignClientTxnIds,
-                Math.min(b.maxInFlightBatches, b.maxInFlight)),
+                batchSlots,
+                Math.min(b.eagerInFlightBatches, batchSlots)),
             inbox::submit,
             b.clock,
             metrics,
@@ -235,10 +237,10 @@ public final class SequencerClient implements AutoCloseable {
    * SequencerUnavailableException} as {@link #propose} does. Load refusals are retried after the
    * leader's hint, with the same client txn ids, within the call timeout. Blocks while the
    * batcher's buffer is full (up to the builder's {@code maxBlock}). A call that leaves a batch
-   * ready to go (full, or past its linger) while one of the {@code maxInFlightBatches} slots is
-   * free sends it before returning, on the calling thread (encoding it and writing it to the
-   * stream: microseconds for a small batch, never a wait for the network); the batcher's thread
-   * sends the rest.
+   * ready to go while a slot is free for it (a full batch: one of the {@code maxInFlightBatches};
+   * one past its linger: one of the {@code eagerInFlightBatches}) sends it before returning, on the
+   * calling thread (encoding it and writing it to the stream: microseconds for a small batch, never
+   * a wait for the network); the batcher's thread sends the rest.
    *
    * <p>Order: txns of one tenant are sequenced in submission order unless a batch is retried;
    * batches of different tenants may be interleaved by the leader's fair round robin, and a retried

@@ -49,7 +49,8 @@ public final class SequencerClientBuilder {
   PeerHealth.Policy healthPolicy = PeerHealth.Policy.DEFAULT;
   MeterRegistry registry;
   Duration linger = Duration.ofMillis(2);
-  int maxInFlightBatches = 4;
+  int maxInFlightBatches = 16;
+  int eagerInFlightBatches = 4;
 
   /**
    * The most {@link #maxInFlightBatches}: half the runs of one client's sequences the cluster's
@@ -152,15 +153,29 @@ public final class SequencerClientBuilder {
   }
 
   /**
-   * Most submit batches sent and not yet answered; default 4 (and never more than {@link
-   * #maxInFlight}). While that many wait, the next batch keeps filling up to {@link #maxBatchTxns}:
-   * fewer, larger entries under load, which the cluster sequences at a fraction of the cost per
-   * txn. At most {@link #MAX_IN_FLIGHT_BATCHES}: the cluster remembers the last 64 batches (runs of
-   * sequences) of each client, and a retry must find its batch among them (as Kafka's idempotent
-   * producer allows at most 5 requests in flight for its window of 5).
+   * Most submit batches sent and not yet answered; default 16 (and never more than {@link
+   * #maxInFlight}). Only full batches (of {@link #maxBatchTxns} txns or {@link #maxBatchBytes}) use
+   * the slots beyond {@link #eagerInFlightBatches}: a client under heavy load keeps that many full
+   * batches in flight, so that the leader has a backlog to form large epochs from, which the
+   * cluster sequences at a fraction of the cost per txn. At most {@link #MAX_IN_FLIGHT_BATCHES}:
+   * the cluster remembers the last 64 batches (runs of sequences) of each client, and a retry must
+   * find its batch among them (as Kafka's idempotent producer allows at most 5 requests in flight
+   * for its window of 5).
    */
   public SequencerClientBuilder maxInFlightBatches(int n) {
     this.maxInFlightBatches = n;
+    return this;
+  }
+
+  /**
+   * Most submit batches unanswered when a batch that is not full may go at its {@link #linger};
+   * default 4 (and never more than {@link #maxInFlightBatches}). While that many wait, the next
+   * batch keeps filling until a slot frees or it is full: under moderate load a client sends a few
+   * batches of what arrived meanwhile rather than many small ones, which would lengthen the tail
+   * (docs/performance.md, "Batches in flight: eager and full").
+   */
+  public SequencerClientBuilder eagerInFlightBatches(int n) {
+    this.eagerInFlightBatches = n;
     return this;
   }
 
@@ -278,6 +293,7 @@ public final class SequencerClientBuilder {
     }
     atLeast("maxInFlight", maxInFlight, 1);
     atLeast("maxInFlightBatches", maxInFlightBatches, 1);
+    atLeast("eagerInFlightBatches", eagerInFlightBatches, 1);
     if (maxInFlightBatches > MAX_IN_FLIGHT_BATCHES) {
       throw new IllegalArgumentException(
           "maxInFlightBatches must be at most "

@@ -29,10 +29,14 @@ import org.slf4j.LoggerFactory;
 /**
  * Turns single submitted txns into few proposals, the way a Kafka producer batches records: a batch
  * is sent when it holds {@code maxTxns} txns or {@code maxBytes} encoded bytes, or {@code linger}
- * after its first txn arrived, whichever comes first. While {@code maxInFlight} of its batches are
- * unanswered, the next batch keeps filling instead of being sent, so batches grow with the load:
- * under light load a txn waits at most the linger, under heavy load the cluster receives few large
- * entries instead of many small ones (each entry costs every replica a log write and an apply).
+ * after its first txn arrived, whichever comes first. While {@code eagerInFlight} of its batches
+ * are unanswered, the next batch keeps filling instead of being sent at its linger, so batches grow
+ * with the load: under light load a txn waits at most the linger, under heavy load the cluster
+ * receives few large entries instead of many small ones (each entry costs every replica a log write
+ * and an apply). A batch that fills up goes while fewer than {@code maxInFlight} are unanswered, so
+ * a client under heavy load keeps enough full batches in flight for the leader to form large
+ * epochs, while one under moderate load sends a partial batch only while fewer than {@code
+ * eagerInFlight} are out (the rule of the leader inbox's eager and maximum epochs in flight).
  *
  * <p>Batches are handed to the client one at a time, in the order they were sealed, so the order of
  * submission is the order of proposal. A submit (or {@code submitAll}) that leaves a batch ready to
@@ -63,6 +67,8 @@ final class TxnBatcher implements AutoCloseable {
    * @param maxBlock how long a submitter blocks on a full buffer before its submit fails
    * @param assignIds whether txns without a client txn id get one
    * @param maxInFlight most batches sent and not yet answered
+   * @param eagerInFlight most batches unanswered when one that is not full may go (at its linger);
+   *     at most {@code maxInFlight}
    */
   record Settings(
       Duration linger,
@@ -71,7 +77,15 @@ final class TxnBatcher implements AutoCloseable {
       int maxBuffered,
       Duration maxBlock,
       boolean assignIds,
-      int maxInFlight) {}
+      int maxInFlight,
+      int eagerInFlight) {
+    Settings {
+      if (eagerInFlight < 1 || eagerInFlight > maxInFlight) {
+        throw new IllegalArgumentException(
+            "eagerInFlight must be 1 to maxInFlight (" + maxInFlight + "): " + eagerInFlight);
+      }
+    }
+  }
 
   /**
    * The most batches sent after the oldest unanswered one (itself included): while a batch waits
@@ -308,13 +322,15 @@ final class TxnBatcher implements AutoCloseable {
   }
 
   /**
-   * Whether a batch may be handed on now: no other is being handed on (so batches go in order), a
-   * slot is free, and the oldest unanswered batch is fewer than {@link #MAX_SPAN} behind. Holds the
-   * lock.
+   * Whether the next batch may be handed on now: no other is being handed on (so batches go in
+   * order), a slot is free for it (a sealed, full batch may use any of {@code maxInFlight}; the
+   * open one, at its linger, only the first {@code eagerInFlight}), and the oldest unanswered batch
+   * is fewer than {@link #MAX_SPAN} behind. Holds the lock.
    */
   private boolean canSend() {
+    int slots = sealed.isEmpty() ? settings.eagerInFlight() : settings.maxInFlight();
     return !dispatching
-        && inFlight < settings.maxInFlight()
+        && inFlight < slots
         && (unansweredNumbers.isEmpty() || sentBatches - unansweredNumbers.first() < MAX_SPAN);
   }
 

@@ -60,6 +60,9 @@ class SequencerClientTest {
                     .maxInFlightBatches(SequencerClientBuilder.MAX_IN_FLIGHT_BATCHES + 1)
                     .build())
         .hasMessageContaining("maxInFlightBatches must be at most 32");
+    assertThatThrownBy(
+            () -> SequencerClient.builder().peers(NOWHERE).eagerInFlightBatches(0).build())
+        .hasMessageContaining("eagerInFlightBatches");
   }
 
   @Test

@@ -38,10 +38,27 @@ class TxnBatcherTest {
 
   private TxnBatcher batcher(
       Duration linger, int maxTxns, int maxBytes, int maxBuffered, int maxInFlight) {
+    return batcher(linger, maxTxns, maxBytes, maxBuffered, maxInFlight, maxInFlight);
+  }
+
+  private TxnBatcher batcher(
+      Duration linger,
+      int maxTxns,
+      int maxBytes,
+      int maxBuffered,
+      int maxInFlight,
+      int eagerInFlight) {
     batcher =
         new TxnBatcher(
             new TxnBatcher.Settings(
-                linger, maxTxns, maxBytes, maxBuffered, Duration.ofMillis(200), true, maxInFlight),
+                linger,
+                maxTxns,
+                maxBytes,
+                maxBuffered,
+                Duration.ofMillis(200),
+                true,
+                maxInFlight,
+                eagerInFlight),
             b -> {
               CompletableFuture<BatchReceipt> f = new CompletableFuture<>();
               receipts.add(f); // before sent: once awaitSent(n) saw n batches, receipt n-1 is there
@@ -281,6 +298,38 @@ class TxnBatcherTest {
   }
 
   @Test
+  void pastTheEagerSlotsOnlyFullBatchesGoUpToTheMaximum() throws InterruptedException {
+    batcher(Duration.ZERO, 3, 1 << 20, 10_000, 3, 1);
+    batcher.submit(txn(1));
+    awaitSent(1);
+    assertThat(sent.get(0).txns()).as("nothing in flight: a partial batch goes").hasSize(1);
+    batcher.submit(txn(1));
+    batcher.submit(txn(1));
+    Thread.sleep(50);
+    assertThat(sent).as("the eager slot is taken: a partial batch waits and fills").hasSize(1);
+    batcher.submit(txn(1)); // the batch is full: it takes a second slot
+    awaitSent(2);
+    assertThat(sent.get(1).txns()).hasSize(3);
+    batcher.submitAll(List.of(txn(1), txn(1), txn(1))); // full: the third and last slot
+    awaitSent(3);
+    batcher.submitAll(List.of(txn(1), txn(1), txn(1), txn(1)));
+    Thread.sleep(50);
+    assertThat(sent).as("every slot taken: even a full batch waits").hasSize(3);
+    receipts.get(0).complete(applied(0, 1));
+    awaitSent(4);
+    assertThat(sent.get(3).txns()).as("the full batch that waited").hasSize(3);
+    Thread.sleep(50);
+    assertThat(sent)
+        .as("the partial one behind it waits until fewer than the eager one are in flight")
+        .hasSize(4);
+    for (int i = 1; i < 4; i++) {
+      receipts.get(i).complete(applied(i, 3));
+    }
+    awaitSent(5);
+    assertThat(sent.get(4).txns()).hasSize(1);
+  }
+
+  @Test
   void aFailedProposalFailsEveryTxnOfItsBatch() {
     // A long linger: the batch closes when its second txn arrives (with no linger the first txn
     // could leave alone, and the second's batch would wait behind it for a receipt never given).
@@ -314,7 +363,7 @@ class TxnBatcherTest {
     batcher =
         new TxnBatcher(
             new TxnBatcher.Settings(
-                Duration.ZERO, 1, 1 << 20, 2, Duration.ofMillis(100), false, 100),
+                Duration.ZERO, 1, 1 << 20, 2, Duration.ofMillis(100), false, 100, 100),
             b -> {
               try {
                 entered.countDown();
@@ -384,7 +433,7 @@ class TxnBatcherTest {
     batcher =
         new TxnBatcher(
             new TxnBatcher.Settings(
-                Duration.ZERO, 1, 1 << 20, 100, Duration.ofMillis(200), true, 1),
+                Duration.ZERO, 1, 1 << 20, 100, Duration.ofMillis(200), true, 1, 1),
             b -> {
               sent.add(b);
               if (sent.size() == 1) {
@@ -429,7 +478,7 @@ class TxnBatcherTest {
     CountDownLatch entered = new CountDownLatch(1);
     batcher =
         new TxnBatcher(
-            new TxnBatcher.Settings(Duration.ZERO, 1, 1 << 20, 1, Duration.ZERO, true, 100),
+            new TxnBatcher.Settings(Duration.ZERO, 1, 1 << 20, 1, Duration.ZERO, true, 100, 100),
             b -> {
               try {
                 entered.countDown();
