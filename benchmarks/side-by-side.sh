@@ -12,10 +12,12 @@
 #
 #   calvinseq    `sequencer local-cluster` (3 members in one JVM, fsync on) under `sequencer bench`
 #                submit: 4 threads, 1 client instance, 1,000-txn batches, 100-byte payloads
+#                (the bench's client defaults: up to 16 full batches in flight, 4 partial ones)
 #   calvinseq-deep  the same with --max-in-flight-batches DEEP_IN_FLIGHT (24): the client keeps more
 #                batches in flight, as Kafka's producer keeps five 1 MiB batches (about 45,000 records),
 #                so a backlog forms in the leader's inbox and its epochs grow past 1,000 txns
-#                (docs/performance.md, "Larger epochs")
+#                (docs/performance.md, "Larger epochs"; since the client's default keeps 16 full
+#                batches in flight, "Batches in flight: eager and full", calvinseq does much the same)
 #   floor        ClusterLoadBenchmark --modes noop: 3 Ratis servers in one JVM, fsync on, with a
 #                state machine that only advances its applied index, proposing from one in-JVM
 #                client (FLOOR_INFLIGHT in flight) the entry the leader writes for FLOOR_EPOCH_TXNS
