@@ -225,7 +225,16 @@ cpu_ticks() { # pid...: their utime + stime, in clock ticks
 kafka_template() {
   [[ ! -d "$work/kafka-storage" ]] || return 0
   local id i
-  id="$(python3 -c 'import base64, uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')"
+  # Never one that starts with "-", which StorageTool's parser would read as an option (Kafka's own
+  # Uuid.randomUuid() draws again for the same reason): one id in 64 did, and stopped the sitting.
+  id="$(python3 -c '
+import base64, uuid
+while True:
+    s = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    if not s.startswith("-"):
+        print(s)
+        break
+')"
   for i in 1 2 3; do
     # shellcheck disable=SC2046 # six port numbers; these are never listened on
     kafka_conf "$i" "$work/kafka-storage/n$i" 0 $(seq 19001 19006) >"$work/format-n$i.properties"
