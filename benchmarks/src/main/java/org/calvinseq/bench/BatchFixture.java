@@ -28,6 +28,17 @@ final class BatchFixture {
   final EpochBatch batch;
   final byte[] encoded;
 
+  /**
+   * The same txns with the client txn ids a leader's epoch has: {@value #GROUPS} clients'
+   * submissions of consecutive sequences, one after another; and that batch grouped, as the leader
+   * writes it (docs/wire-format.md, 3a), each txn 19 bytes shorter and each group 20.
+   */
+  final EpochBatch groupedBatch;
+
+  final byte[] groupedEncoded;
+
+  static final int GROUPS = 10;
+
   BatchFixture() {
     for (int i = 0; i < COLLECTIONS; i++) {
       collections[i] = String.format("t%02d", i);
@@ -50,6 +61,15 @@ final class BatchFixture {
     }
     batch = EpochBatch.auto(1_700_000_000_000L, txns);
     encoded = EntryEncoder.encode(batch);
+    List<Txn> regrouped = new ArrayList<>(TXNS);
+    for (int i = 0; i < TXNS; i++) {
+      Txn t = txns.get(i);
+      int client = i / (TXNS / GROUPS);
+      ClientTxnId id = new ClientTxnId(0x5EC0_0000L + client, 1_000_000L + i % (TXNS / GROUPS));
+      regrouped.add(new Txn(id, t.tenantId(), t.readSet(), t.writeSet(), t.payload()));
+    }
+    groupedBatch = EpochBatch.auto(1_700_000_000_000L, regrouped);
+    groupedEncoded = EntryEncoder.encodeGrouped(groupedBatch);
   }
 
   /** The vshards the batch touches, each once. */

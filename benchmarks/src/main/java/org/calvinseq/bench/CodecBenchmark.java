@@ -39,12 +39,15 @@ import org.openjdk.jmh.annotations.Warmup;
 public class CodecBenchmark {
   private BatchFixture fixture;
   private EntryDecoder decoder;
+  private EntryDecoder groupedDecoder;
 
   @Setup
   public void setUp() throws CodecException {
     fixture = new BatchFixture();
     decoder = new EntryDecoder();
-    if (!decoder.decode(fixture.encoded).equals(fixture.batch)) {
+    groupedDecoder = new EntryDecoder().readGrouped(true);
+    if (!decoder.decode(fixture.encoded).equals(fixture.batch)
+        || !groupedDecoder.decode(fixture.groupedEncoded).equals(fixture.groupedBatch)) {
       throw new IllegalStateException("fixture batch does not round-trip");
     }
   }
@@ -61,5 +64,22 @@ public class CodecBenchmark {
   @OperationsPerInvocation(BatchFixture.TXNS)
   public byte[] encode() {
     return EntryEncoder.encode(fixture.batch);
+  }
+
+  /**
+   * A grouped batch (the leader's epochs, docs/wire-format.md 3a) to {@code EpochBatch}: what the
+   * followers' apply decodes, {@value BatchFixture#GROUPS} groups of consecutive client txn ids.
+   */
+  @Benchmark
+  @OperationsPerInvocation(BatchFixture.TXNS)
+  public SequencerEntry decodeGrouped() throws CodecException {
+    return groupedDecoder.decode(fixture.groupedEncoded);
+  }
+
+  /** The same batch encoded grouped. */
+  @Benchmark
+  @OperationsPerInvocation(BatchFixture.TXNS)
+  public byte[] encodeGrouped() {
+    return EntryEncoder.encodeGrouped(fixture.groupedBatch);
   }
 }

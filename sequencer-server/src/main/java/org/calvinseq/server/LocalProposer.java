@@ -5,6 +5,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.RaftClientReply;
@@ -15,6 +16,7 @@ import org.apache.ratis.server.RaftServer;
 import org.calvinseq.client.ProposalRejectedException;
 import org.calvinseq.client.StaleEpochException;
 import org.calvinseq.core.codec.CodecException;
+import org.calvinseq.core.codec.WireFormat;
 import org.calvinseq.core.model.SequencerEntry;
 import org.calvinseq.core.protocol.BatchReceipt;
 import org.calvinseq.core.protocol.Protocol;
@@ -40,16 +42,29 @@ final class LocalProposer implements Function<ClosedEpoch, CompletableFuture<Bat
   private final RaftGroupId group;
   private final ClientId clientId = ClientId.randomId();
   private final AtomicLong callIds = new AtomicLong();
+  private final IntSupplier rulesVersion;
 
-  LocalProposer(Supplier<RaftServer> server, RaftGroupId group) {
+  /**
+   * @param rulesVersion the apply rules this node's log records so far (its state machine's)
+   */
+  LocalProposer(Supplier<RaftServer> server, RaftGroupId group, IntSupplier rulesVersion) {
     this.server = server;
     this.group = group;
+    this.rulesVersion = rulesVersion;
   }
 
-  /** Proposes an inbox's epoch, its entry encoded from the runs its submissions brought. */
+  /**
+   * Proposes an inbox's epoch: a grouped batch encoded from the runs its submissions brought once
+   * the log records the rules that read it, else (the first epochs of a cluster, before its
+   * cluster-init entry is applied) a batch of format 1. The rules only rise in log order, and the
+   * entry goes after every entry applied here, so replicas read it under rules at least these.
+   */
   @Override
   public CompletableFuture<BatchReceipt> apply(ClosedEpoch epoch) {
-    return propose(EncodedEntry.of(epoch.batch(), epoch.runs()));
+    return propose(
+        rulesVersion.getAsInt() >= WireFormat.RULES_GROUPED
+            ? EncodedEntry.of(epoch.batch(), epoch.runs())
+            : EncodedEntry.of(epoch.batch()));
   }
 
   /**

@@ -437,7 +437,7 @@ public final class SequencerNode implements AutoCloseable {
 
   /** The proposer this node's inbox uses (a new one, with a client id of its own). */
   LocalProposer localProposer() {
-    return new LocalProposer(() -> server, Peers.groupId(config.clusterName()));
+    return new LocalProposer(() -> server, Peers.groupId(config.clusterName()), core::rulesVersion);
   }
 
   /** The leader inbox's numbers, or null while this node does not lead. */

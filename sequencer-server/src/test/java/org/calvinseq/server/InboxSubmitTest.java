@@ -33,15 +33,86 @@ class InboxSubmitTest {
         .isInstanceOf(IllegalArgumentException.class);
   }
 
-  @Test
-  void submitsGoThroughTheInboxAndARetriedTxnGetsItsOriginalId() throws Exception {
-    try (SequencerNode node =
+  /** A one-member node, started and leading, whose inbox closes an epoch every 5 ms. */
+  private SequencerNode startedNode() throws Exception {
+    SequencerNode node =
         OneMember.builder(dir)
             .vshardCount(8)
             .inboxSettings(s -> s.withEpochInterval(java.time.Duration.ofMillis(5)))
-            .build()) {
+            .build();
+    try {
       node.start();
       OneMember.awaitLeaderReady(node);
+      return node;
+    } catch (Exception | AssertionError e) {
+      node.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Once the log records apply rules 3, the inbox's epochs go into the log as grouped batches
+   * (docs/wire-format.md, 3a): each client's consecutive ids written once per group, read back as
+   * the ids the client gave. None comes before the cluster-init entry that records those rules.
+   */
+  @Test
+  void theInboxWritesGroupedBatchesOnceTheLogRecordsTheirRules() throws Exception {
+    try (SequencerNode node = startedNode()) {
+      try (SequencerClient client =
+          SequencerClient.builder().peers(node.config().peers()).build()) {
+        List<CompletableFuture<TxnId>> ids = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+          ids.add(
+              client.submit(
+                  new Txn(null, 1, List.of(), List.of(Key.of("c", "k" + i)), new byte[4])));
+        }
+        for (CompletableFuture<TxnId> f : ids) {
+          f.get(30, TimeUnit.SECONDS);
+        }
+      }
+      var log = node.raftServer().getDivision(node.raftServer().getGroupIds().iterator().next());
+      var raftLog = log.getRaftLog();
+      org.calvinseq.core.codec.EntryDecoder decoder =
+          new org.calvinseq.core.codec.EntryDecoder().readGrouped(true);
+      int rules = 1;
+      int grouped = 0;
+      Set<ClientTxnId> seen = new HashSet<>();
+      for (long i = raftLog.getStartIndex(); i <= raftLog.getLastCommittedIndex(); i++) {
+        var e = raftLog.get(i);
+        if (!e.hasStateMachineLogEntry()) {
+          continue;
+        }
+        byte[] bytes = e.getStateMachineLogEntry().getLogData().toByteArray();
+        var entry = decoder.decode(bytes);
+        if (entry instanceof org.calvinseq.core.model.ClusterInit init) {
+          rules = Math.max(rules, init.rulesVersion());
+        } else if (entry instanceof org.calvinseq.core.model.EpochBatch b) {
+          if (bytes[2] == org.calvinseq.core.codec.WireFormat.VERSION_GROUPED) {
+            assertThat(rules)
+                .as("a grouped batch at index %d", i)
+                .isGreaterThanOrEqualTo(org.calvinseq.core.codec.WireFormat.RULES_GROUPED);
+            grouped++;
+          }
+          for (Txn t : b.txns()) {
+            assertThat(t.clientTxnId()).as("the client gave every txn an id").isNotNull();
+            assertThat(seen.add(t.clientTxnId())).isTrue();
+          }
+        }
+      }
+      assertThat(grouped).as("epochs in the grouped format").isPositive();
+      assertThat(seen).as("every txn, with its id, read back from the log").hasSize(300);
+      assertThat(seen.stream().map(ClientTxnId::clientId).distinct()).hasSize(1);
+      assertThat(
+              seen.stream().mapToLong(ClientTxnId::sequence).max().getAsLong()
+                  - seen.stream().mapToLong(ClientTxnId::sequence).min().getAsLong())
+          .as("the client's consecutive sequences")
+          .isEqualTo(299);
+    }
+  }
+
+  @Test
+  void submitsGoThroughTheInboxAndARetriedTxnGetsItsOriginalId() throws Exception {
+    try (SequencerNode node = startedNode()) {
       List<SequencerClient> clients = new ArrayList<>();
       try {
         for (int c = 0; c < 4; c++) {

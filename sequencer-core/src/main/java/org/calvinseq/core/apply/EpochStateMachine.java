@@ -80,7 +80,9 @@ public final class EpochStateMachine {
   private volatile long lastAppliedEpoch = -1;
   private volatile long lastEpochSystemMs = -1;
   private volatile long fanOutEpoch = -1; // the epoch being fanned out, -1 between batches
-  private int rulesVersion = ClusterInit.FIRST_RULES_VERSION; // the log's, replicated
+  // The log's, replicated; volatile for the leader's inbox, which writes grouped batches once the
+  // log records the rules that read them.
+  private volatile int rulesVersion = ClusterInit.FIRST_RULES_VERSION;
 
   private EpochStateMachine(Builder b) {
     this.router = b.router;
@@ -122,7 +124,7 @@ public final class EpochStateMachine {
     }
     SequencerEntry entry;
     try {
-      entry = decoder.decode(data);
+      entry = decoder.readGrouped(rulesVersion >= WireFormat.RULES_GROUPED).decode(data);
     } catch (CodecException e) {
       return undecodable(index, e.getMessage());
     }
@@ -185,7 +187,8 @@ public final class EpochStateMachine {
 
   /**
    * The apply rules the log has recorded so far (1 before any cluster-init entry that records
-   * more); de-duplication runs from version {@link WireFormat#RULES_DEDUPE}. Apply thread.
+   * more); de-duplication runs from version {@link WireFormat#RULES_DEDUPE}, and grouped batches
+   * decode from {@link WireFormat#RULES_GROUPED}. Any thread.
    */
   public int rulesVersion() {
     return rulesVersion;

@@ -17,18 +17,29 @@ public final class EncodedSize {
    */
   public static final int BATCH_OVERHEAD = 64;
 
-  /** What a client txn id adds to {@link #txnBound}: its key and its value at the widest. */
+  /**
+   * What a client txn id adds to {@link #txnBound}: its key and its value at the widest (in a
+   * grouped batch, the id that takes the place of the group's nil, 17 bytes more).
+   */
   public static final int CLIENT_TXN_ID_BOUND = 1 + 2 + ClientTxnId.WIRE_BYTES;
+
+  /**
+   * What {@link #txnBound} charges every txn for the group it may head in a grouped batch
+   * (docs/wire-format.md, 3a), as if each were alone in its group: the group's 2-element array, a
+   * nil in place of its client txn id, and its txn array's header at the widest.
+   */
+  public static final int GROUP_BOUND = 1 + 1 + 5;
 
   private EncodedSize() {}
 
   /**
-   * An upper bound of the msgpack bytes {@code t} takes in a batch entry ({@link
+   * An upper bound of the msgpack bytes {@code t} takes in a batch entry of either format ({@link
    * EntryEncoder#writeTxn}): every header at its widest form, every UTF-16 char of a collection
-   * name at 3 UTF-8 bytes. Saturates at {@link Integer#MAX_VALUE}.
+   * name at 3 UTF-8 bytes, and its own group in a grouped batch. Saturates at {@link
+   * Integer#MAX_VALUE}.
    */
   public static int txnBound(Txn t) {
-    long n = 1; // map header
+    long n = 1 + GROUP_BOUND; // map header
     n += t.clientTxnId() == null ? 0 : CLIENT_TXN_ID_BOUND;
     n += 1 + 9; // tenant
     n += 1 + keysBound(t.readSet());

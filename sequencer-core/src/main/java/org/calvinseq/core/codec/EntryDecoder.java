@@ -67,12 +67,26 @@ public final class EntryDecoder extends MsgpackInput {
   /** Copy of the input when it is not backed by an accessible array (read-only buffers). */
   private byte[] copy = EMPTY;
 
+  /** Whether grouped batches (format {@link WireFormat#VERSION_GROUPED}) are read. */
+  private boolean grouped;
+
   // Where decoding is, turned into a field path such as "txns[3].readSet[0].key" only when an error
   // is thrown: building those strings eagerly cost more than decoding the fields themselves.
   private String list; // "txns" or "acks" while inside one of them, else null
   private int item = -1;
   private String set; // "readSet" or "writeSet" while inside one, else null
   private int keyIndex = -1;
+
+  /**
+   * Whether this decoder reads grouped batches (format {@link WireFormat#VERSION_GROUPED},
+   * docs/wire-format.md section 3a), which only leaders write; by default it does not, and rejects
+   * them as an unsupported version. The state machine reads them once the log records apply rules
+   * {@link WireFormat#RULES_GROUPED}.
+   */
+  public EntryDecoder readGrouped(boolean read) {
+    this.grouped = read;
+    return this;
+  }
 
   public SequencerEntry decode(byte[] bytes) throws CodecException {
     return decode(bytes, 0, bytes.length);
@@ -154,6 +168,7 @@ public final class EntryDecoder extends MsgpackInput {
     int vshardCountAt = -1; // cluster-init fields: read once the type is known (section 6a)
     int clusterNameAt = -1;
     int rulesAt = -1;
+    int txnsAt = -1; // the txns, when they come before the version (read once it is known)
     entryFields.clear();
     for (int i = 0; i < fields; i++) {
       int key = fieldKey("entry", entryFields);
@@ -165,7 +180,14 @@ public final class EntryDecoder extends MsgpackInput {
           proposerMs = sint("proposerMs");
           hasProposerMs = true;
         }
-        case BATCH_TXNS -> txns = readTxns();
+        case BATCH_TXNS -> {
+          if (version < 0) {
+            txnsAt = pos;
+            skipValue();
+          } else {
+            txns = readTxns(checkVersion(version));
+          }
+        }
         case ACK_ACKS -> acks = readAcks();
         case INIT_VSHARD_COUNT -> {
           vshardCountAt = pos;
@@ -185,10 +207,15 @@ public final class EntryDecoder extends MsgpackInput {
     if (version < 0) {
       throw error("version", "missing format version");
     }
-    if (version != VERSION) {
-      throw error(
-          "version",
-          "unsupported format version " + version + " (this node reads " + VERSION + ")");
+    checkVersion(version);
+    if (txnsAt >= 0) {
+      int after = pos;
+      pos = txnsAt;
+      txns = readTxns(version);
+      pos = after;
+    }
+    if (version != VERSION && type != TYPE_BATCH) {
+      throw error("version", "format version " + version + " is for batch entries only");
     }
     if (type == TYPE_BATCH) {
       if (txns == null) {
@@ -254,19 +281,96 @@ public final class EntryDecoder extends MsgpackInput {
     return new ClusterInit((int) vshards, name, (int) rules);
   }
 
+  /** {@code version}, if this decoder reads it; else the error saying why not. */
+  private long checkVersion(long version) throws CodecException {
+    if (version == VERSION || (version == VERSION_GROUPED && grouped)) {
+      return version;
+    }
+    throw error(
+        "version",
+        version == VERSION_GROUPED
+            ? "format version 2 (a grouped batch) is not read here: leaders write it once the log"
+                + " records apply rules "
+                + RULES_GROUPED
+                + ", and clients never"
+            : "unsupported format version "
+                + version
+                + (grouped ? " (this node reads 1 and 2)" : " (this node reads 1)"));
+  }
+
+  private List<Txn> readTxns(long version) throws CodecException {
+    return version == VERSION_GROUPED ? readGroups() : readTxns();
+  }
+
   private List<Txn> readTxns() throws CodecException {
     int n = arrayHeader("txns", 1);
     List<Txn> txns = new ArrayList<>(Math.min(n, 1024));
     list = "txns";
     for (int i = 0; i < n; i++) {
       item = i;
-      txns.add(readTxn());
+      txns.add(readTxn(false, null));
     }
     leaveList();
     return txns;
   }
 
-  private Txn readTxn() throws CodecException {
+  /**
+   * The txns of a grouped batch (section 3a): an array of groups {@code [first client txn id or
+   * nil, [txn, ...]]}, the txns numbered on across groups; each group maximal.
+   */
+  private List<Txn> readGroups() throws CodecException {
+    // The smallest group, [nil, [{}]], takes 4 bytes; the smallest txn map 1.
+    int n = arrayHeader("txns", 4);
+    List<Txn> txns = new ArrayList<>((int) Math.min(remaining() / 32, 8192));
+    ClientTxnId prev = null;
+    int prevCount = 0;
+    for (int g = 0; g < n; g++) {
+      list = "groups";
+      item = g;
+      int parts = arrayHeader(null, 1);
+      if (parts != 2) {
+        throw error(
+            null,
+            "a group is a 2-element array [clientTxnId or nil, txns], got " + parts + " elements");
+      }
+      ClientTxnId first = null;
+      if (pos < end && buf[pos] == (byte) 0xC0) { // nil: txns without client txn ids
+        pos++;
+      } else {
+        first = readClientId();
+      }
+      int count = arrayHeader("txns", 1);
+      if (count == 0) {
+        throw error("txns", "empty group");
+      }
+      if (first != null
+          && Long.compareUnsigned(first.sequence() + (count - 1), first.sequence()) < 0) {
+        throw error("clientTxnId", "the group's " + count + " sequences pass 2^64-1");
+      }
+      if (g > 0 && EntryEncoder.continues(prev, prevCount, first)) {
+        throw error(null, "continues the group before it (groups are maximal)");
+      }
+      list = "txns";
+      for (int i = 0; i < count; i++) {
+        item = txns.size();
+        ClientTxnId id =
+            first == null || i == 0
+                ? first
+                : new ClientTxnId(first.clientId(), first.sequence() + i);
+        txns.add(readTxn(true, id));
+      }
+      prev = first;
+      prevCount = count;
+    }
+    leaveList();
+    return txns;
+  }
+
+  /**
+   * A txn map. In a grouped batch ({@code inGroup}) its client txn id is {@code groupId}, its
+   * group's, and the map must not carry one.
+   */
+  private Txn readTxn(boolean inGroup, ClientTxnId groupId) throws CodecException {
     int fields = mapHeader(null);
     ClientTxnId clientId = null;
     long tenant = 0;
@@ -277,7 +381,12 @@ public final class EntryDecoder extends MsgpackInput {
     for (int i = 0; i < fields; i++) {
       int key = fieldKey(null, itemFields);
       switch (key) {
-        case TXN_CLIENT_ID -> clientId = readClientId();
+        case TXN_CLIENT_ID -> {
+          if (inGroup) {
+            throw error("clientTxnId", "a txn of a grouped batch carries no client txn id");
+          }
+          clientId = readClientId();
+        }
         case TXN_TENANT -> tenant = uint64("tenant");
         case TXN_READ_SET -> readSet = readKeys("readSet");
         case TXN_WRITE_SET -> writeSet = readKeys("writeSet");
@@ -285,7 +394,7 @@ public final class EntryDecoder extends MsgpackInput {
         default -> skipValue();
       }
     }
-    return new Txn(clientId, tenant, readSet, writeSet, payload);
+    return new Txn(inGroup ? groupId : clientId, tenant, readSet, writeSet, payload);
   }
 
   private ClientTxnId readClientId() throws CodecException {

@@ -91,6 +91,17 @@ public final class MsgpackOutput {
     return header(n, 0x90, 0xDC, 0xDD);
   }
 
+  /** How many bytes {@link #arrayHeader} or {@link #mapHeader} writes for {@code n} entries. */
+  public static int headerSize(int n) {
+    return n < 16 ? 1 : n < 1 << 16 ? 3 : 5;
+  }
+
+  public MsgpackOutput nil() {
+    ensure(1);
+    put1(0xC0);
+    return this;
+  }
+
   private MsgpackOutput header(int n, int fix, int h16, int h32) {
     if (n < 0) {
       throw new IllegalArgumentException("size must be >= 0: " + n);

@@ -8,8 +8,20 @@ package org.calvinseq.core.codec;
 public final class WireFormat {
   private WireFormat() {}
 
-  /** The format version this code writes and the only one it reads. */
+  /**
+   * The format version of every ack and cluster-init entry, and of batches whose txns carry their
+   * own client txn ids: clients propose and submit it, and every reader reads it.
+   */
   public static final int VERSION = 1;
+
+  /**
+   * The format version of grouped batches (docs/wire-format.md, section 3a): the txns in groups of
+   * consecutive client txn ids, each id written once per group instead of once per txn. Only batch
+   * entries take it; leaders write it once the log records apply rules {@link #RULES_GROUPED}, and
+   * replicas read it only from there on (before, it is an entry they cannot decode, as for code of
+   * earlier versions).
+   */
+  public static final int VERSION_GROUPED = 2;
 
   /**
    * How far above the expected epoch ({@code nextEpoch}) a batch may name an epoch. A batch naming
@@ -53,15 +65,23 @@ public final class WireFormat {
 
   /**
    * The apply rules this code applies, recorded by its leaders in cluster-init entries (field
-   * {@link #INIT_RULES_VERSION}): 2, de-duplication by client txn id. De-duplication starts where
-   * the log first records rules {@link #RULES_DEDUPE} or more, so that every replica starts it at
-   * the same position whatever snapshot it started from; an entry without the field records 1, the
-   * rules before.
+   * {@link #INIT_RULES_VERSION}): 3, grouped batches. De-duplication starts where the log first
+   * records rules {@link #RULES_DEDUPE} or more, and grouped batches decode where it first records
+   * {@link #RULES_GROUPED} or more, so that every replica starts either at the same position
+   * whatever snapshot it started from; an entry without the field records 1, the rules before.
    */
-  public static final int RULES_VERSION = 2;
+  public static final int RULES_VERSION = 3;
 
   /** The first apply rules with de-duplication by client txn id (docs/wire-format.md, 9a). */
   public static final int RULES_DEDUPE = 2;
+
+  /**
+   * The first apply rules under which batches of format {@link #VERSION_GROUPED} decode
+   * (docs/wire-format.md, 3a). A replica of an earlier version stops at the cluster-init entry that
+   * records them, rather than skip the grouped batches that follow it while newer replicas apply
+   * them.
+   */
+  public static final int RULES_GROUPED = 3;
 
   /**
    * The most client ids the de-duplication state tracks; past it, the least recently seen client is

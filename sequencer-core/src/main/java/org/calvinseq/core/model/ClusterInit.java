@@ -24,11 +24,11 @@ public record ClusterInit(int vshardCount, String clusterName, int rulesVersion)
   public static final int FIRST_RULES_VERSION = 1;
 
   /**
-   * The apply rules this code applies, and that its leaders record: 2, de-duplication by client txn
-   * id. The same number as {@code WireFormat.RULES_VERSION}, which cannot be used here (the model
-   * is below the codec).
+   * The apply rules this code applies, and that its leaders record: 3, grouped batches (2 was
+   * de-duplication by client txn id). The same number as {@code WireFormat.RULES_VERSION}, which
+   * cannot be used here (the model is below the codec).
    */
-  public static final int CURRENT_RULES_VERSION = 2;
+  public static final int CURRENT_RULES_VERSION = 3;
 
   /** The entry this code's leaders propose: its settings, and the current apply rules. */
   public ClusterInit(int vshardCount, String clusterName) {

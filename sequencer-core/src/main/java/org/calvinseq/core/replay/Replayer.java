@@ -92,7 +92,8 @@ public final class Replayer implements ReplaySource {
     private final int vshard;
     private final long toEpoch;
     private final long firstEpoch;
-    private final EntryDecoder decoder = new EntryDecoder();
+    // Replays only entries that were applied, grouped batches included.
+    private final EntryDecoder decoder = new EntryDecoder().readGrouped(true);
     private final Participants participants = new Participants(router);
     private long record;
     private List<Txn> txns = List.of();

@@ -92,6 +92,44 @@ class ClusterInitTest {
         "txns");
   }
 
+  /**
+   * A grouped batch is an entry that does not decode until the log records apply rules 3: the same
+   * on every replica, and on replicas of earlier versions, which read only format 1. From there on
+   * it applies as the same txns in format 1 do.
+   */
+  @Test
+  void aGroupedBatchDecodesOnlyFromTheRulesThatReadIt() {
+    EpochBatch b =
+        EpochBatch.auto(
+            1_700_000_000_000L,
+            List.of(
+                new org.calvinseq.core.model.Txn(
+                    new org.calvinseq.core.model.ClientTxnId(7, 1),
+                    0,
+                    List.of(),
+                    List.of(org.calvinseq.core.model.Key.of("c", "k")),
+                    new byte[1])));
+    byte[] grouped = EntryEncoder.encodeGrouped(b);
+    EpochStateMachine sm = machine(4, "c");
+    sm.apply(1, EntryEncoder.encode(new ClusterInit(4, "c", WireFormat.RULES_DEDUPE)));
+    ApplyResult before = sm.apply(2, grouped);
+    assertThat(before.kind()).isEqualTo(ApplyResult.Kind.DECODE_ERROR);
+    assertThat(((ApplyResult.DecodeError) before).detail()).contains("format version 2");
+    assertThat(sm.nextEpoch()).as("it took no epoch").isZero();
+
+    sm.apply(3, EntryEncoder.encode(new ClusterInit(4, "c")));
+    assertThat(sm.rulesVersion()).isEqualTo(WireFormat.RULES_GROUPED);
+    EpochStateMachine plain = machine(4, "c");
+    plain.apply(1, EntryEncoder.encode(new ClusterInit(4, "c")));
+    ApplyResult after = sm.apply(4, grouped);
+    assertThat(after.kind()).isEqualTo(ApplyResult.Kind.APPLIED);
+    assertThat(after).isEqualTo(plain.apply(4, EntryEncoder.encode(b)));
+    ApplyResult retry = sm.apply(5, grouped);
+    assertThat(((ApplyResult.Sequenced) retry).notSequenced())
+        .as("its client txn id was recorded: the retry is a duplicate")
+        .hasSize(1);
+  }
+
   @Test
   void theRulesVersionIsOptionalAndNeverLowered() throws Exception {
     assertThat(new ClusterInit(4, "c").rulesVersion()).isEqualTo(WireFormat.RULES_VERSION);
@@ -108,11 +146,13 @@ class ClusterInitTest {
     assertThat(sm.rulesVersion()).isEqualTo(1);
     sm.apply(1, old);
     assertThat(sm.rulesVersion()).as("an entry without the field records 1").isEqualTo(1);
-    sm.apply(2, EntryEncoder.encode(new ClusterInit(4, "c")));
+    sm.apply(2, EntryEncoder.encode(new ClusterInit(4, "c", 2)));
     assertThat(sm.rulesVersion()).isEqualTo(2);
-    sm.apply(3, old); // a leader of the older version took office later
-    assertThat(sm.rulesVersion()).as("never lowered").isEqualTo(2);
-    assertThat(StateCodec.decode(StateCodec.encode(sm.snapshot())).rulesVersion()).isEqualTo(2);
+    sm.apply(3, EntryEncoder.encode(new ClusterInit(4, "c")));
+    assertThat(sm.rulesVersion()).isEqualTo(3);
+    sm.apply(4, old); // a leader of an older version took office later
+    assertThat(sm.rulesVersion()).as("never lowered").isEqualTo(3);
+    assertThat(StateCodec.decode(StateCodec.encode(sm.snapshot())).rulesVersion()).isEqualTo(3);
   }
 
   @Test

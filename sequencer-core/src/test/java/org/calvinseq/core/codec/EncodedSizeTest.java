@@ -41,6 +41,8 @@ class EncodedSizeTest {
       }
       EpochBatch b = new EpochBatch(Long.MAX_VALUE, Long.MAX_VALUE, txns);
       assertThat((long) EntryEncoder.encode(b).length).isLessThanOrEqualTo(bound);
+      // Grouped, each txn heads its own group (random ids): the widest a grouped batch gets.
+      assertThat((long) EntryEncoder.encodeGrouped(b).length).isLessThanOrEqualTo(bound);
     }
   }
 

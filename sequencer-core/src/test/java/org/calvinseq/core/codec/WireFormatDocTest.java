@@ -72,21 +72,32 @@ class WireFormatDocTest {
           "5",
           vector5(),
           "6",
-          new org.calvinseq.core.model.ClusterInit(1024, "calvinseq", 2),
+          new org.calvinseq.core.model.ClusterInit(1024, "calvinseq", 3),
           "7",
-          new org.calvinseq.core.model.ClusterInit(1024, "calvinseq", 1));
+          new org.calvinseq.core.model.ClusterInit(1024, "calvinseq", 1),
+          "8",
+          vector8());
+
+  /** The vectors that are grouped batches (section 3a). */
+  private static final java.util.Set<String> GROUPED = java.util.Set.of("8");
 
   /** The rejected entries and the field the decoder must report. */
   private static final Map<String, String> REJECTS =
-      Map.of(
-          "R1", "txns[0].readSet[1]",
-          "R2", "txns[0].tenant",
-          "R3", "txns[0].readSet[0].collection",
-          "R4", "entry",
-          "R5", "version",
-          "R6", "entry",
-          "R7", "acks[0]",
-          "R8", "entry");
+      Map.ofEntries(
+          Map.entry("R1", "txns[0].readSet[1]"),
+          Map.entry("R2", "txns[0].tenant"),
+          Map.entry("R3", "txns[0].readSet[0].collection"),
+          Map.entry("R4", "entry"),
+          Map.entry("R5", "version"),
+          Map.entry("R6", "entry"),
+          Map.entry("R7", "acks[0]"),
+          Map.entry("R8", "entry"),
+          Map.entry("R9", "version"),
+          Map.entry("R10", "groups[1]"),
+          Map.entry("R11", "txns[0].clientTxnId"));
+
+  /** The rejected entries the page says are read where grouped batches are read. */
+  private static final java.util.Set<String> READ_GROUPED = java.util.Set.of("R10", "R11");
 
   private static final List<String> ACCEPTS = List.of("A1");
 
@@ -185,6 +196,21 @@ class WireFormatDocTest {
                 List.of(order),
                 List.of(Key.of("audit", "o1"), order),
                 new byte[0])));
+  }
+
+  private static EpochBatch vector8() {
+    ClientTxnId first = new ClientTxnId(0x0102030405060708L, 9);
+    return EpochBatch.auto(
+        1_700_000_000_000L,
+        List.of(
+            new Txn(first, 1, List.of(), List.of(new Key("a", bytes(1))), new byte[0]),
+            new Txn(
+                new ClientTxnId(first.clientId(), 10),
+                1,
+                List.of(),
+                List.of(new Key("a", bytes(2))),
+                new byte[0]),
+            new Txn(null, 2, List.of(), List.of(new Key("a", bytes(3))), new byte[0])));
   }
 
   private static AckBatch vector3() {
@@ -289,12 +315,20 @@ class WireFormatDocTest {
                     () -> {
                       Section s = section("Vector " + e.getKey());
                       byte[] bytes = s.hex();
-                      SequencerEntry decoded = new EntryDecoder().decode(bytes);
+                      boolean grouped = GROUPED.contains(e.getKey());
+                      SequencerEntry decoded =
+                          new EntryDecoder().readGrouped(grouped).decode(bytes);
                       assertThat(decoded).isEqualTo(e.getValue());
-                      assertThat(HEX.formatHex(EntryEncoder.encode(e.getValue())))
+                      assertThat(
+                              HEX.formatHex(
+                                  grouped
+                                      ? EntryEncoder.encodeGrouped((EpochBatch) e.getValue())
+                                      : EntryEncoder.encode(e.getValue())))
                           .isEqualTo(HEX.formatHex(bytes));
                       assertThat(
-                              new EntryDecoder().decode(ByteBuffer.wrap(bytes).asReadOnlyBuffer()))
+                              new EntryDecoder()
+                                  .readGrouped(grouped)
+                                  .decode(ByteBuffer.wrap(bytes).asReadOnlyBuffer()))
                           .isEqualTo(e.getValue());
                       assertThat(HEX.formatHex(s.tableBytes()))
                           .as("the byte-by-byte table of Vector %s", e.getKey())
@@ -335,7 +369,9 @@ class WireFormatDocTest {
                       Matcher m = REJECTED_AT.matcher(s.body());
                       assertThat(m.find()).as("'Rejected at field' in " + e.getKey()).isTrue();
                       assertThat(m.group(1)).isEqualTo(e.getValue());
-                      assertThatThrownBy(() -> new EntryDecoder().decode(s.hex()))
+                      EntryDecoder decoder =
+                          new EntryDecoder().readGrouped(READ_GROUPED.contains(e.getKey()));
+                      assertThatThrownBy(() -> decoder.decode(s.hex()))
                           .isInstanceOfSatisfying(
                               CodecException.class,
                               c -> assertThat(c.field()).isEqualTo(e.getValue()));

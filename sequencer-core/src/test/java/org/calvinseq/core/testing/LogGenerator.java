@@ -25,10 +25,11 @@ import org.calvinseq.core.routing.CollectionHashRouter;
  * and unused Raft indexes. Txns carry client txn ids of a few clients (some with hostile ids and
  * sequences at the edges of the signed and unsigned ranges), and some batches retry txns of earlier
  * ones, whole, in part, reordered or mixed with new txns. De-duplication starts with a cluster-init
- * entry recording apply rules 2, the first entry unless asked for later, and now and then a
- * cluster-init entry of an older leader (rules 1) follows, which must not stop it. Alongside it
- * keeps the {@link ReferenceModel} of what applying the log must produce, and what each entry must
- * yield.
+ * entry recording apply rules 2 or 3, the first entry unless asked for later, and now and then a
+ * cluster-init entry of an older or newer leader (rules 1 to 3) follows; a lower one must not stop
+ * either rule. From rules 3 on most batches are grouped (format 2); before, a grouped batch is an
+ * entry that does not decode. Alongside it keeps the {@link ReferenceModel} of what applying the
+ * log must produce, and what each entry must yield.
  */
 public final class LogGenerator {
   /**
@@ -129,7 +130,7 @@ public final class LogGenerator {
       return null;
     }
     activated = true;
-    return clusterInit(WireFormat.RULES_VERSION);
+    return clusterInit(rnd.nextInt(3) == 0 ? WireFormat.RULES_DEDUPE : WireFormat.RULES_VERSION);
   }
 
   private Entry clusterInit(int rules) {
@@ -147,7 +148,7 @@ public final class LogGenerator {
       return init;
     }
     if (rnd.nextInt(60) == 0) {
-      return clusterInit(rnd.nextBoolean() ? 1 : WireFormat.RULES_VERSION); // a new leader's entry
+      return clusterInit(1 + rnd.nextInt(WireFormat.RULES_VERSION)); // a new leader's entry
     }
     if (rnd.nextInt(10) == 0) {
       nextIndex += 1 + rnd.nextInt(3); // indexes used by configuration entries
@@ -199,8 +200,10 @@ public final class LogGenerator {
   }
 
   private Entry append(EpochBatch b) {
+    boolean grouped = model.rulesVersion() >= WireFormat.RULES_GROUPED && rnd.nextInt(4) != 0;
     Kind kind = model.apply(b);
-    Entry e = new Entry(nextIndex++, EntryEncoder.encode(b), kind, model.lastNotSequenced());
+    byte[] bytes = grouped ? EntryEncoder.encodeGrouped(b) : EntryEncoder.encode(b);
+    Entry e = new Entry(nextIndex++, bytes, kind, model.lastNotSequenced());
     entries.add(e);
     return e;
   }
@@ -299,9 +302,12 @@ public final class LogGenerator {
     return new AckBatch(acks);
   }
 
-  /** Bytes that must not decode: noise, a cut valid entry, a wrong version or an unknown type. */
+  /**
+   * Bytes that must not decode: noise, a cut valid entry, a wrong version, an unknown type, a
+   * grouped batch that is not canonical, or one before the rules that read grouped batches.
+   */
   private byte[] garbage() {
-    switch (rnd.nextInt(4)) {
+    switch (rnd.nextInt(6)) {
       case 0 -> {
         byte[] b = new byte[rnd.nextInt(24)];
         rnd.nextBytes(b);
@@ -315,7 +321,35 @@ public final class LogGenerator {
         return Arrays.copyOf(valid, rnd.nextInt(valid.length));
       }
       case 2 -> {
-        return new byte[] {(byte) 0x84, 0, 2, 1, 1, 3, 0, 4, (byte) 0x90}; // version 2
+        return new byte[] {(byte) 0x84, 0, 7, 1, 1, 3, 0, 4, (byte) 0x90}; // version 7
+      }
+      case 3 -> {
+        // Grouped, two groups without ids where the canonical form has one.
+        return new byte[] {
+          (byte) 0x84,
+          0,
+          2,
+          1,
+          1,
+          3,
+          0,
+          4,
+          (byte) 0x92,
+          (byte) 0x92,
+          (byte) 0xC0,
+          (byte) 0x91,
+          (byte) 0x80,
+          (byte) 0x92,
+          (byte) 0xC0,
+          (byte) 0x91,
+          (byte) 0x80
+        };
+      }
+      case 4 -> {
+        if (model.rulesVersion() < WireFormat.RULES_GROUPED) {
+          return EntryEncoder.encodeGrouped(EpochBatch.auto(clock, txns(1 + rnd.nextInt(2))));
+        }
+        return new byte[] {(byte) 0x83, 0, 1, 1, 99, 4, (byte) 0x90}; // type 99
       }
       default -> {
         return new byte[] {(byte) 0x83, 0, 1, 1, 99, 4, (byte) 0x90}; // type 99

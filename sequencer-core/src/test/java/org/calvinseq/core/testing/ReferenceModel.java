@@ -46,7 +46,15 @@ public final class ReferenceModel {
     return lastNotSequenced;
   }
 
-  /** Applies a cluster-init entry: from apply rules 2 on, retries are recognised. */
+  /** The apply rules the log has recorded so far. */
+  public int rulesVersion() {
+    return rulesVersion;
+  }
+
+  /**
+   * Applies a cluster-init entry: from apply rules 2 on, retries are recognised; from 3 on, grouped
+   * batches decode (the generator, not this model, writes them).
+   */
   public void apply(ClusterInit init) {
     rulesVersion = Math.max(rulesVersion, init.rulesVersion());
   }

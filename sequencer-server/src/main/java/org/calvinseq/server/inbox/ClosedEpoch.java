@@ -59,8 +59,8 @@ public final class ClosedEpoch {
 
   /**
    * The batch's txns with their encodings, one run per submission in the batch's order, made when
-   * each submission arrived: {@code EntryEncoder.encode(batch(), runs())} encodes the entry without
-   * reading the txns again.
+   * each submission arrived: {@code EntryEncoder.encodeGrouped(batch(), runs())} encodes the entry
+   * without reading the txns again.
    */
   public List<EntryEncoder.TxnRun> runs() {
     List<EntryEncoder.TxnRun> runs = new ArrayList<>(submissions.size());

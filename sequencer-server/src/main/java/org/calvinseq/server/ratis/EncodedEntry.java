@@ -31,13 +31,13 @@ public final class EncodedEntry implements Message {
   }
 
   /**
-   * Encodes {@code batch} from {@code runs}, which hold its txns with their encodings ({@link
-   * EntryEncoder#encode(EpochBatch, List)}: the same bytes as {@link #of(SequencerEntry)}).
+   * Encodes {@code batch} as a grouped batch from {@code runs}, which hold its txns with their
+   * encodings ({@link EntryEncoder#encodeGrouped(EpochBatch, List)}).
    *
    * @throws IllegalArgumentException if the runs' txns are not the batch's
    */
   public static EncodedEntry of(EpochBatch batch, List<EntryEncoder.TxnRun> runs) {
-    return new EncodedEntry(batch, EntryEncoder.encode(batch, runs));
+    return new EncodedEntry(batch, EntryEncoder.encodeGrouped(batch, runs));
   }
 
   public SequencerEntry entry() {

@@ -89,7 +89,8 @@ class ClosedEpochTest {
     assertThat(e.runs().stream().flatMap(r -> r.txns().stream()).toList())
         .isEqualTo(e.batch().txns());
 
-    assertThat(EntryEncoder.encode(e.batch(), e.runs())).isEqualTo(EntryEncoder.encode(e.batch()));
+    assertThat(EntryEncoder.encodeGrouped(e.batch(), e.runs()))
+        .isEqualTo(EntryEncoder.encodeGrouped(e.batch()));
   }
 
   @Test

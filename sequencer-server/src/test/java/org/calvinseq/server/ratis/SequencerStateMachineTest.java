@@ -157,6 +157,19 @@ class SequencerStateMachineTest {
     assertThat(follower.state()).isEqualTo(leader.state());
   }
 
+  /** Grouped batches are the leader's own format: a client that proposes one is refused. */
+  @Test
+  void aGroupedBatchFromAClientIsRefusedAtTheLeader() throws Exception {
+    Replica leader = open("leader", ApplyListener.NONE, RaftStorage.StartupOption.FORMAT);
+    byte[] grouped =
+        EntryEncoder.encodeGrouped(
+            EpochBatch.auto(System.currentTimeMillis(), List.of(txn(1), txn(2))));
+    TransactionContext refused = leader.sm.startTransaction(request(grouped));
+    assertThat(refused.getException())
+        .hasMessageContaining("malformed entry")
+        .hasMessageContaining("format version 2");
+  }
+
   @Test
   void aSnapshotWriteThatFailsLeavesThePreviousSnapshotLoadable() throws Exception {
     Replica r = open("r", ApplyListener.NONE, RaftStorage.StartupOption.FORMAT);
