@@ -1,15 +1,18 @@
 package org.calvinseq.core.codec;
 
+import java.util.Arrays;
 import java.util.Locale;
 import org.msgpack.core.MessageFormat;
 import org.msgpack.value.ValueType;
 
 /**
- * The byte level of {@link EntryDecoder}: a cursor over a byte array with msgpack's integer, length
- * and skip primitives, every bound checked before a read. Errors are built by the subclass, which
- * knows the field path.
+ * The byte level of {@link EntryDecoder}: a cursor over a byte array with msgpack's headers,
+ * integers, binaries, field keys and skips, every bound checked before a read. Errors are built by
+ * the subclass, which knows the field path; the entry's structure and its names are the subclass's.
  */
 abstract class MsgpackInput {
+  static final byte[] EMPTY = new byte[0];
+
   byte[] buf;
   int start;
   int pos;
@@ -181,5 +184,155 @@ abstract class MsgpackInput {
 
   static long getLong(byte[] b, int off) {
     return ((long) getInt(b, off) << 32) | (getInt(b, off + 4) & 0xFFFF_FFFFL);
+  }
+
+  // ---- values, each bound checked before it is read ----
+
+  final int mapHeader(String where) throws CodecException {
+    int n;
+    if (pos < end && (buf[pos] & 0xF0) == 0x80) { // fixmap
+      n = buf[pos++] & 0x0F;
+    } else {
+      int b = peek(where, ValueType.MAP, "map");
+      pos++;
+      n = b == 0xDE ? u16() : length32(where);
+    }
+    if ((long) n * 2 > remaining()) {
+      throw error(
+          where, "declares " + n + " map entries but only " + remaining() + " bytes remain");
+    }
+    return n;
+  }
+
+  final int arrayHeader(String where, int minElementBytes) throws CodecException {
+    int n;
+    if (pos < end && (buf[pos] & 0xF0) == 0x90) { // fixarray
+      n = buf[pos++] & 0x0F;
+    } else {
+      int b = peek(where, ValueType.ARRAY, "array");
+      pos++;
+      n = b == 0xDC ? u16() : length32(where);
+    }
+    if ((long) n * minElementBytes > remaining()) {
+      throw error(where, "declares " + n + " elements but only " + remaining() + " bytes remain");
+    }
+    return n;
+  }
+
+  /** Consumes a field key of a map whose keys so far are in {@code seen}, and adds it there. */
+  final int fieldKey(String where, FieldSet seen) throws CodecException {
+    long key;
+    if (pos < end && buf[pos] >= 0) { // positive fixint: every field number in use
+      key = buf[pos++];
+    } else {
+      int b = peek(where, ValueType.INTEGER, "integer field key");
+      key = readInteger(b);
+      if (b == 0xCF && key < 0) {
+        throw error(where, "field key out of range: " + Long.toUnsignedString(key));
+      }
+    }
+    if (key < 0 || key > Integer.MAX_VALUE) {
+      throw error(where, "field key out of range: " + key);
+    }
+    if (!seen.add((int) key)) {
+      throw error(where, "duplicate field " + key);
+    }
+    return (int) key;
+  }
+
+  final long uint(String where) throws CodecException {
+    long v = sint(where);
+    if (v < 0) {
+      throw error(where, "must not be negative: " + v);
+    }
+    return v;
+  }
+
+  final long sint(String where) throws CodecException {
+    if (pos < end && buf[pos] >= 0) { // positive fixint
+      return buf[pos++];
+    }
+    int b = peek(where, ValueType.INTEGER, "integer");
+    long v = readInteger(b);
+    if (b == 0xCF && v < 0) {
+      throw error(where, "integer out of range");
+    }
+    return v;
+  }
+
+  /** An unsigned 64-bit integer carried in a long (two's complement above 2^63). */
+  final long uint64(String where) throws CodecException {
+    if (pos < end && buf[pos] >= 0) { // positive fixint
+      return buf[pos++];
+    }
+    int b = peek(where, ValueType.INTEGER, "integer");
+    long v = readInteger(b);
+    if (v < 0 && b != 0xCF) {
+      throw error(where, "must not be negative: " + v);
+    }
+    return v;
+  }
+
+  final byte[] binary(String where) throws CodecException {
+    int n = binaryHeader(where);
+    if (n == 0) {
+      return EMPTY;
+    }
+    byte[] b = Arrays.copyOfRange(buf, pos, pos + n);
+    pos += n;
+    return b;
+  }
+
+  /** Consumes a bin header whose length fits in the remaining bytes; returns the length. */
+  final int binaryHeader(String where) throws CodecException {
+    int n;
+    if (pos + 1 < end && buf[pos] == (byte) 0xC4) { // bin8
+      n = buf[pos + 1] & 0xFF;
+      pos += 2;
+    } else {
+      int b = peek(where, ValueType.BINARY, "binary");
+      pos++;
+      n =
+          switch (b) {
+            case 0xC4 -> u8();
+            case 0xC5 -> u16();
+            default -> length32(where);
+          };
+    }
+    if (n > remaining()) {
+      throw error(where, "declares " + n + " bytes but only " + remaining() + " remain");
+    }
+    return n;
+  }
+
+  /**
+   * The field keys seen in one map, to reject a key that occurs twice. Keys below 64 (every field
+   * in use) are bits of a long; larger ones, which only unknown fields can have, go to a hash set
+   * made the first time one occurs, so that a map of many distinct large keys costs linear time.
+   */
+  static final class FieldSet {
+    private long low;
+    private java.util.HashSet<Integer> high;
+
+    void clear() {
+      low = 0;
+      high = null;
+    }
+
+    /** Adds {@code key} (>= 0); false if it was already there. */
+    boolean add(int key) {
+      if (key < 64) {
+        long bit = 1L << key;
+        if ((low & bit) != 0) {
+          return false;
+        }
+        low |= bit;
+        return true;
+      }
+      if (high == null) {
+        high = new java.util.HashSet<>();
+      }
+      return high.add(key);
+    }
   }
 }
