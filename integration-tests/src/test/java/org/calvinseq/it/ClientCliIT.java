@@ -183,6 +183,22 @@ class ClientCliIT {
         String drivenSummary = driven.out().lines().reduce((a, b) -> b).orElseThrow();
         assertThat(drivenSummary).startsWith("summary mode=submit clients=4").contains("errors 0");
         assertThat(drivenSummary).doesNotContain(": 0 txns");
+        if (rate.equals("0")) {
+          assertThat(drivenSummary).doesNotContain("from send"); // unpaced: no due times
+          continue;
+        }
+        // Paced: latency also from when each txn was handed to the client, which is never before
+        // its due time, so it is never the longer of the two.
+        java.util.regex.Matcher m =
+            java.util.regex.Pattern.compile(
+                    "latency p50 ([\\d.]+) ms p99 ([\\d.]+) ms .* from send p50 ([\\d.]+) ms p99"
+                        + " ([\\d.]+) ms")
+                .matcher(drivenSummary);
+        assertThat(m.find()).as(drivenSummary).isTrue();
+        assertThat(Double.parseDouble(m.group(3)))
+            .isLessThanOrEqualTo(Double.parseDouble(m.group(1)));
+        assertThat(Double.parseDouble(m.group(4)))
+            .isLessThanOrEqualTo(Double.parseDouble(m.group(2)));
       }
 
       cluster.kill(cluster.awaitLeader(Duration.ofSeconds(30)) == 0 ? 1 : 0);
