@@ -8,6 +8,7 @@ import java.util.function.Function;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.RaftClientAsynchronousProtocol;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -31,6 +32,12 @@ import org.calvinseq.server.ratis.EncodedEntry;
  * ({@code startTransaction} validates it, the retry cache keys it by client and call id), and a
  * call returns once the entry is in the leader's log, so epochs proposed one after another by the
  * closer thread are appended in that order.
+ *
+ * <p>The request goes to the group's division itself when it takes client requests (Ratis's
+ * division does: {@link RaftClientAsynchronousProtocol}), not through the {@link RaftServer}: the
+ * server hands each request to the division's client-request pool and blocks until that thread has
+ * appended it (a wake-up of that thread, and of the caller after, for every epoch). Called
+ * directly, the division does the same work on the closer thread, which waited for it anyway.
  *
  * <p>Failures map as a client's would: the state machine's refusal to {@link
  * ProposalRejectedException} (bad input, not retried), a stale receipt to {@link
@@ -91,10 +98,15 @@ final class LocalProposer implements Function<ClosedEpoch, CompletableFuture<Bat
             .setType(RaftClientRequest.writeRequestType())
             .build();
     try {
-      return s.submitClientRequestAsync(request).thenApply(LocalProposer::receipt);
+      return route(s).submitClientRequestAsync(request).thenApply(LocalProposer::receipt);
     } catch (IOException | RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
+  }
+
+  /** Where a request goes: the group's division when it takes them, else the server. */
+  RaftClientAsynchronousProtocol route(RaftServer s) throws IOException {
+    return s.getDivision(group) instanceof RaftClientAsynchronousProtocol division ? division : s;
   }
 
   private static BatchReceipt receipt(RaftClientReply reply) {

@@ -58,6 +58,20 @@ class LocalProposerTest {
     }
   }
 
+  @Test
+  void proposesToTheGroupsDivisionWithoutTheServersHandOff() throws Exception {
+    try (SequencerNode node = OneMember.builder(dir).vshardCount(8).build()) {
+      node.start();
+      OneMember.awaitLeaderReady(node);
+      org.apache.ratis.server.RaftServer server = node.raftServer();
+      org.apache.ratis.server.RaftServer.Division division =
+          server.getDivision(server.getGroupIds().iterator().next());
+      assertThat(node.localProposer().route(server))
+          .as("the division, not the server (which hands requests to another thread)")
+          .isSameAs(division);
+    }
+  }
+
   private static EpochBatch batch(long epoch, int txns) {
     List<Txn> list =
         java.util.stream.IntStream.range(0, txns)
