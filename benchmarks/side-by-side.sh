@@ -20,8 +20,9 @@
 #                batches in flight, "Batches in flight: eager and full", calvinseq does much the same)
 #   floor        ClusterLoadBenchmark --modes noop: 3 Ratis servers in one JVM, fsync on, with a
 #                state machine that only advances its applied index, proposing from one in-JVM
-#                client (FLOOR_INFLIGHT in flight) the entry the leader writes for FLOOR_EPOCH_TXNS
-#                txns of that bench; its txns/s is entries/s times FLOOR_EPOCH_TXNS
+#                Raft client over gRPC (--via client; FLOOR_INFLIGHT in flight) an entry of
+#                FLOOR_EPOCH_TXNS txns of that bench (format 1); its txns/s is entries/s times
+#                FLOOR_EPOCH_TXNS
 #   kafka        Kafka 4.1.1 from Maven Central (benchmarks/kafka/pom.xml): 3 KRaft nodes, each
 #                broker and controller in one JVM, 1 topic of 1 partition, replication factor 3,
 #                min.insync.replicas 2; kafka-producer-perf-test (ProducerPerformance) with acks=all,
@@ -282,7 +283,7 @@ run_floor() {
   mkdir -p "$dir"
   load="$(cut -d' ' -f1 /proc/loadavg)"
   "$java" "${floor_heap[@]}" -Djava.io.tmpdir="$dir" -cp "$jar" \
-    org.calvinseq.bench.ClusterLoadBenchmark "$dur_s" "$floor_inflight" 1 --modes noop \
+    org.calvinseq.bench.ClusterLoadBenchmark "$dur_s" "$floor_inflight" 1 --modes noop --via client \
     --epoch-txns "$floor_txns" --txn-size 100 --warmup "$warm_s" >"$dir/floor.log" 2>&1 &
   floor_pid=$!
   perf_window "$dir" "$((warm_s + 5))" "$floor_pid"

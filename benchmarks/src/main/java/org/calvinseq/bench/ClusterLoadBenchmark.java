@@ -21,9 +21,15 @@ import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientAsynchronousProtocol;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.storage.RaftStorage;
@@ -49,20 +55,24 @@ import org.calvinseq.server.CommonPool;
 import org.calvinseq.server.NodeConfig;
 import org.calvinseq.server.RatisSettings;
 import org.calvinseq.server.SequencerNode;
+import org.calvinseq.server.ratis.EncodedEntry;
 import org.calvinseq.server.ratis.SequencerStateMachine;
 import org.calvinseq.server.ratis.ServerMetrics;
 import org.calvinseq.testkit.FreePorts;
 
 /**
  * The cluster load benchmark: three Ratis servers in this JVM on loopback, real disk with fsync,
- * proposals of one {@link BatchFixture} batch (1,000 txns of 100 bytes) pipelined from one client
- * with a fixed number in flight. It runs the same harness twice, interleaved: once over the
- * sequencer state machine, once over a {@link NoopStateMachine} that only advances its applied
- * index (the floor), and prints entries/s, txns/s, MB/s, propose-to-commit p50/p99 and this JVM's
- * CPU (the three servers and the client together) for each, plus the ratio. Each run first proposes
- * a cluster-init entry, as a node's leader does, so de-duplication is on, and every proposal
- * renumbers the batch's client txn ids ({@link EpochSource}): the sequencer applies new txns each
- * time, with its de-duplication's real cost.
+ * proposals of one {@link BatchFixture} batch (1,000 txns of 100 bytes) pipelined with a fixed
+ * number in flight: by default as the leader inbox proposes its epochs ({@link LeaderEpochs}:
+ * grouped batches, each with its txn objects, straight to the leader's division), or, with {@code
+ * --via client}, from a Raft client over gRPC (format 1 bytes, {@link EpochSource}). It runs the
+ * same harness twice, interleaved: once over the sequencer state machine, once over a {@link
+ * NoopStateMachine} that only advances its applied index (the floor), and prints entries/s, txns/s,
+ * MB/s, propose-to-commit p50/p99 and this JVM's CPU (the three servers and the client together)
+ * for each, plus the ratio. Each run first proposes a cluster-init entry, as a node's leader does,
+ * so de-duplication is on (and grouped batches are read), and every proposal renumbers the batch's
+ * client txn ids: the sequencer applies new txns each time, with its de-duplication's real cost.
+ * Both state machines get the same entries, the floor ignoring their objects.
  *
  * <p>Run: {@code mvn -B -q package -DskipTests -pl benchmarks -am && java -Xmx4g -cp
  * benchmarks/target/benchmarks.jar org.calvinseq.bench.ClusterLoadBenchmark [seconds] [inflight]
@@ -75,7 +85,8 @@ import org.calvinseq.testkit.FreePorts;
  *       txns shaped like those of {@code sequencer bench} (a client txn id, one read and one write
  *       key, a random payload), the entry the leader inbox writes for N txns of that bench;
  *   <li>{@code --txn-size BYTES}: those txns' payload (default 100, the bench's);
- *   <li>{@code --warmup SECONDS}: load before each measured run (default 3).
+ *   <li>{@code --warmup SECONDS}: load before each measured run (default 3);
+ *   <li>{@code --via leader|client}: how entries are proposed (default leader, above).
  * </ul>
  *
  * <p>Each run logs a line {@code result <mode> entries/s=... txns/s=... MB/s=... p50=...ms
@@ -120,13 +131,15 @@ public final class ClusterLoadBenchmark {
       List<String> modes,
       int epochTxns,
       int txnSize,
-      int warmupSeconds) {
+      int warmupSeconds,
+      boolean viaClient) {
     static Options parse(String[] args) {
       List<String> positional = new ArrayList<>();
       List<String> modes = List.of("noop", "sequencer");
       int epochTxns = 0;
       int txnSize = 100;
       int warmup = 3;
+      String via = "leader";
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
         if (!a.startsWith("--")) {
@@ -142,6 +155,7 @@ public final class ClusterLoadBenchmark {
           case "--epoch-txns" -> epochTxns = Integer.parseInt(v);
           case "--txn-size" -> txnSize = Integer.parseInt(v);
           case "--warmup" -> warmup = Integer.parseInt(v);
+          case "--via" -> via = v;
           default -> throw new IllegalArgumentException("unknown option " + a);
         }
       }
@@ -150,10 +164,14 @@ public final class ClusterLoadBenchmark {
           throw new IllegalArgumentException("--modes takes noop and sequencer, not " + m);
         }
       }
-      if (positional.size() > 3 || epochTxns < 0 || txnSize < 0 || warmup < 0) {
+      if (positional.size() > 3
+          || epochTxns < 0
+          || txnSize < 0
+          || warmup < 0
+          || !(via.equals("leader") || via.equals("client"))) {
         throw new IllegalArgumentException(
             "usage: [seconds] [inflight] [rounds] [--modes noop,sequencer] [--epoch-txns N]"
-                + " [--txn-size BYTES] [--warmup SECONDS]");
+                + " [--txn-size BYTES] [--warmup SECONDS] [--via leader|client]");
       }
       return new Options(
           positional.size() > 0 ? Integer.parseInt(positional.get(0)) : 15,
@@ -162,7 +180,8 @@ public final class ClusterLoadBenchmark {
           modes,
           epochTxns,
           txnSize,
-          warmup);
+          warmup,
+          via.equals("client"));
     }
   }
 
@@ -171,10 +190,15 @@ public final class ClusterLoadBenchmark {
     // (parallelism 1) Ratis's follower append starts a thread per entry (CommonPool).
     CommonPool.ensureParallelism();
     Options o = Options.parse(args);
-    byte[] entry =
-        o.epochTxns() > 0 ? benchEpoch(o.epochTxns(), o.txnSize()) : new BatchFixture().encoded;
-    int txnsPerEntry = o.epochTxns() > 0 ? o.epochTxns() : BatchFixture.TXNS;
-    EpochSource epochs = new EpochSource(entry);
+    List<Txn> txns =
+        o.epochTxns() > 0 ? benchTxns(o.epochTxns(), o.txnSize()) : new BatchFixture().batch.txns();
+    int txnsPerEntry = txns.size();
+    Epochs epochs =
+        o.viaClient()
+            ? new EpochSource(
+                EntryEncoder.encode(EpochBatch.auto(System.currentTimeMillis(), txns)))
+            : new LeaderEpochs(txns);
+    long entryBytes = epochs.size();
     List<List<Result>> results = new ArrayList<>();
     o.modes().forEach(m -> results.add(new ArrayList<>()));
     for (int r = 0; r < o.rounds(); r++) {
@@ -188,7 +212,7 @@ public final class ClusterLoadBenchmark {
                 Locale.ROOT,
                 "result %s entry=%d bytes txns/entry=%d",
                 result,
-                entry.length,
+                entryBytes,
                 txnsPerEntry));
       }
     }
@@ -198,7 +222,7 @@ public final class ClusterLoadBenchmark {
                 Locale.ROOT,
                 "median of %d rounds, entry %d bytes (%d txns), %d in flight:",
                 o.rounds(),
-                entry.length,
+                entryBytes,
                 txnsPerEntry,
                 o.inflight()));
     results.forEach(rs -> summary.append(System.lineSeparator()).append("  ").append(median(rs)));
@@ -215,11 +239,11 @@ public final class ClusterLoadBenchmark {
   }
 
   /**
-   * An epoch of {@code txns} txns shaped like {@code sequencer bench}'s (BenchCommand: a client txn
-   * id, one read and one write key in 1,000 collections, a tenant below 16, {@code payloadBytes}
-   * random bytes), encoded as the leader writes it.
+   * The txns of an epoch of {@code txns} txns shaped like {@code sequencer bench}'s (BenchCommand:
+   * one client's consecutive client txn ids, one read and one write key in 1,000 collections, a
+   * tenant below 16, {@code payloadBytes} random bytes).
    */
-  static byte[] benchEpoch(int txns, int payloadBytes) {
+  static List<Txn> benchTxns(int txns, int payloadBytes) {
     SplittableRandom rnd = new SplittableRandom(1);
     long clientId = rnd.nextLong();
     List<Txn> list = new ArrayList<>(txns);
@@ -236,7 +260,7 @@ public final class ClusterLoadBenchmark {
               List.of(write),
               payload));
     }
-    return EntryEncoder.encode(EpochBatch.auto(System.currentTimeMillis(), list));
+    return list;
   }
 
   private static Result median(List<Result> rs) {
@@ -247,7 +271,7 @@ public final class ClusterLoadBenchmark {
 
   /** One timed run; {@code noop == null} means the sequencer state machine. */
   static Result run(
-      String mode, Supplier<StateMachine> noop, EpochSource epochs, int txnsPerEntry, Options o)
+      String mode, Supplier<StateMachine> noop, Epochs epochs, int txnsPerEntry, Options o)
       throws Exception {
     int inflight = o.inflight();
     Path dir = Files.createTempDirectory("calvinseq-bench-");
@@ -258,6 +282,7 @@ public final class ClusterLoadBenchmark {
     }
     RaftGroup group = Peers.group("bench", peers);
     List<AutoCloseable> closeables = new ArrayList<>();
+    List<RaftServer> servers = new ArrayList<>();
     List<SequencerMetrics> replicas = new ArrayList<>();
     int vshardCount = 0;
     try {
@@ -282,19 +307,36 @@ public final class ClusterLoadBenchmark {
                 .build();
         server.start();
         closeables.add(server);
+        servers.add(server);
       }
-      try (RaftClient client = client(group, inflight)) {
-        // Wait for a leader, and start the log as a node's leader does: with the cluster-init
-        // entry, which turns de-duplication on (the no-op state machine ignores it).
-        byte[] init = EntryEncoder.encode(new ClusterInit(vshardCount, "bench"));
-        client.io().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(init)));
-        drive(client, epochs, o.warmupSeconds(), inflight);
-        Raw raw = drive(client, epochs, o.seconds(), inflight);
-        if (noop == null) {
-          checkAllSequenced(replicas);
-        }
-        return raw.withMode(mode, txnsPerEntry);
+      // The log starts as a node's leader starts it: with the cluster-init entry, which turns
+      // de-duplication on and records the apply rules that read grouped batches (the no-op state
+      // machine ignores it).
+      ClusterInit init = new ClusterInit(vshardCount, "bench");
+      Proposer propose;
+      if (epochs instanceof EpochSource source) {
+        RaftClient client = client(group, inflight);
+        closeables.add(0, client);
+        client
+            .io()
+            .send(Message.valueOf(UnsafeByteOperations.unsafeWrap(EntryEncoder.encode(init))));
+        propose =
+            () ->
+                client
+                    .async()
+                    .send(Message.valueOf(UnsafeByteOperations.unsafeWrap(source.next())));
+      } else {
+        LeaderEpochs leaderEpochs = (LeaderEpochs) epochs;
+        ToLeader leader = ToLeader.await(servers, group);
+        leader.propose(EncodedEntry.of(init)).get(30, TimeUnit.SECONDS);
+        propose = () -> leader.propose(leaderEpochs.next());
       }
+      drive(propose, epochs.size(), o.warmupSeconds(), inflight);
+      Raw raw = drive(propose, epochs.size(), o.seconds(), inflight);
+      if (noop == null) {
+        checkAllSequenced(replicas);
+      }
+      return raw.withMode(mode, txnsPerEntry);
     } finally {
       for (AutoCloseable c : closeables) {
         c.close();
@@ -356,8 +398,13 @@ public final class ClusterLoadBenchmark {
     return ProcessHandle.current().info().totalCpuDuration().map(d -> d.toNanos()).orElse(-1L);
   }
 
-  private static Raw drive(RaftClient client, EpochSource epochs, int seconds, int inflight)
-      throws InterruptedException {
+  /** Makes one proposal of the run's next entry. */
+  private interface Proposer {
+    CompletableFuture<?> next() throws Exception;
+  }
+
+  private static Raw drive(Proposer propose, long entryBytes, int seconds, int inflight)
+      throws Exception {
     Semaphore window = new Semaphore(inflight);
     AtomicLong done = new AtomicLong();
     long[] lat = new long[4_000_000];
@@ -367,10 +414,8 @@ public final class ClusterLoadBenchmark {
     long end = start + TimeUnit.SECONDS.toNanos(seconds);
     while (System.nanoTime() < end) {
       window.acquire();
-      byte[] entry = epochs.next();
       long t0 = System.nanoTime();
-      CompletableFuture<?> f =
-          client.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry)));
+      CompletableFuture<?> f = propose.next();
       f.whenComplete(
           (r, t) -> {
             window.release();
@@ -392,7 +437,111 @@ public final class ClusterLoadBenchmark {
     Arrays.sort(l);
     long p50 = n == 0 ? 0 : l[n / 2] / 1000;
     long p99 = n == 0 ? 0 : l[Math.min(n - 1, (int) (n * 0.99))] / 1000;
-    return new Raw(done.get(), secs, done.get() * epochs.size(), p50, p99, cores);
+    return new Raw(done.get(), secs, done.get() * entryBytes, p50, p99, cores);
+  }
+
+  /** The entries a run proposes: the same epoch again and again, with new client txn ids. */
+  sealed interface Epochs permits EpochSource, LeaderEpochs {
+    /** The bytes of each entry. */
+    int size();
+  }
+
+  /**
+   * The leader's division, taking proposals as the leader inbox's {@code LocalProposer} sends its
+   * epochs: a write request of a client id of its own, straight to the division (no gRPC, no
+   * hand-off to the server's client-request pool), the entry's object travelling with its bytes.
+   */
+  private record ToLeader(
+      RaftClientAsynchronousProtocol division,
+      RaftPeerId id,
+      RaftGroupId group,
+      ClientId client,
+      AtomicLong calls) {
+    static ToLeader await(List<RaftServer> servers, RaftGroup group) throws Exception {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (System.nanoTime() < deadline) {
+        for (RaftServer s : servers) {
+          RaftServer.Division d = s.getDivision(group.getGroupId());
+          if (d.getInfo().isLeaderReady() && d instanceof RaftClientAsynchronousProtocol p) {
+            return new ToLeader(
+                p, s.getId(), group.getGroupId(), ClientId.randomId(), new AtomicLong());
+          }
+        }
+        Thread.sleep(50);
+      }
+      throw new IllegalStateException("no ready leader in 60 s");
+    }
+
+    /** Completes with the reply, or exceptionally when the leader refused the entry. */
+    CompletableFuture<RaftClientReply> propose(Message entry) throws IOException {
+      RaftClientRequest request =
+          RaftClientRequest.newBuilder()
+              .setClientId(client)
+              .setServerId(id)
+              .setGroupId(group)
+              .setCallId(calls.incrementAndGet())
+              .setMessage(entry)
+              .setType(RaftClientRequest.writeRequestType())
+              .build();
+      return division
+          .submitClientRequestAsync(request)
+          .thenApply(
+              r -> {
+                if (!r.isSuccess()) {
+                  throw new IllegalStateException("the leader refused an entry", r.getException());
+                }
+                return r;
+              });
+    }
+  }
+
+  /**
+   * The epochs the leader inbox proposes: grouped batches, each with its own txn objects (the
+   * inbox's decoded submissions) and encoded from them once ({@link EntryEncoder#encodeRun}, as the
+   * inbox encodes each submission's txns when they arrive). Epoch k gives each txn its template
+   * sequence plus k times the epoch's txns, so that every epoch is new txns to de-duplication.
+   */
+  static final class LeaderEpochs implements Epochs {
+    private final List<Txn> template;
+    private final long proposerMs = System.currentTimeMillis();
+    private final AtomicLong proposals = new AtomicLong();
+    private final int size;
+
+    LeaderEpochs(List<Txn> template) {
+      for (Txn t : template) {
+        if (t.clientTxnId() == null) {
+          throw new IllegalArgumentException("a txn has no client txn id");
+        }
+      }
+      this.template = List.copyOf(template);
+      this.size = entry(0).getContent().size();
+    }
+
+    @Override
+    public int size() {
+      return size;
+    }
+
+    EncodedEntry next() {
+      return entry(proposals.getAndIncrement());
+    }
+
+    private EncodedEntry entry(long k) {
+      List<Txn> txns = new ArrayList<>(template.size());
+      long shift = k * template.size();
+      for (Txn t : template) {
+        ClientTxnId id = t.clientTxnId();
+        txns.add(
+            new Txn(
+                new ClientTxnId(id.clientId(), id.sequence() + shift),
+                t.tenantId(),
+                t.readSet(),
+                t.writeSet(),
+                t.payload()));
+      }
+      return EncodedEntry.of(
+          EpochBatch.auto(proposerMs, txns), List.of(EntryEncoder.encodeRun(txns)));
+    }
   }
 
   /**
@@ -402,7 +551,7 @@ public final class ClusterLoadBenchmark {
    * de-duplication cost instead of skipping repeats. Each proposal is a fresh copy: Ratis holds a
    * proposal's bytes until it is done with them.
    */
-  static final class EpochSource {
+  static final class EpochSource implements Epochs {
     private final byte[] template;
     private final int[] sequenceAt; // offset of each txn's 8-byte sequence in the template
     private final long[] sequences;
@@ -442,7 +591,8 @@ public final class ClusterLoadBenchmark {
       }
     }
 
-    int size() {
+    @Override
+    public int size() {
       return template.length;
     }
 
