@@ -2,7 +2,6 @@ package org.calvinseq.bench;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,8 +38,6 @@ import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 import org.calvinseq.client.Peers;
 import org.calvinseq.core.apply.EpochStateMachine;
-import org.calvinseq.core.codec.CodecException;
-import org.calvinseq.core.codec.EntryDecoder;
 import org.calvinseq.core.codec.EntryEncoder;
 import org.calvinseq.core.codec.ProposalLimits;
 import org.calvinseq.core.metrics.SequencerCounters;
@@ -63,9 +60,9 @@ import org.calvinseq.testkit.FreePorts;
 /**
  * The cluster load benchmark: three Ratis servers in this JVM on loopback, real disk with fsync,
  * proposals of one {@link BatchFixture} batch (1,000 txns of 100 bytes) pipelined with a fixed
- * number in flight: by default as the leader inbox proposes its epochs ({@link LeaderEpochs}:
+ * number in flight: by default as the leader inbox proposes its epochs ({@link Epochs.Leader}:
  * grouped batches, each with its txn objects, straight to the leader's division), or, with {@code
- * --via client}, from a Raft client over gRPC (format 1 bytes, {@link EpochSource}). It runs the
+ * --via client}, from a Raft client over gRPC (format 1 bytes, {@link Epochs.Client}). It runs the
  * same harness twice, interleaved: once over the sequencer state machine, once over a {@link
  * NoopStateMachine} that only advances its applied index (the floor), and prints entries/s, txns/s,
  * MB/s, propose-to-commit p50/p99 and this JVM's CPU (the three servers and the client together)
@@ -195,9 +192,9 @@ public final class ClusterLoadBenchmark {
     int txnsPerEntry = txns.size();
     Epochs epochs =
         o.viaClient()
-            ? new EpochSource(
+            ? new Epochs.Client(
                 EntryEncoder.encode(EpochBatch.auto(System.currentTimeMillis(), txns)))
-            : new LeaderEpochs(txns);
+            : new Epochs.Leader(txns);
     long entryBytes = epochs.size();
     List<List<Result>> results = new ArrayList<>();
     o.modes().forEach(m -> results.add(new ArrayList<>()));
@@ -314,7 +311,7 @@ public final class ClusterLoadBenchmark {
       // machine ignores it).
       ClusterInit init = new ClusterInit(vshardCount, "bench");
       Proposer propose;
-      if (epochs instanceof EpochSource source) {
+      if (epochs instanceof Epochs.Client source) {
         RaftClient client = client(group, inflight);
         closeables.add(0, client);
         client
@@ -326,7 +323,7 @@ public final class ClusterLoadBenchmark {
                     .async()
                     .send(Message.valueOf(UnsafeByteOperations.unsafeWrap(source.next())));
       } else {
-        LeaderEpochs leaderEpochs = (LeaderEpochs) epochs;
+        Epochs.Leader leaderEpochs = (Epochs.Leader) epochs;
         ToLeader leader = ToLeader.await(servers, group);
         leader.propose(EncodedEntry.of(init)).get(30, TimeUnit.SECONDS);
         propose = () -> leader.propose(leaderEpochs.next());
@@ -347,7 +344,7 @@ public final class ClusterLoadBenchmark {
 
   /**
    * Fails the run if any replica left a txn unsequenced (a duplicate or too old): the renumbering
-   * of {@link EpochSource} would then not be giving the apply path new txns.
+   * of {@link Epochs.Client} would then not be giving the apply path new txns.
    */
   private static void checkAllSequenced(List<SequencerMetrics> replicas) {
     for (SequencerMetrics m : replicas) {
@@ -440,12 +437,6 @@ public final class ClusterLoadBenchmark {
     return new Raw(done.get(), secs, done.get() * entryBytes, p50, p99, cores);
   }
 
-  /** The entries a run proposes: the same epoch again and again, with new client txn ids. */
-  sealed interface Epochs permits EpochSource, LeaderEpochs {
-    /** The bytes of each entry. */
-    int size();
-  }
-
   /**
    * The leader's division, taking proposals as the leader inbox's {@code LocalProposer} sends its
    * epochs: a write request of a client id of its own, straight to the division (no gRPC, no
@@ -492,131 +483,6 @@ public final class ClusterLoadBenchmark {
                 }
                 return r;
               });
-    }
-  }
-
-  /**
-   * The epochs the leader inbox proposes: grouped batches, each with its own txn objects (the
-   * inbox's decoded submissions) and encoded from them once ({@link EntryEncoder#encodeRun}, as the
-   * inbox encodes each submission's txns when they arrive). Epoch k gives each txn its template
-   * sequence plus k times the epoch's txns, so that every epoch is new txns to de-duplication.
-   */
-  static final class LeaderEpochs implements Epochs {
-    private final List<Txn> template;
-    private final long proposerMs = System.currentTimeMillis();
-    private final AtomicLong proposals = new AtomicLong();
-    private final int size;
-
-    LeaderEpochs(List<Txn> template) {
-      for (Txn t : template) {
-        if (t.clientTxnId() == null) {
-          throw new IllegalArgumentException("a txn has no client txn id");
-        }
-      }
-      this.template = List.copyOf(template);
-      this.size = entry(0).getContent().size();
-    }
-
-    @Override
-    public int size() {
-      return size;
-    }
-
-    EncodedEntry next() {
-      return entry(proposals.getAndIncrement());
-    }
-
-    private EncodedEntry entry(long k) {
-      List<Txn> txns = new ArrayList<>(template.size());
-      long shift = k * template.size();
-      for (Txn t : template) {
-        ClientTxnId id = t.clientTxnId();
-        txns.add(
-            new Txn(
-                new ClientTxnId(id.clientId(), id.sequence() + shift),
-                t.tenantId(),
-                t.readSet(),
-                t.writeSet(),
-                t.payload()));
-      }
-      return EncodedEntry.of(
-          EpochBatch.auto(proposerMs, txns), List.of(EntryEncoder.encodeRun(txns)));
-    }
-  }
-
-  /**
-   * One encoded epoch, proposed again and again with its client txn ids renumbered: proposal k
-   * gives each txn its template sequence plus k times the epoch's txns, so that with de-duplication
-   * on every proposal is new txns (as the inbox's epochs are) and the apply path pays its real
-   * de-duplication cost instead of skipping repeats. Each proposal is a fresh copy: Ratis holds a
-   * proposal's bytes until it is done with them.
-   */
-  static final class EpochSource implements Epochs {
-    private final byte[] template;
-    private final int[] sequenceAt; // offset of each txn's 8-byte sequence in the template
-    private final long[] sequences;
-    private final AtomicLong proposals = new AtomicLong();
-
-    EpochSource(byte[] template) {
-      this.template = template;
-      List<Txn> txns;
-      try {
-        txns = ((EpochBatch) new EntryDecoder().decode(ByteBuffer.wrap(template))).txns();
-      } catch (CodecException e) {
-        throw new IllegalArgumentException("not an epoch: " + e.getMessage(), e);
-      }
-      sequenceAt = new int[txns.size()];
-      sequences = new long[txns.size()];
-      int from = 0;
-      for (int i = 0; i < txns.size(); i++) {
-        ClientTxnId id = txns.get(i).clientTxnId();
-        if (id == null) {
-          throw new IllegalArgumentException("txn " + i + " has no client txn id");
-        }
-        // The id is a 16-byte bin: c4 10, the client id, the sequence (big-endian).
-        byte[] pattern =
-            ByteBuffer.allocate(18)
-                .put((byte) 0xC4)
-                .put((byte) 16)
-                .putLong(id.clientId())
-                .putLong(id.sequence())
-                .array();
-        int at = indexOf(template, pattern, from);
-        if (at < 0) {
-          throw new IllegalStateException("txn " + i + "'s client txn id not found");
-        }
-        sequenceAt[i] = at + 10;
-        sequences[i] = id.sequence();
-        from = at + pattern.length;
-      }
-    }
-
-    @Override
-    public int size() {
-      return template.length;
-    }
-
-    byte[] next() {
-      long k = proposals.getAndIncrement();
-      byte[] b = template.clone();
-      ByteBuffer w = ByteBuffer.wrap(b);
-      for (int i = 0; i < sequenceAt.length; i++) {
-        w.putLong(sequenceAt[i], sequences[i] + k * sequenceAt.length);
-      }
-      return b;
-    }
-
-    private static int indexOf(byte[] in, byte[] pattern, int from) {
-      outer:
-      for (int i = from; i <= in.length - pattern.length; i++) {
-        for (int j = 0; j < pattern.length; j++) {
-          if (in[i + j] != pattern[j]) {
-            continue outer;
-          }
-        }
-        return i;
-      }
-      return -1;
     }
   }
 

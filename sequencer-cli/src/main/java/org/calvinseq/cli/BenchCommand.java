@@ -14,7 +14,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.Recorder;
 import org.calvinseq.client.SequencerClient;
 import org.calvinseq.client.SequencerClientBuilder;
 import org.calvinseq.core.codec.EntryEncoder;
@@ -235,12 +234,10 @@ final class BenchCommand implements Callable<Integer> {
               + " entry; comma-separated or repeated. Default: none.")
   List<Long> cpuPids; // null when not given
 
-  private final Recorder recorder = new Recorder(TimeUnit.SECONDS.toMicros(120), 3);
-  // The same txns' latencies counted from when they were handed to the client rather than from
-  // their due time: the two differ by how late this process sent them (its own scheduling and
-  // pauses), which matters for paced runs only.
-  private final Recorder fromSendRecorder = new Recorder(TimeUnit.SECONDS.toMicros(120), 3);
-  private final Histogram fromSend = new Histogram(TimeUnit.SECONDS.toMicros(120), 3);
+  // Each txn's latency from its step's due time, and from when it was handed to the client: the
+  // two differ by how late this process sent it (its own scheduling and pauses), for paced runs.
+  private final Latencies fromDue = new Latencies();
+  private final Latencies fromSend = new Latencies();
   private final LongAdder done = new LongAdder();
   private final LongAdder errors = new LongAdder();
   private final LongAdder unanswered = new LongAdder();
@@ -324,7 +321,7 @@ final class BenchCommand implements Callable<Integer> {
             DaemonThreads.start(
                 "bench-" + t, () -> SendLoop.run(mine, tickNanos, waker, () -> stop)));
       }
-      Histogram total = measure(out, txnBytes);
+      measure(out, txnBytes);
       stop = true;
       long deadline = System.nanoTime() + client.timeout.plusSeconds(5).toNanos();
       for (Thread t : threads) {
@@ -333,7 +330,7 @@ final class BenchCommand implements Callable<Integer> {
       while (unanswered.sum() > 0 && System.nanoTime() < deadline) {
         TimeUnit.MILLISECONDS.sleep(5); // let the txns sent before the end be answered
       }
-      summary(out, total, txnBytes);
+      summary(out, txnBytes);
     } finally {
       closeAll(instances);
     }
@@ -376,11 +373,8 @@ final class BenchCommand implements Callable<Integer> {
   // When the measured window starts (System.nanoTime()); written before the load threads start.
   private long windowFrom;
 
-  /** Prints a line a second; returns the latencies recorded after the warmup. */
-  private Histogram measure(PrintWriter out, int txnBytes) throws InterruptedException {
-    Histogram total = new Histogram(TimeUnit.SECONDS.toMicros(120), 3);
-    Histogram interval = null;
-    Histogram sendInterval = null;
+  /** Prints a line a second; the latencies recorded after the warmup add up in the totals. */
+  private void measure(PrintWriter out, int txnBytes) throws InterruptedException {
     long measureFrom = windowFrom;
     long start = measureFrom - warmup.toNanos();
     long end = measureFrom + duration.toNanos();
@@ -406,17 +400,13 @@ final class BenchCommand implements Callable<Integer> {
         TimeUnit.NANOSECONDS.sleep(next - now);
       }
       now = System.nanoTime();
-      interval = recorder.getIntervalHistogram(interval);
-      sendInterval = fromSendRecorder.getIntervalHistogram(sendInterval);
       long d = done.sum();
       boolean measuring = last >= measureFrom;
-      if (measuring) {
-        if (measureStart < 0) {
-          measureStart = last;
-          doneAtStart = lastDone;
-        }
-        total.add(interval);
-        fromSend.add(sendInterval);
+      Histogram interval = fromDue.interval(measuring);
+      fromSend.interval(measuring);
+      if (measuring && measureStart < 0) {
+        measureStart = last;
+        doneAtStart = lastDone;
       }
       double perSec = (d - lastDone) / ((now - last) / 1e9);
       out.printf(
@@ -445,12 +435,13 @@ final class BenchCommand implements Callable<Integer> {
         }
         measuredTxns = d - doneAtStart;
         measuredSeconds = measureStart < 0 ? 0 : (now - measureStart) / 1e9;
-        return total;
+        return;
       }
     }
   }
 
-  private void summary(PrintWriter out, Histogram h, int txnBytes) {
+  private void summary(PrintWriter out, int txnBytes) {
+    Histogram h = fromDue.total();
     double perSec = measuredSeconds > 0 ? measuredTxns / measuredSeconds : 0;
     out.printf(
         Locale.ROOT,
@@ -481,9 +472,9 @@ final class BenchCommand implements Callable<Integer> {
             : String.format(
                 Locale.ROOT,
                 ", from send p50 %.2f ms p99 %.2f ms p99.9 %.2f ms",
-                fromSend.getValueAtPercentile(50) / 1000.0,
-                fromSend.getValueAtPercentile(99) / 1000.0,
-                fromSend.getValueAtPercentile(99.9) / 1000.0));
+                fromSend.total().getValueAtPercentile(50) / 1000.0,
+                fromSend.total().getValueAtPercentile(99) / 1000.0,
+                fromSend.total().getValueAtPercentile(99.9) / 1000.0));
     out.flush();
   }
 
@@ -581,10 +572,8 @@ final class BenchCommand implements Callable<Integer> {
               return;
             }
             long now = System.nanoTime();
-            long max = TimeUnit.SECONDS.toMicros(120);
-            recorder.recordValueWithCount(Math.min(Math.max(0, (now - t0) / 1000), max), txns);
-            fromSendRecorder.recordValueWithCount(
-                Math.min(Math.max(0, (now - sent) / 1000), max), txns);
+            fromDue.record(t0, now, txns);
+            fromSend.record(sent, now, txns);
             done.add(txns);
           });
     }
