@@ -120,7 +120,8 @@ run_one() {
   # side round config txns/s entries/s txns/epoch p50 p99 cpu/entry errors load
   printf '%s\t%s\t%s\t%s\t%s\n' "$side" "$round" "$config" \
     "$(bench_fields "$bench_summary" | cut -f1-7)" "$bench_load" >>"$results"
-  printf '%-6s round %s %-9s %s\n' "$side" "$round" "$config" "${bench_summary#*: }" >&2
+  printf '%-6s round %s %-9s %s; %s\n' "$side" "$round" "$config" "${bench_summary#*: }" \
+    "$bench_mem" >&2
 }
 
 for ((round = 1; round <= rounds; round++)); do

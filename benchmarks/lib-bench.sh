@@ -9,8 +9,9 @@
 #                          ports) with its data and logs in DIR, then `SEQ bench --peers ...
 #                          --metrics-url <leader admin> --cpu-pid <cluster pid> ARGS...`; stops the
 #                          cluster, deletes its data directory (DIR keeps the logs) and sets
-#                          bench_summary (the bench's summary line) and bench_load (the load
-#                          average as the bench started). The cluster JVM runs with
+#                          bench_summary (the bench's summary line), bench_load (the load
+#                          average as the bench started) and bench_mem (bench_memory then).
+#                          The cluster JVM runs with
 #                          CLUSTER_JAVA_OPTS after JAVA_OPTS [a fixed heap of a quarter of the
 #                          memory, the JVM's default maximum, touched at start:
 #                          -Xms<q>m -Xmx<q>m -XX:+AlwaysPreTouch], as operations.md advises for a
@@ -23,6 +24,10 @@
 #   bench_fields SUMMARY   prints, tab-separated, from a bench summary line: txns/s entries/s
 #                          txns/epoch p50-ms p99-ms cpu-ms/entry errors cluster-cores client-cores
 #                          bytes/txn ("nan" for what it lacks; no latency when nothing was answered)
+#   bench_memory           prints the machine's free memory and page cache now, e.g. "free 21.9
+#                          GiB, page cache 0.4 GiB": while a run's log pages come from free memory
+#                          the platform faults each in, and the same build's cluster CPU per txn
+#                          can differ by half (docs/performance.md, "Where the time goes, again")
 #   bench_stop             stops what bench_run started (for the caller's EXIT trap)
 #
 # Processes are stopped by the pids this file started, never by name.
@@ -32,6 +37,7 @@ bench_cluster_pids=()
 bench_client_pid=""
 bench_summary=""
 bench_load=""
+bench_mem=""
 
 bench_lock() {
   exec 9>"$1"
@@ -135,6 +141,8 @@ bench_run() {
   fi
   # shellcheck disable=SC2034 # read by the caller
   bench_load="$(cut -d' ' -f1 /proc/loadavg)"
+  # shellcheck disable=SC2034 # read by the caller
+  bench_mem="$(bench_memory)"
   "$seq" bench --peers "$peers" --metrics-url "$admin" --cpu-pid "$cpu_pids" "$@" \
     >"$dir/bench.log" 2>&1 &
   bench_client_pid=$!
@@ -146,6 +154,11 @@ bench_run() {
   rm -rf "$dir/data"
   bench_summary="$(grep '^summary ' "$dir/bench.log" | tail -1)"
   [[ -n "$bench_summary" ]] || { echo "bench printed no summary; see $dir/bench.log" >&2; tail -5 "$dir/bench.log" >&2; exit 1; }
+}
+
+bench_memory() {
+  awk '/^MemFree:/ { f = $2 } /^Cached:/ { c = $2 }
+    END { printf "free %.1f GiB, page cache %.1f GiB\n", f / 1048576, c / 1048576 }' /proc/meminfo
 }
 
 bench_fields() {

@@ -275,13 +275,14 @@ run_calvinseq() { # round config [bench options...]
   local -a f
   IFS=$'\t' read -ra f <<<"$(bench_fields "$bench_summary")"
   row "$config" "$round" "${f[0]}" "${f[4]}" "${f[7]}" "${f[8]}" nan "$bench_load" \
-    "entries/s ${f[1]}, txns/epoch ${f[2]}, ${f[9]} bytes/txn, errors ${f[6]}"
+    "entries/s ${f[1]}, txns/epoch ${f[2]}, ${f[9]} bytes/txn, errors ${f[6]}; $bench_mem"
 }
 
 run_floor() {
-  local round=$1 dir="$work/run-$((++run))-floor" load
+  local round=$1 dir="$work/run-$((++run))-floor" load mem
   mkdir -p "$dir"
   load="$(cut -d' ' -f1 /proc/loadavg)"
+  mem="$(bench_memory)"
   "$java" "${floor_heap[@]}" -Djava.io.tmpdir="$dir" -cp "$jar" \
     org.calvinseq.bench.ClusterLoadBenchmark "$dur_s" "$floor_inflight" 1 --modes noop --via client \
     --epoch-txns "$floor_txns" --txn-size 100 --warmup "$warm_s" >"$dir/floor.log" 2>&1 &
@@ -303,7 +304,7 @@ print(num(r"txns/s=\s*([\d.]+)"), num(r"p99=\s*([\d.]+)ms"), num(r"cpu=([\d.]+|N
 EOF
 )"
   row floor "$round" "${f[0]}" "${f[1]}" "${f[2]}" nan nan "$load" \
-    "entries/s ${f[3]}, entry ${f[4]} bytes, cpu includes the in-JVM Raft client"
+    "entries/s ${f[3]}, entry ${f[4]} bytes, cpu includes the in-JVM Raft client; $mem"
 }
 
 produce() { # log records bootstrap: a ProducerPerformance JVM in the background, pid in producer_pid
@@ -316,7 +317,7 @@ produce() { # log records bootstrap: a ProducerPerformance JVM in the background
 }
 
 run_kafka() {
-  local round=$1 fsync=$2 config=kafka dir boot load i
+  local round=$1 fsync=$2 config=kafka dir boot load mem i
   [[ "$fsync" == 0 ]] || config=kafka-fsync
   dir="$work/run-$((++run))-$config"
   mkdir -p "$dir"
@@ -370,6 +371,7 @@ EOF
   # Measured: the server CPU of the 3 brokers and the producer JVM's (its rusage once reaped, read
   # by `times` in this shell) over the producer's life.
   load="$(cut -d' ' -f1 /proc/loadavg)"
+  mem="$(bench_memory)"
   local ticks0 ticks1 t0 t1
   ticks0="$(cpu_ticks "${broker_pids[@]}")"
   times >"$dir/times0"
@@ -407,7 +409,7 @@ print(final.group(2), final.group(3), f"{ticks / tck / wall:.2f}", f"{client:.2f
 EOF
 )"
   row "$config" "$round" "${f[0]}" "${f[1]}" "${f[2]}" "${f[3]}" "${f[4]}" "$load" \
-    "${f[5]} records, steady ${f[4]}/s, isr ${f[6]}"
+    "${f[5]} records, steady ${f[4]}/s, isr ${f[6]}; $mem"
 }
 
 per_run=$((warm_s + dur_s))
