@@ -15,6 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.calvinseq.cli.SequencerCli;
 import org.calvinseq.client.PeerHealth;
 import org.calvinseq.client.ProposalRejectedException;
@@ -189,8 +191,8 @@ class ClientCliIT {
         }
         // Paced: latency also from when each txn was handed to the client, which is never before
         // its due time, so it is never the longer of the two.
-        java.util.regex.Matcher m =
-            java.util.regex.Pattern.compile(
+        Matcher m =
+            Pattern.compile(
                     "latency p50 ([\\d.]+) ms p99 ([\\d.]+) ms .* from send p50 ([\\d.]+) ms p99"
                         + " ([\\d.]+) ms")
                 .matcher(drivenSummary);

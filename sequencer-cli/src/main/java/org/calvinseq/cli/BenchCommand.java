@@ -442,6 +442,7 @@ final class BenchCommand implements Callable<Integer> {
 
   private void summary(PrintWriter out, int txnBytes) {
     Histogram h = fromDue.total();
+    Histogram sent = fromSend.total();
     double perSec = measuredSeconds > 0 ? measuredTxns / measuredSeconds : 0;
     out.printf(
         Locale.ROOT,
@@ -472,9 +473,9 @@ final class BenchCommand implements Callable<Integer> {
             : String.format(
                 Locale.ROOT,
                 ", from send p50 %.2f ms p99 %.2f ms p99.9 %.2f ms",
-                fromSend.total().getValueAtPercentile(50) / 1000.0,
-                fromSend.total().getValueAtPercentile(99) / 1000.0,
-                fromSend.total().getValueAtPercentile(99.9) / 1000.0));
+                sent.getValueAtPercentile(50) / 1000.0,
+                sent.getValueAtPercentile(99) / 1000.0,
+                sent.getValueAtPercentile(99.9) / 1000.0));
     out.flush();
   }
 

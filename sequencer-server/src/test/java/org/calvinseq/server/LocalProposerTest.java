@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.apache.ratis.server.RaftServer;
 import org.calvinseq.client.ProposalRejectedException;
 import org.calvinseq.client.StaleEpochException;
 import org.calvinseq.core.codec.ProposalLimits;
@@ -63,9 +64,8 @@ class LocalProposerTest {
     try (SequencerNode node = OneMember.builder(dir).vshardCount(8).build()) {
       node.start();
       OneMember.awaitLeaderReady(node);
-      org.apache.ratis.server.RaftServer server = node.raftServer();
-      org.apache.ratis.server.RaftServer.Division division =
-          server.getDivision(server.getGroupIds().iterator().next());
+      RaftServer server = node.raftServer();
+      RaftServer.Division division = server.getDivision(server.getGroupIds().iterator().next());
       assertThat(node.localProposer().route(server))
           .as("the division, not the server (which hands requests to another thread)")
           .isSameAs(division);
