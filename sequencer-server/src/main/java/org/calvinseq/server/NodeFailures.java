@@ -24,6 +24,10 @@ final class NodeFailures {
   private final CompletableFuture<String> logFailure = new CompletableFuture<>();
   // Completed (with the reason) once a cluster-init entry disagreed with this node's settings.
   private final CompletableFuture<String> clusterMismatch = new CompletableFuture<>();
+  // Completed when every close of the Raft server begun by a failure has ended (at once when none
+  // began; both failures may begin one, and only the first does the closing).
+  private volatile CompletableFuture<Void> raftServerClosed =
+      CompletableFuture.completedFuture(null);
 
   /**
    * @param nodeId the node's id, for the log
@@ -79,7 +83,9 @@ final class NodeFailures {
     closeRaftServerInBackground();
   }
 
-  private void closeRaftServerInBackground() {
+  private synchronized void closeRaftServerInBackground() {
+    CompletableFuture<Void> closed = new CompletableFuture<>();
+    raftServerClosed = CompletableFuture.allOf(raftServerClosed, closed);
     DaemonThreads.start(
         "raft-close-" + nodeId,
         () -> {
@@ -90,8 +96,20 @@ final class NodeFailures {
             }
           } catch (IOException | RuntimeException e) {
             LOG.warn("node {}: closing the Raft server failed: {}", nodeId, e.toString());
+          } finally {
+            closed.complete(null);
           }
         });
+  }
+
+  /**
+   * Waits until a close of the Raft server begun by a failure has ended. A second {@code close()}
+   * of a Raft server returns at once while the first still runs (Ratis's life cycle), so the node's
+   * own close waits here: otherwise it could return while Ratis still writes to its data directory
+   * (a snapshot on stop).
+   */
+  void awaitRaftServerClosed() {
+    raftServerClosed.join();
   }
 
   /** A copy of the log failure's future: the caller cannot complete the node's own. */

@@ -525,6 +525,7 @@ public final class SequencerNode implements AutoCloseable {
     } catch (IOException e) {
       failure = e;
     }
+    failures.awaitRaftServerClosed();
     timer.shutdownNow();
     queryExecutor.shutdownNow();
     notifier.shutdown();

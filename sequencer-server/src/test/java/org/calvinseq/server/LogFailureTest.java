@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.util.LifeCycle;
 import org.calvinseq.client.Peers;
 import org.calvinseq.server.ratis.SequencerStateMachine;
 import org.junit.jupiter.api.Test;
@@ -34,6 +35,7 @@ class LogFailureTest {
     try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
       raftPort = s.getLocalPort();
     }
+    RaftServer server;
     try (SequencerNode node =
         SequencerNode.builder()
             .nodeId("n1")
@@ -75,13 +77,16 @@ class LogFailureTest {
                   + " has left the cluster and must be restarted");
 
       // The Raft server closes (off the log worker's thread) and releases its port.
-      RaftServer server = node.raftServer();
+      server = node.raftServer();
       await(
           Duration.ofSeconds(30),
           () -> server.getLifeCycleState().isClosingOrClosed(),
           "the Raft server to close");
       await(Duration.ofSeconds(30), () -> canBind(raftPort), "the Raft port to be released");
     }
+    // The node's close waited for that close to end (a second close of a Raft server returns at
+    // once), so nothing of Ratis still writes to the data directory.
+    assertThat(server.getLifeCycleState()).isEqualTo(LifeCycle.State.CLOSED);
   }
 
   private static void await(Duration timeout, BooleanSupplier condition, String what)
